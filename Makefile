@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make run` (embedded defaults) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ROBIAN_DATA_DIR ?= $(CURDIR)/data
+export ROBIAN_DATA_DIR
+
+.PHONY: run test install lint bench clean
+
+$(BIN)/robian-media: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/robian-media
+
+## Embedded PostgreSQL, in-process Redis fallback, aiohttp serving media: nothing to provision.
+run: install
+	$(BIN)/robian-media serve
+
+## Installs what the tests need (apt packages, services), then runs them.
+test: install
+	bash tests/setup-machine.sh
+	$(BIN)/ruff check robian_media packager tests bench
+	$(BIN)/mypy robian_media packager
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff format --check robian_media packager tests bench
+	$(BIN)/ruff check robian_media packager tests bench
+	$(BIN)/mypy robian_media packager
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,246 @@
+"""Response cache with a TTL per namespace: Redis when it answers, an in-process LRU otherwise.
+
+Redis is a speed layer: when it is unset or down the cache degrades to a bounded local LRU and
+remembers the invalidations it could not send, replaying them when Redis answers again so no node
+keeps serving what another node invalidated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# after a Redis failure, requests go local for this long before Redis is tried again
+RETRY_AFTER_S = 1.0
+LOCK_TTL_MS = 5000
+
+
+async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
+    """MULTI/EXEC of ``(command, *args)``; tried twice because redis-py does not retry transactions
+    on a connection that died with a Redis restart, and a second attempt takes a fresh connection."""
+    for attempt in (1, 2):
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                for command in commands:
+                    pipe.execute_command(*command)
+                await pipe.execute()
+                return
+        except RedisConnectionError:
+            if attempt == 2:
+                raise
+
+
+class LocalLRU:
+    """Bounded LRU with per-entry expiry."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires < time.monotonic():
+            del self._data[key]
+            return None
+        self._data.move_to_end(key)
+        return value
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self._data[key] = (time.monotonic() + ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    def delete_prefix(self, prefix: str) -> None:
+        for key in [k for k in self._data if k.startswith(prefix)]:
+            del self._data[key]
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class Cache:
+    def __init__(
+        self, redis: Redis | None, *, prefix: str, ttls: dict[str, int], local_max_entries: int
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix + "cache:"
+        self._ttls = ttls
+        self._local = LocalLRU(local_max_entries)
+        self._redis_down_until = 0.0
+        self._pending_invalidations: set[tuple[str, str | None]] = set()
+        self._building: dict[str, asyncio.Future[bytes]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        if self._redis is None:
+            return "local"
+        return "local-fallback" if self._redis_down_until > time.monotonic() else "redis"
+
+    def ttl(self, namespace: str) -> int:
+        return self._ttls[namespace]
+
+    def _key(self, namespace: str, key: str) -> str:
+        return f"{self._prefix}{namespace}:{key}"
+
+    def _index_key(self, namespace: str) -> str:
+        return f"{self._prefix}index:{namespace}"
+
+    async def _usable_redis(self) -> Redis | None:
+        if self._redis is None or self._redis_down_until > time.monotonic():
+            return None
+        if self._pending_invalidations or self._redis_down_until:
+            try:
+                await self._replay_invalidations(self._redis)
+            except RedisError as exc:
+                self._mark_down(exc)
+                return None
+        return self._redis
+
+    def _mark_down(self, exc: Exception) -> None:
+        if self._redis_down_until <= time.monotonic():
+            log.warning("redis unavailable, cache falls back to memory", extra={"error": repr(exc)})
+        self._redis_down_until = time.monotonic() + RETRY_AFTER_S
+
+    async def _replay_invalidations(self, redis: Redis) -> None:
+        for namespace, key in list(self._pending_invalidations):
+            await self._invalidate_redis(redis, namespace, key)
+            self._pending_invalidations.discard((namespace, key))
+        if self._redis_down_until:
+            # what the local copy holds may predate invalidations made on other nodes
+            self._local.clear()
+            self._redis_down_until = 0.0
+            log.info("redis back, cache uses it again")
+
+    # -- operations ----------------------------------------------------------------------------
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        redis = await self._usable_redis()
+        value: bytes | None
+        if redis is None:
+            value = self._local.get(self._key(namespace, key))
+        else:
+            try:
+                value = cast(bytes | None, await redis.get(self._key(namespace, key)))
+            except RedisError as exc:
+                self._mark_down(exc)
+                value = self._local.get(self._key(namespace, key))
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    async def set(self, namespace: str, key: str, value: bytes) -> None:
+        ttl = self._ttls[namespace]
+        full = self._key(namespace, key)
+        redis = await self._usable_redis()
+        if redis is not None:
+            try:
+                index = self._index_key(namespace)
+                await _transaction(
+                    redis,
+                    [("SET", full, value, "EX", ttl), ("SADD", index, full), ("EXPIRE", index, ttl * 2)],
+                )
+                return
+            except RedisError as exc:
+                self._mark_down(exc)
+        self._local.set(full, value, ttl)
+
+    async def invalidate(self, namespace: str, key: str | None = None) -> None:
+        """Drop one key, or the whole namespace when ``key`` is None."""
+        prefix = self._key(namespace, key) if key is not None else self._key(namespace, "")
+        self._local.delete_prefix(prefix)
+        redis = await self._usable_redis()
+        if redis is None:
+            if self._redis is not None:
+                self._pending_invalidations.add((namespace, key))
+            return
+        try:
+            await self._invalidate_redis(redis, namespace, key)
+        except RedisError as exc:
+            self._mark_down(exc)
+            self._pending_invalidations.add((namespace, key))
+
+    async def _invalidate_redis(self, redis: Redis, namespace: str, key: str | None) -> None:
+        if key is not None:
+            full = self._key(namespace, key)
+            index = self._index_key(namespace)
+            await _transaction(redis, [("DEL", full), ("SREM", index, full)])
+            return
+        index = self._index_key(namespace)
+        members = await redis.smembers(index)
+        await _transaction(redis, [("DEL", *members, index)])
+
+    async def get_or_build(self, namespace: str, key: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """Cached value, or one build shared by every concurrent caller (stampede protection).
+
+        Within a process, concurrent misses await the same build. Across nodes a short Redis lock
+        lets one node rebuild while the others wait briefly for its result.
+        """
+        cached = await self.get(namespace, key)
+        if cached is not None:
+            return cached
+        full = self._key(namespace, key)
+        running = self._building.get(full)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._building[full] = future
+        try:
+            value = await self._build_once_across_nodes(namespace, key, build)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            # the waiters get the exception; nobody else retrieves it from this future
+            future.exception()
+            raise
+        finally:
+            del self._building[full]
+
+    async def _build_once_across_nodes(
+        self, namespace: str, key: str, build: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        redis = await self._usable_redis()
+        lock_key = self._key("lock", f"{namespace}:{key}")
+        locked = False
+        if redis is not None:
+            try:
+                locked = bool(await redis.set(lock_key, b"1", nx=True, px=LOCK_TTL_MS))
+                if not locked:
+                    for _ in range(20):  # another node builds: wait up to ~1 s for its value
+                        await asyncio.sleep(0.05)
+                        value = cast(bytes | None, await redis.get(self._key(namespace, key)))
+                        if value is not None:
+                            return value
+            except RedisError as exc:
+                self._mark_down(exc)
+        try:
+            value = await build()
+            await self.set(namespace, key, value)
+            return value
+        finally:
+            if redis is not None and locked:
+                try:
+                    await redis.delete(lock_key)
+                except RedisError as exc:
+                    self._mark_down(exc)

@@ -1,0 +1,27 @@
+"""Every piece of shared application state, behind a typed ``web.AppKey``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import asyncpg
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .events.bus import EventBus
+    from .http_metrics import HttpMetrics
+    from .settings import Settings
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DATABASE_DSN: web.AppKey[str] = web.AppKey("database_dsn")
+DB_POOL: web.AppKey[asyncpg.Pool] = web.AppKey("db_pool")
+REDIS: web.AppKey[Redis] = web.AppKey("redis")
+CACHE: web.AppKey[Cache] = web.AppKey("cache")
+EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")
+METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
+FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs and starts what the test suite needs on a Debian/Ubuntu machine, idempotently:
+# apt packages (ffmpeg, nginx, espeak-ng, sox, redis, chromium), a running PostgreSQL and Redis.
+set -euo pipefail
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v wrk >/dev/null || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup-machine: installing ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# PostgreSQL: start the machine's cluster if one is installed but stopped. Without any, the tests
+# start an embedded PostgreSQL of their own (pgserver), so nothing else is required here.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; then
+        for version in $(ls /etc/postgresql); do
+            $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        done
+    fi
+fi
+
+# Redis: the tests want one on 127.0.0.1:6379 (nothing persisted), and start their own extra ones.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    $SUDO mkdir -p /var/lib/redis /var/log/redis
+    $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+echo "setup-machine: ready"
