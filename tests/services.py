@@ -130,6 +130,13 @@ class NginxServer:
         self.ports = ports
         self._proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        """The master's pid (its workers are its children)."""
+        if self._proc is None:
+            raise RuntimeError("nginx is not running")
+        return self._proc.pid
+
     @staticmethod
     def binary() -> str:
         binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

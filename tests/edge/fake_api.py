@@ -89,9 +89,9 @@ class FakeApi:
             f"# answered by the API: {request.path} msn={request.query.get('_HLS_msn')} "
             f"part={request.query.get('_HLS_part')}\n"
         )
-        return web.Response(
-            text=text, content_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "max-age=1"}
-        )
+        # the API's own CORS middleware answers too: nginx must not send a second Allow-Origin
+        headers = {"Cache-Control": "max-age=1", "Access-Control-Allow-Origin": "https://app.example"}
+        return web.Response(text=text, content_type="application/vnd.apple.mpegurl", headers=headers)
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()

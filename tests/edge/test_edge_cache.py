@@ -106,3 +106,28 @@ async def test_the_edge_serves_stale_copies_while_the_origin_is_down(
     async with http.get(f"{edge.edge}/hls/{hls_media.debate}/v1/a64/seg_4.m4s") as resp:
         assert resp.status == 502
         assert resp.headers["Content-Type"] == "application/problem+json"
+
+
+async def test_a_changing_playlist_reaches_clients_through_the_edge(
+    own_hls_media: HlsMedia, fake_api: Any, start_nginx: Any, http: aiohttp.ClientSession
+) -> None:
+    """Live and growing playlists are short-cached: the edge refreshes them within seconds."""
+    nginx = start_nginx(own_hls_media, fake_api[1].port, edge=True)
+    relative = f"{own_hls_media.debate}/live/index.m3u8"
+    url = f"{nginx.edge}/hls/{relative}"
+    assert (await _get(http, url))[1] == "MISS"
+    playlist = own_hls_media.file(relative)
+    replacement = playlist.with_suffix(".tmp")
+    replacement.write_text(playlist.read_text() + "#EXTINF:1.0,\nseg_99.m4s\n")
+    replacement.rename(playlist)
+    seen: list[str | None] = []
+    for _ in range(100):
+        status, cache, body = await _get(http, url)
+        assert status == 200
+        seen.append(cache)
+        if body.endswith(b"seg_99.m4s\n"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the edge kept the old playlist: {seen}")
+    assert seen[0] == "HIT"  # it was cached meanwhile

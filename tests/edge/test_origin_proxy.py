@@ -153,6 +153,8 @@ async def test_ll_hls_blocking_reloads_go_to_the_api(
         text = await resp.text()
         assert resp.status == 200
         assert f"/hls/{hls_media.debate}/live/index.m3u8 msn=7 part=2" in text
+        assert resp.headers.getall("Access-Control-Allow-Origin") == ["*"]
+        assert resp.headers["Cache-Control"] == "max-age=1"  # the API decides how long it holds
     async with http.get(base + "?_HLS_msn=8") as resp:
         assert "msn=8 part=None" in await resp.text()
     # without the directive, the playlist on disk
