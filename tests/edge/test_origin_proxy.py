@@ -91,7 +91,7 @@ async def test_the_api_sees_the_real_client(
     }
     # through the edge, the origin restores the client the edge saw, and a TLS edge's scheme survives
     headers = {"X-Forwarded-Proto": "https"}
-    async with http.get(nginx.edge + "/api/v1/ping", headers=headers) as resp:  # type: ignore[operator]
+    async with http.get(f"{nginx.edge}/api/v1/ping", headers=headers) as resp:
         seen = await resp.json()
     assert seen["x_real_ip"] == "127.0.0.1"
     assert seen["x_forwarded_proto"] == "https"
