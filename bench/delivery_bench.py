@@ -137,11 +137,14 @@ def run_wrk(case: Case, duration: int, connections: int) -> None:
     cpu = worker_cpu_seconds(case.nginx) - before
     if "Non-2xx" in out:
         raise SystemExit(f"{case.name}: errors during the run\n{out}")
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    case.rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))  # type: ignore[union-attr]
-    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)$", out, re.MULTILINE).groups()  # type: ignore[union-attr]
-    case.p99_ms.append(float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit])
-    case.cpu_us.append(1e6 * cpu / requests)
+    requests = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
+    if requests is None or rps is None or p99 is None:
+        raise SystemExit(f"{case.name}: unexpected wrk output\n{out}")
+    case.rps.append(float(rps[1]))
+    case.p99_ms.append(float(p99[1]) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[p99[2]])
+    case.cpu_us.append(1e6 * cpu / int(requests[1]))
     # the access logs grow by ~250 bytes a request: keep the disk out of it
     for log in case.nginx.prefix.glob("*access.log"):
         os.truncate(log, 0)
