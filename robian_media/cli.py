@@ -1,4 +1,4 @@
-"""``robian-media`` command line: serve, migrate (more subcommands arrive with their issues)."""
+"""``robian-media`` command line: serve, migrate, nginx-conf (more subcommands arrive with their issues)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -63,6 +64,33 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nginx_conf(args: argparse.Namespace) -> int:
+    from .nginx_conf import NginxLayout, render_nginx_conf
+
+    layout = NginxLayout(
+        listen=args.listen,
+        upstreams=args.upstream,
+        edge_listen=args.edge_listen,
+        edge_origin=args.edge_origin,
+        prefix=args.prefix,
+    )
+    try:
+        text = render_nginx_conf(_settings(), layout)
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"robian-media nginx-conf: {exc}") from None
+    sys.stdout.write(text)
+    return 0
+
+
+def _address(text: str) -> object:
+    from .nginx_conf import parse_address
+
+    try:
+        return parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robian-media", description="HLS audio server for parliamentary debates"
@@ -74,6 +102,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
+    nginx = sub.add_parser(
+        "nginx-conf",
+        help="print an nginx.conf for the current settings (run it with nginx -c FILE -p DIR)",
+        description="Prints a complete nginx.conf: an origin serving the media root under /hls/ and proxying "
+        "the API to the upstreams; with --edge-listen, also a caching edge in front of it.",
+    )
+    nginx.add_argument("--listen", type=_address, required=True, metavar="HOST:PORT", help="origin address")
+    nginx.add_argument("--edge-listen", type=_address, metavar="HOST:PORT", help="edge cache address")
+    nginx.add_argument(
+        "--edge-origin",
+        type=_address,
+        metavar="HOST:PORT",
+        help="origin the edge fronts when it is another machine (default: this configuration's --listen)",
+    )
+    nginx.add_argument(
+        "--upstream",
+        type=_address,
+        action="append",
+        required=True,
+        metavar="HOST:PORT",
+        help="an API node (robian-media serve); repeat for several",
+    )
+    nginx.add_argument(
+        "--prefix",
+        type=Path,
+        metavar="DIR",
+        help="existing directory for pid, logs, temp files and the edge cache "
+        "(default: relative paths, resolved against nginx -p DIR)",
+    )
+    nginx.set_defaults(func=cmd_nginx_conf)
     return parser
 
 

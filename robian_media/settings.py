@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
     # nginx answers /hls/ and X-Accel-Redirect downloads; without it aiohttp serves media itself
     behind_nginx: bool = False
     max_body_bytes: int = Field(1 << 20, ge=1024)
+    # `nginx-conf`: who may read /metrics through nginx besides loopback, and which hops in front of it
+    # (a CDN, a load balancer) nginx believes about the client address; the local edge is always believed
+    nginx_metrics_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    nginx_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    nginx_api_rate: int = Field(30, ge=1, description="API requests per second per client address at nginx")
+    nginx_api_burst: int = Field(60, ge=0, description="API requests above the rate nginx still accepts")
+    nginx_worker_processes: str = Field("auto", pattern=r"^(auto|[1-9][0-9]{0,2})$")
+    # worker user when the nginx master runs as root (nginx's default is nobody)
+    nginx_user: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*( [A-Za-z_][A-Za-z0-9_.-]*)?$")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
 
     # TTLs of the existing mobile client's cache namespaces
@@ -61,12 +71,23 @@ class Settings(BaseSettings):
         env_prefix="ROBIAN_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    @field_validator("ingest_allowlist", "cors_origins", mode="before")
+    @field_validator(
+        "ingest_allowlist", "cors_origins", "nginx_metrics_allow", "nginx_trusted_proxies", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("nginx_metrics_allow", "nginx_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # normalised ("10.0.0.1/8" → "10.0.0.0/8") so nginx never sees a host-bits-set network
+        try:
+            return [str(ipaddress.ip_network(item, strict=False)) for item in value]
+        except ValueError as exc:
+            raise ValueError(f"expected IP networks like 10.0.0.0/8: {exc}") from None
 
     @field_validator("public_base_url")
     @classmethod

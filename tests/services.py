@@ -28,10 +28,18 @@ def free_port() -> int:
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        if _listening(port):
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def _reachable(dsn: str) -> bool:
@@ -111,3 +119,63 @@ class RedisServer:
             self._proc.kill()
             self._proc.wait(timeout=10)
             self._proc = None
+
+
+class NginxServer:
+    """An nginx master (``daemon off``) owned by a test, on a configuration file and a prefix directory."""
+
+    def __init__(self, config: Path, prefix: Path, ports: list[int]) -> None:
+        self.config = config
+        self.prefix = prefix
+        self.ports = ports
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The master's pid (its workers are its children)."""
+        if self._proc is None:
+            raise RuntimeError("nginx is not running")
+        return self._proc.pid
+
+    @staticmethod
+    def binary() -> str:
+        binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if binary is None:
+            raise RuntimeError("nginx is not installed (make test installs it)")
+        return binary
+
+    def check(self) -> subprocess.CompletedProcess[str]:
+        """``nginx -t`` on the configuration."""
+        return subprocess.run(
+            [self.binary(), "-t", "-c", str(self.config), "-p", str(self.prefix)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    def start(self) -> NginxServer:
+        self._proc = subprocess.Popen(
+            [self.binary(), "-c", str(self.config), "-p", str(self.prefix), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 10
+        for port in self.ports:
+            while not _listening(port):
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {self.stop()}")
+                time.sleep(0.02)
+        return self
+
+    def stop(self) -> str:
+        """Fast shutdown (SIGTERM), then kill after a deadline; returns what nginx wrote on stderr."""
+        if self._proc is None:
+            return ""
+        proc, self._proc = self._proc, None
+        proc.terminate()
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate(timeout=10)
+        return stderr.decode(errors="replace")

@@ -22,7 +22,9 @@ MIME_TYPES = {
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=2"
 # {debate}/v{n}/… is immutable once published; the top master and growing playlists are not
-VERSIONED = re.compile(r"^[^/]+/v\d+/")
+VERSIONED = re.compile(r"^(?P<version>[^/]+/v\d+)/")
+# written by the packager's last step: from then on the version's playlists no longer change
+COMPLETE_MARKER = ".complete"
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 CORS = {
@@ -35,25 +37,25 @@ CORS = {
 
 
 def resolve_media_path(root: Path, relative: str) -> Path:
-    """The file under ``root`` named by ``relative``; refuses dotfiles, ``..`` and escapes via symlinks."""
+    """The file under ``root`` named by ``relative``; refuses dotfiles, ``..`` and symlinks.
+
+    Like nginx's ``disable_symlinks on from=<media root>``: nothing below the root may be a symlink,
+    so no path can lead outside it.
+    """
     parts = relative.split("/")
     if not relative or not all(SAFE_PART.match(p) for p in parts):
         raise NotFound("No media at this path.")
-    candidate = (root / relative).resolve()
-    real_root = root.resolve()
-    if not candidate.is_relative_to(real_root) or not candidate.is_file():
+    candidate = root.resolve() / relative
+    if candidate.resolve() != candidate or not candidate.is_file():
         raise NotFound("No media at this path.")
     return candidate
 
 
-def cache_control(relative: str, path: Path) -> str:
-    if not VERSIONED.match(relative):
+def cache_control(relative: str, root: Path) -> str:
+    versioned = VERSIONED.match(relative)
+    if versioned is None:
         return SHORT
-    if (
-        path.suffix == ".m3u8"
-        and not (path.parent.parent / ".complete").exists()
-        and not (path.parent / ".complete").exists()
-    ):
+    if relative.endswith(".m3u8") and not (root / versioned["version"] / COMPLETE_MARKER).is_file():
         return SHORT  # a version still being packaged: its playlists grow
     return IMMUTABLE
 
@@ -62,8 +64,9 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=CORS)
     relative = request.match_info["path"]
-    path = resolve_media_path(request.app[keys.SETTINGS].media_root, relative)
-    headers = {**CORS, "Cache-Control": cache_control(relative, path)}
+    root = request.app[keys.SETTINGS].media_root
+    path = resolve_media_path(root, relative)
+    headers = {**CORS, "Cache-Control": cache_control(relative, root)}
     content_type = MIME_TYPES.get(path.suffix)
     if content_type is None:
         raise NotFound("No media at this path.")
