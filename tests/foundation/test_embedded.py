@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -12,7 +14,16 @@ from pathlib import Path
 from tests.services import free_port
 
 
-def test_serve_on_embedded_defaults_is_ready_and_stops_cleanly(tmp_path: Path) -> None:
+def test_serve_on_embedded_defaults_is_ready_and_stops_cleanly() -> None:
+    # not under pytest's basetemp: pytest keeps that 0700, and PostgreSQL runs as the pgserver user
+    tmp_path = Path(tempfile.mkdtemp(prefix="robian-embedded-"))
+    try:
+        _serve_and_stop(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _serve_and_stop(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROBIAN_")}
     env.update({"ROBIAN_DATA_DIR": str(tmp_path / "data"), "ROBIAN_WORKERS": "0"})
