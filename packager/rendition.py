@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -171,10 +170,10 @@ async def build_rendition(
     ffmpeg = ffmpeg or default_ffmpeg()
     ladder = load_ladder(ladder)
     target = loudness or LoudnessTarget()
-    await asyncio.to_thread(_make_empty_dir, outdir)
+    absolute_source = await asyncio.to_thread(_prepare, source, outdir)
     try:
         return await _build(
-            Path(os.path.abspath(source)),  # FFmpeg runs inside outdir
+            absolute_source,
             outdir,
             ladder,
             chapters,
@@ -192,10 +191,12 @@ async def build_rendition(
         raise
 
 
-def _make_empty_dir(outdir: Path) -> None:
+def _prepare(source: Path, outdir: Path) -> Path:
+    """Create the (empty) output directory; return the source as an absolute path (FFmpeg runs in outdir)."""
     if outdir.exists() and any(outdir.iterdir()):
         raise FileExistsError(f"output directory is not empty: {outdir}")
     outdir.mkdir(parents=True, exist_ok=True)
+    return source.absolute()
 
 
 async def _build(
