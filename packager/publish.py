@@ -194,6 +194,18 @@ def recover(debate_dir: Path) -> list[int]:
         return removed
 
 
+def recover_all(media_root: Path) -> dict[str, list[int]]:
+    """recover() every debate directory under the media root (e.g. at worker start); busy ones are skipped."""
+    removed: dict[str, list[int]] = {}
+    if not media_root.is_dir():
+        return removed
+    for debate_dir in sorted(p for p in media_root.iterdir() if p.is_dir()):
+        with contextlib.suppress(DebateBusyError):
+            if cleaned := recover(debate_dir):
+                removed[debate_dir.name] = cleaned
+    return removed
+
+
 async def package(
     source: Path,
     debate_dir: Path,

@@ -54,9 +54,10 @@ async def test_first_version_is_playable_while_it_is_being_packaged(
     tmp_path: Path, long_sitting: Sitting, small_ladder: Ladder, ffmpeg: str
 ) -> None:
     debate = tmp_path / "debate-1"
+    progress: list[tuple[str, float]] = []
     job = asyncio.ensure_future(
         package(long_sitting.path, debate, ladder=small_ladder, chapters=long_sitting.chapters,
-                starts_at=STARTS_AT, ffmpeg=ffmpeg)
+                starts_at=STARTS_AT, ffmpeg=ffmpeg, on_progress=lambda s, f: progress.append((s, f)))
     )
     await wait_for(lambda: (debate / "master.m3u8").exists() or job.done())
     assert not job.done(), "the master should appear before the job ends"
@@ -71,6 +72,10 @@ async def test_first_version_is_playable_while_it_is_being_packaged(
 
     result = await job
     assert result.version == 1 and current_version(debate) == 1
+    stages = [stage for stage, _ in progress]
+    assert sorted(set(stages), key=stages.index) == ["probing", "measuring", "encoding", "finalizing"]
+    fractions = [f for _, f in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 10
     assert (debate / "v1" / ".complete").is_file()
     final = m3u8.load(str(debate / "v1" / "a64" / "index.m3u8"))
     assert final.playlist_type == "vod" and final.is_endlist
@@ -196,3 +201,28 @@ async def test_sigkilled_packager_leaves_the_previous_version_serving_and_recove
     assert versions(debate) == [1] and current_version(debate) == 1
     assert (debate / "master.m3u8").read_text() == before
     assert recover(debate) == []
+
+
+async def test_ffmpeg_failure_is_typed_with_its_stderr(ffmpeg: str) -> None:
+    from packager.ffmpeg import FFmpegError, run_ffmpeg
+
+    with pytest.raises(FFmpegError) as caught:
+        args = ["-f", "lavfi", "-i", "anullsrc", "-t", "1", "-c:a", "no-such-codec", "-f", "null", "-"]
+        await run_ffmpeg(ffmpeg, args)
+    assert caught.value.returncode != 0
+    assert 0 < len(caught.value.stderr_tail) <= 20
+    assert any("no-such-codec" in line for line in caught.value.stderr_tail)
+
+
+def test_recover_all_cleans_every_debate(tmp_path: Path) -> None:
+    from packager.publish import recover_all
+
+    for name, complete in (("d1", True), ("d2", False)):
+        version = tmp_path / name / "v1"
+        version.mkdir(parents=True)
+        (version / "master.m3u8").write_text("#EXTM3U\na64/index.m3u8\n")
+        if complete:
+            (version / ".complete").write_text("1\n")
+    assert recover_all(tmp_path) == {"d2": [1]}
+    assert current_version(tmp_path / "d1") == 1
+    assert not (tmp_path / "d2" / "master.m3u8").exists()
