@@ -32,6 +32,7 @@ from packager.ladder import Ladder
 from packager.loudness import Loudness, LoudnessTarget
 from packager.playlists import Variant, prefixed_master
 from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
+from packager.threads import run_blocking
 
 COMPLETE_MARKER = ".complete"
 LOCK_NAME = ".lock"
@@ -250,7 +251,7 @@ async def package(
                 processes=processes,
                 title=title,
             )
-            await asyncio.to_thread(_finish, debate_dir, version, keep)
+            await run_blocking(_finish, debate_dir, version, keep)
         except BaseException:
             # Synchronous on purpose: this must complete even while the task is being cancelled.
             _restore(debate_dir, version)

@@ -28,6 +28,7 @@ from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
 from packager.playlists import CODECS, Variant, bandwidths, master_playlist, media_playlist
 from packager.segmenter import RungOutput
+from packager.threads import run_blocking
 from packager.timeline import align_chapters, frame_grid, plan_cuts
 from packager.validate import validate_version
 
@@ -98,14 +99,12 @@ class _Publisher:
         outputs: list[RungOutput],
         chapters: list[Chapter],
         starts_at: datetime | None,
-        on_playable: Callable[[], None] | None,
     ) -> None:
         self.directory = directory
         self.ladder = ladder
         self.outputs = outputs
         self.chapters = chapters
         self.starts_at = starts_at
-        self.on_playable = on_playable
         self.playable_at: float | None = None
 
     def variants(self, *, measured: bool) -> list[Variant]:
@@ -126,7 +125,8 @@ class _Publisher:
         # Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
         return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
 
-    def playlists(self, *, ended: bool) -> None:
+    def playlists(self, *, ended: bool) -> bool:
+        """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""
         for output in self.outputs:
             text = media_playlist(
                 output.segments,
@@ -140,15 +140,13 @@ class _Publisher:
         if self.playable_at is None and all(output.segments for output in self.outputs):
             write_atomic(self.directory / MASTER_NAME, master_playlist(self.variants(measured=False)))
             self.playable_at = time.monotonic()
-            if self.on_playable is not None:
-                self.on_playable()
+            return True
+        return False
 
     def collect(self) -> bool:
-        """Blocking: publish finished segments and refresh playlists; True if anything changed."""
+        """Blocking: publish finished segments, refresh playlists; True once, when it becomes playable."""
         added = sum(output.collect() for output in self.outputs)
-        if added:
-            self.playlists(ended=False)
-        return bool(added)
+        return self.playlists(ended=False) if added else False
 
 
 async def build_rendition(
@@ -187,7 +185,7 @@ async def build_rendition(
         )
     except BaseException:
         with contextlib.suppress(OSError):
-            await asyncio.to_thread(shutil.rmtree, outdir)
+            await run_blocking(shutil.rmtree, outdir)
         raise
 
 
@@ -241,7 +239,12 @@ async def _build(
     outputs = {rung.name: RungOutput(rung, outdir) for rung in ladder.rungs}
     for output in outputs.values():
         output.prepare()
-    publisher = _Publisher(outdir, ladder, list(outputs.values()), chapters, starts_at, on_playable)
+    publisher = _Publisher(outdir, ladder, list(outputs.values()), chapters, starts_at)
+
+    async def collect() -> None:
+        if await run_blocking(publisher.collect) and on_playable is not None:
+            on_playable()
+
     groups = group_encodings(plan_encodings(ladder), processes)
     positions = [0.0] * len(groups)
 
@@ -265,22 +268,22 @@ async def _build(
     try:
         while not encoding.done():
             await asyncio.wait([encoding], timeout=_POLL)
-            await asyncio.to_thread(publisher.collect)
+            await collect()
         await encoding
     finally:
         encoding.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await encoding
-    await asyncio.to_thread(publisher.collect)
+    await collect()
     for output in outputs.values():
-        await asyncio.to_thread(output.cleanup)
+        await run_blocking(output.cleanup)
     timings["encoding"] = time.monotonic() - encode_started
     if publisher.playable_at is not None:
         timings["first_playable"] = publisher.playable_at - started
 
     finalize_started = time.monotonic()
     progress("finalizing", 0.0)
-    await asyncio.to_thread(publisher.playlists, ended=True)
+    await run_blocking(publisher.playlists, ended=True)
     variants = publisher.variants(measured=True)
     write_atomic(outdir / MASTER_NAME, master_playlist(variants))
     top = outputs[ladder.top_rung.name]
