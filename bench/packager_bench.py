@@ -93,14 +93,20 @@ def one_process_asplit(ffmpeg: str, source: Path, ladder: Ladder) -> float:
     return timed(argv)[0]
 
 
-def packager_run(ffmpeg: str, source: Path, work: Path, ladder: str) -> tuple[float, dict[str, float]]:
+def _cpu() -> float:
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+def packager_run(ffmpeg: str, source: Path, work: Path, ladder: str) -> tuple[float, float, dict[str, float]]:
+    """(wall, CPU of this process and its FFmpeg children, stage timings) of one packaging."""
     outdir = work / f"out-{Path(ffmpeg).name}-{ladder}"
     shutil.rmtree(outdir, ignore_errors=True)
-    started = time.monotonic()
+    cpu, started = _cpu(), time.monotonic()
     rendition = asyncio.run(build_rendition(source, outdir, ladder=ladder, ffmpeg=ffmpeg))
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, _cpu() - cpu
     shutil.rmtree(outdir, ignore_errors=True)
-    return wall, rendition.timings
+    return wall, cpu, rendition.timings
 
 
 async def first_playable(ffmpeg: str, source: Path, work: Path) -> tuple[float, int]:
@@ -155,20 +161,26 @@ def main() -> None:
         asplit9 = min(one_process_asplit(ff9, source, ladder) for _ in range(args.repeat))
         print(f"one process asplit -> null: FFmpeg 5.1 {asplit51:.1f} s, FFmpeg 9 {asplit9:.1f} s")
 
-        ours9, timings9 = min((packager_run(ff9, source, work, "speech") for _ in range(args.repeat)),
-                              key=lambda run: run[0])
-        ours51, timings51 = min((packager_run(ff51, source, work, "speech") for _ in range(args.repeat)),
-                                key=lambda run: run[0])
+        ours9, used9, timings9 = min(
+            (packager_run(ff9, source, work, "speech") for _ in range(args.repeat)), key=lambda run: run[0]
+        )
+        ours51, used51, timings51 = min(
+            (packager_run(ff51, source, work, "speech") for _ in range(args.repeat)), key=lambda run: run[0]
+        )
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        for label, wall, timings, limit in (("FFmpeg 9", ours9, timings9, limit9),
-                                            ("FFmpeg 5.1", ours51, timings51, limit51)):
+        runs = (("FFmpeg 9", ours9, used9, cpu9, timings9, limit9),
+                ("FFmpeg 5.1", ours51, used51, cpu51, timings51, limit51))
+        for label, wall, used, rung_cpu, timings, limit in runs:
             stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if k != "total")
             print(f"packager ({label}): {wall:.1f} s wall = {seconds / wall:.1f}x realtime [{stages}]")
+            # CPU is what load on a shared machine distorts least: all work / the single-rung encodes.
+            print(f"  CPU {used:.1f} s = {used / sum(rung_cpu):.2f}x the single-rung encodes' CPU; "
+                  f"{used / CORES:.1f} s if spread evenly over {CORES} cores")
             print(f"  vs FFmpeg 5.1 one-process asplit: {wall / asplit51:.2f}x its time "
                   f"({asplit51 / wall:.2f}x faster)")
             print(f"  vs 2-core limit of its FFmpeg:    {wall / limit:.2f}x the limit")
         if not args.skip_fast:
-            fast, _ = packager_run(ff9, source, work, "speech-fast")
+            fast, _, _ = packager_run(ff9, source, work, "speech-fast")
             print(f"packager speech-fast (aac_coder=fast, FFmpeg 9): {fast:.1f} s = "
                   f"{seconds / fast:.1f}x realtime, {ours9 / fast:.2f}x faster than twoloop")
         if not args.skip_hour:
