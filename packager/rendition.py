@@ -65,13 +65,14 @@ class Rendition:
 class _Progress:
     def __init__(self, callback: ProgressCallback | None) -> None:
         self._callback = callback
-        self._last = -1.0
+        self._last = ("", -1.0)
 
     def __call__(self, stage: str, fraction: float) -> None:
+        """Report overall progress, monotonic, at most every 0.1 % (and at every change of stage)."""
         low, high = _STAGES[stage]
-        overall = low + (high - low) * min(max(fraction, 0.0), 1.0)
-        if self._callback is not None and overall - self._last >= 0.001:
-            self._last = overall
+        overall = max(low + (high - low) * min(max(fraction, 0.0), 1.0), self._last[1])
+        if self._callback is not None and (stage != self._last[0] or overall - self._last[1] >= 0.001):
+            self._last = (stage, overall)
             self._callback(stage, overall)
 
 

@@ -178,3 +178,23 @@ def test_result_describes_the_output(packaged: Rendition, sitting: Sitting) -> N
     assert {v.kind for v in packaged.variants} == {"fmp4", "ts"}
     assert Path(packaged.ffmpeg).name.startswith("ffmpeg")
     assert {"probing", "measuring", "encoding", "finalizing", "first_playable"} <= set(packaged.timings)
+
+
+async def test_short_video_source_without_chapters(tmp_path: Path, small_ladder, ffmpeg: str) -> None:
+    """A 4 s video file: audio only is kept, one segment per rung, no chapters, still valid HLS."""
+    import subprocess
+
+    from packager.rendition import build_rendition
+
+    source = tmp_path / "clip.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=4",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "mpeg4", "-c:a", "aac",
+                    "-shortest", str(source)], check=True)
+    rendition = await build_rendition(source, tmp_path / "out", ladder=small_ladder, ffmpeg=ffmpeg)
+    assert rendition.chapters == []
+    for name in ("a32", "a64", "ts64"):
+        playlist = m3u8.load(str(tmp_path / "out" / name / "index.m3u8"))
+        assert len(playlist.segments) == 1
+        assert not [d for s in playlist.segments for d in s.dateranges]
+    assert json.loads((tmp_path / "out" / "chapters.json").read_text()) == []
+    assert rendition.duration == pytest.approx(4.0, abs=0.1)
