@@ -12,7 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # after a Redis failure, requests go local for this long before Redis is tried again
 RETRY_AFTER_S = 1.0
 LOCK_TTL_MS = 5000
+
+V = TypeVar("V")
 
 
 async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
@@ -40,14 +42,14 @@ async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
                 raise
 
 
-class LocalLRU:
+class LocalLRU(Generic[V]):
     """Bounded LRU with per-entry expiry."""
 
     def __init__(self, max_entries: int) -> None:
         self._max = max_entries
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[float, V]] = OrderedDict()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> V | None:
         item = self._data.get(key)
         if item is None:
             return None
@@ -58,7 +60,7 @@ class LocalLRU:
         self._data.move_to_end(key)
         return value
 
-    def set(self, key: str, value: bytes, ttl: int) -> None:
+    def set(self, key: str, value: V, ttl: float) -> None:
         self._data[key] = (time.monotonic() + ttl, value)
         self._data.move_to_end(key)
         while len(self._data) > self._max:
@@ -82,7 +84,7 @@ class Cache:
         self._redis = redis
         self._prefix = prefix + "cache:"
         self._ttls = ttls
-        self._local = LocalLRU(local_max_entries)
+        self._local: LocalLRU[bytes] = LocalLRU(local_max_entries)
         self._redis_down_until = 0.0
         self._pending_invalidations: set[tuple[str, str | None]] = set()
         self._building: dict[str, asyncio.Future[bytes]] = {}

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
     from .http_metrics import HttpMetrics
+    from .rate_limit import RateLimiter
+    from .response_cache import ResponseCache
     from .settings import Settings
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -25,3 +27,5 @@ METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
+RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")

@@ -107,6 +107,7 @@ def operation(
     admin: bool = False,
     produces: list[str] | None = None,
     responses: dict[int, str] | None = None,
+    description: str | None = None,
 ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Declare a route: typed inputs, admin check, and its OpenAPI operation."""
 
@@ -137,6 +138,8 @@ def operation(
             "responses": op_responses,
             "parameters": [],
         }
+        if description:
+            op["description"] = description
         if admin:
             op["security"] = [{"adminToken": []}]
         setattr(wrapper, SPEC_ATTR, op)

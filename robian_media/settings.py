@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     cache_ttl_streaming: int = 3600
     cache_ttl_metadata: int = 86400
     cache_local_max_entries: int = Field(2048, ge=16)
+    # false: every API response is built from the database (benchmarks, debugging)
+    cache_enabled: bool = True
+    # in-process copy of cached responses in front of Redis ("micro-cache"): another node's
+    # invalidation reaches this node within this many seconds; 0 = always ask Redis
+    cache_local_ttl: float = Field(1.0, ge=0, le=60)
+
+    # requests per client IP per sliding minute on the API (health, metrics, /hls/ exempt); 0 = off
+    rate_limit_per_minute: int = Field(1200, ge=0)
+    # peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -72,7 +82,12 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "ingest_allowlist", "cors_origins", "nginx_metrics_allow", "nginx_trusted_proxies", mode="before"
+        "ingest_allowlist",
+        "cors_origins",
+        "nginx_metrics_allow",
+        "nginx_trusted_proxies",
+        "trusted_proxies",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -80,7 +95,7 @@ class Settings(BaseSettings):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("nginx_metrics_allow", "nginx_trusted_proxies")
+    @field_validator("nginx_metrics_allow", "nginx_trusted_proxies", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         # normalised ("10.0.0.1/8" → "10.0.0.0/8") so nginx never sees a host-bits-set network
