@@ -1,0 +1,145 @@
+"""FFmpeg command lines that encode the ladder, cut exactly at the planned instants.
+
+Rungs with identical AAC parameters share one encoding: FFmpeg's `tee` muxer writes the same packets as
+fMP4 and as MPEG-TS segments. Encodings are spread over several FFmpeg processes (one decode each, which
+costs ~1 % of an encode) so that both cores stay busy with FFmpeg 5.1, whose encoders run serially.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from packager.ladder import Ladder, Rung
+from packager.timeline import muxer_times
+
+RAW_DIR = ".raw"
+SEGMENT_LIST = "list.csv"
+# empty_moov + default_base_moof: a moov without samples and self-contained moofs, i.e. CMAF-shaped fragments.
+_MOVFLAGS = "movflags=+frag_keyframe+empty_moov+default_base_moof"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """One AAC encode and the rungs (one fMP4 and/or one TS) its packets are muxed into."""
+
+    rungs: tuple[Rung, ...]
+
+    @property
+    def params(self) -> Rung:
+        return self.rungs[0]
+
+    @property
+    def cost(self) -> float:
+        # The AAC encoder's work grows with samples per second per channel; bitrate matters much less.
+        return self.params.sample_rate / 48_000 * self.params.channels
+
+
+def plan_encodings(ladder: Ladder) -> list[Encoding]:
+    """Rungs grouped by AAC parameters: a TS rung rides on the fMP4 rung it matches."""
+    planned: list[list[Rung]] = []
+    for rung in ladder.rungs:
+        partner = next(
+            (
+                rungs
+                for rungs in planned
+                if rungs[0].encoding_key == rung.encoding_key
+                and all(other.kind != rung.kind for other in rungs)
+            ),
+            None,
+        )
+        if partner is None:
+            planned.append([rung])
+        else:
+            partner.append(rung)
+    return [Encoding(tuple(rungs)) for rungs in planned]
+
+
+def group_encodings(encodings: Sequence[Encoding], processes: int | None = None) -> list[list[Encoding]]:
+    """Encodings spread over at most `processes` groups, largest first onto the least loaded (LPT)."""
+    count = max(1, min(processes or len(encodings), len(encodings)))
+    groups: list[list[Encoding]] = [[] for _ in range(count)]
+    loads = [0.0] * count
+    for encoding in sorted(encodings, key=lambda e: e.cost, reverse=True):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(encoding)
+        loads[lightest] += encoding.cost
+    return [group for group in groups if group]
+
+
+def default_processes() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def raw_dir(rung: Rung) -> PurePosixPath:
+    return PurePosixPath(rung.name) / RAW_DIR
+
+
+def _segment_options(rung: Rung, times: str) -> list[tuple[str, str]]:
+    options = [
+        ("segment_times", times),
+        ("segment_list", str(raw_dir(rung) / SEGMENT_LIST)),
+        ("segment_list_type", "csv"),
+    ]
+    if rung.kind == "fmp4":
+        options += [("segment_format", "mp4"), ("segment_format_options", _MOVFLAGS)]
+    else:
+        # Without max_delay (the tee muxer does not pass FFmpeg's 0.7 s down) every AAC frame gets its own
+        # PES packet and the TS rung weighs 1.8x its bitrate.
+        options += [("segment_format", "mpegts"), ("max_delay", "700000")]
+    return options
+
+
+def _pattern(rung: Rung) -> str:
+    return str(raw_dir(rung) / ("seg_%d.mp4" if rung.kind == "fmp4" else "seg_%d.ts"))
+
+
+def _output(encoding: Encoding, times: str) -> list[str]:
+    if len(encoding.rungs) == 1:
+        rung = encoding.rungs[0]
+        args = ["-f", "segment"]
+        for key, value in _segment_options(rung, times):
+            args += [f"-{key}", value]
+        return [*args, _pattern(rung)]
+    # tee slave options are key=value pairs separated by ':'; '=' inside a value is escaped.
+    slaves = []
+    for rung in encoding.rungs:
+        options = ":".join(
+            f"{key}={value.replace('=', chr(92) + '=')}"
+            for key, value in [("f", "segment"), *_segment_options(rung, times)]
+        )
+        slaves.append(f"[{options}]{_pattern(rung)}")
+    return ["-f", "tee", "|".join(slaves)]
+
+
+def encode_args(
+    source: str, group: Sequence[Encoding], *, cuts: Sequence[float], audio_filter: str | None, aac_coder: str
+) -> list[str]:
+    """Arguments (after `ffmpeg`) encoding `group`; output paths are relative to the version directory."""
+    times = muxer_times(cuts) or "999999"  # one segment: the muxer needs some time
+    labels = [f"[e{i}]" for i in range(len(group))]
+    chain = audio_filter or "anull"
+    split = f",asplit={len(group)}" if len(group) > 1 else ""
+    args = ["-v", "error", "-y", "-i", source, "-filter_complex", f"[0:a:0]{chain}{split}{''.join(labels)}"]
+    for label, encoding in zip(labels, group, strict=True):
+        rung = encoding.params
+        args += [
+            "-map",
+            label,
+            "-map_metadata",
+            "-1",
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            aac_coder,
+            "-b:a",
+            str(rung.bitrate),
+            "-ac",
+            str(rung.channels),
+            "-ar",
+            str(rung.sample_rate),
+            *_output(encoding, times),
+        ]
+    return args

@@ -1,0 +1,81 @@
+"""Ladder presets: which AAC renditions a sitting is packaged into."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+# Presets live in the repository's config/ladders; a path to any JSON file works too.
+PRESET_DIR = Path(__file__).resolve().parent.parent / "config" / "ladders"
+DEFAULT_LADDER = "speech"
+
+
+class LadderError(ValueError):
+    """A ladder preset that cannot be found or does not describe a usable ladder."""
+
+
+class Rung(BaseModel):
+    """One rendition: its directory name, container and AAC parameters."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    kind: Literal["fmp4", "ts"]
+    bitrate: int = Field(ge=8_000, le=512_000, description="bits per second")
+    channels: Literal[1, 2]
+    sample_rate: Literal[16000, 22050, 24000, 32000, 44100, 48000]
+
+    @property
+    def encoding_key(self) -> tuple[int, int, int]:
+        """Rungs with the same key can share one AAC encoding (e.g. the TS fallback and its fMP4 twin)."""
+        return (self.bitrate, self.channels, self.sample_rate)
+
+    @property
+    def nominal_bandwidth(self) -> int:
+        """A bandwidth to announce before segments are measured: nominal plus container overhead."""
+        return int(self.bitrate * 1.1)
+
+
+class Ladder(BaseModel):
+    name: str
+    description: str = ""
+    segment_duration: float = Field(default=6.0, ge=2.0, le=10.0)
+    aac_coder: Literal["twoloop", "fast", "anmr"] = "twoloop"
+    rungs: list[Rung] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_rungs(self) -> Ladder:
+        names = [rung.name for rung in self.rungs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"rung names must be unique, got {names}")
+        if not any(rung.kind == "fmp4" for rung in self.rungs):
+            raise ValueError("a ladder needs at least one fmp4 rung (download.m4a is made from one)")
+        return self
+
+    @property
+    def fmp4_rungs(self) -> list[Rung]:
+        return [rung for rung in self.rungs if rung.kind == "fmp4"]
+
+    @property
+    def top_rung(self) -> Rung:
+        """The fMP4 rung download.m4a is remuxed from: the richest one."""
+        return max(self.fmp4_rungs, key=lambda rung: (rung.bitrate, rung.channels, rung.sample_rate))
+
+
+def load_ladder(spec: str | Path | Ladder = DEFAULT_LADDER) -> Ladder:
+    """A ladder from a preset name (`speech`), a path to a JSON file, or an already built Ladder."""
+    if isinstance(spec, Ladder):
+        return spec
+    path = Path(spec)
+    if not path.suffix and path.name == str(spec):
+        path = PRESET_DIR / f"{spec}.json"
+        if not path.is_file():
+            known = sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+            raise LadderError(f"unknown ladder preset {spec!r} (known: {', '.join(known) or 'none'})")
+    if not path.is_file():
+        raise LadderError(f"ladder file not found: {path}")
+    try:
+        return Ladder.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise LadderError(f"invalid ladder {path}: {exc}") from exc

@@ -1,0 +1,137 @@
+"""HLS playlists written by hand: the exact tags DESIGN §3 fixes, nothing FFmpeg adds on its own."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from packager.chapters import Chapter
+
+CODECS = "mp4a.40.2"
+CHAPTERS_DATA_ID = "com.apple.hls.chapters"
+SPEAKER_CLASS = "fr.assemblee-nationale.speaker"
+# Without a known sitting start, the timeline starts at the epoch: START-DATEs then read as offsets.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MediaSegment:
+    uri: str
+    duration: float
+    size: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One rung as the master playlist (and the server's stream endpoint) announces it."""
+
+    name: str
+    uri: str
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str
+    kind: str
+
+
+def bandwidths(segments: Sequence[MediaSegment]) -> tuple[int, int]:
+    """(peak, average) bits per second over the segments, as HLS defines BANDWIDTH and AVERAGE-BANDWIDTH."""
+    timed = [segment for segment in segments if segment.duration > 0]
+    if not timed:
+        return 0, 0
+    peak = max(segment.size * 8 / segment.duration for segment in timed)
+    average = sum(segment.size for segment in timed) * 8 / sum(segment.duration for segment in timed)
+    return math.ceil(peak), math.ceil(average)
+
+
+def iso_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _quoted(value: str) -> str:
+    # Quoted-strings may not hold a double quote, CR or LF (RFC 8216 §4.2).
+    return '"' + " ".join(value.replace('"', "'").split()) + '"'
+
+
+def daterange(chapter: Chapter, starts_at: datetime) -> str:
+    attributes = [
+        f"ID={_quoted(f'ch-{chapter.index}')}",
+        f"CLASS={_quoted(SPEAKER_CLASS)}",
+        f"START-DATE={_quoted(iso_date(starts_at + timedelta(seconds=chapter.start)))}",
+        f"DURATION={chapter.duration:.3f}",
+    ]
+    if chapter.speaker.id:
+        attributes.append(f"X-SPEAKER-ID={_quoted(chapter.speaker.id)}")
+    attributes.append(f"X-SPEAKER-NAME={_quoted(chapter.speaker.name)}")
+    if chapter.speaker.group:
+        attributes.append(f"X-SPEAKER-GROUP={_quoted(chapter.speaker.group)}")
+    return "#EXT-X-DATERANGE:" + ",".join(attributes)
+
+
+def target_duration(segments: Sequence[MediaSegment], target: float) -> int:
+    """EXT-X-TARGETDURATION: the target, or more if a segment rounds above it (never the case by plan)."""
+    return max([round(target), *(round(segment.duration) for segment in segments)])
+
+
+def media_playlist(
+    segments: Sequence[MediaSegment],
+    *,
+    kind: str,
+    ended: bool,
+    chapters: Sequence[Chapter],
+    starts_at: datetime | None,
+    target: float = 6.0,
+    init_uri: str = "init.mp4",
+) -> str:
+    """A media playlist: EVENT while segments are still coming, VOD with ENDLIST once complete."""
+    fmp4 = kind == "fmp4"
+    lines = [
+        "#EXTM3U",
+        # EXT-X-MAP outside I-frame playlists needs version 6; 7 is what CMAF playlists announce.
+        f"#EXT-X-VERSION:{7 if fmp4 else 3}",
+        f"#EXT-X-TARGETDURATION:{target_duration(segments, target)}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        f"#EXT-X-PLAYLIST-TYPE:{'VOD' if ended else 'EVENT'}",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    if fmp4:
+        lines.append(f'#EXT-X-MAP:URI="{init_uri}"')
+    # DATERANGE needs a PROGRAM-DATE-TIME in the playlist; both come before the first segment.
+    start = starts_at or EPOCH
+    lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_date(start)}")
+    lines += [daterange(chapter, start) for chapter in chapters]
+    for segment in segments:
+        lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def master_playlist(variants: Sequence[Variant], *, chapters_uri: str = "chapters.json") -> str:
+    """The multivariant playlist of one version."""
+    # No EXT-X-VERSION: nothing here needs one, and an old TS-only client must still accept this file.
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        f'#EXT-X-SESSION-DATA:DATA-ID="{CHAPTERS_DATA_ID}",URI="{chapters_uri}"',
+    ]
+    for variant in variants:
+        lines += [
+            f"#EXT-X-STREAM-INF:BANDWIDTH={variant.bandwidth},AVERAGE-BANDWIDTH={variant.average_bandwidth},"
+            f'CODECS="{variant.codecs}"',
+            variant.uri,
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def prefixed_master(master: str, prefix: str) -> str:
+    """A copy of a version's master whose relative URIs resolve from the parent directory."""
+    out: list[str] = []
+    for line in master.splitlines():
+        if line and not line.startswith("#"):
+            line = prefix + line
+        elif 'URI="' in line:
+            line = line.replace('URI="', f'URI="{prefix}')
+        out.append(line)
+    return "\n".join(out) + "\n"

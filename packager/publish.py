@@ -1,0 +1,255 @@
+"""Versioned, atomic publication of a debate's HLS tree: `{debate}/master.m3u8` → `{debate}/v{n}/…`.
+
+- Version numbers are never reused, not even those of failed attempts whose segments a player or a cache
+  may have seen (everything under `v{n}/` is served as immutable): `{debate}/.last_version` remembers the
+  highest number handed out, and a new one is 1 + the larger of it and the highest `v{n}` present.
+- While packaging, `v{n}` fills progressively (EVENT playlists). If the debate has no complete version yet,
+  the debate master points at `v{n}` as soon as every rung has a segment; otherwise it keeps pointing at
+  the previous complete version until `v{n}` is finished.
+- A version is complete once `v{n}/.complete` exists (written, fsynced, after everything else); only then
+  is the debate master switched to it (temp file + fsync + rename).
+- Cancellation or failure removes `v{n}` and restores the debate master. A process killed outright leaves an
+  incomplete `v{n}`: `recover()` removes it. An flock on `{debate}/.lock` keeps two packagers (and recover)
+  from working on one debate at once; the kernel releases it when its process dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from packager.atomic import fsync_dir, write_atomic
+from packager.chapters import Chapter, ChapterIn
+from packager.ladder import Ladder
+from packager.loudness import Loudness, LoudnessTarget
+from packager.playlists import Variant, prefixed_master
+from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
+
+COMPLETE_MARKER = ".complete"
+LOCK_NAME = ".lock"
+LAST_VERSION = ".last_version"
+DEFAULT_KEEP = 2
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+class DebateBusyError(RuntimeError):
+    """Another packager (or recover) holds this debate's lock."""
+
+
+@dataclass
+class PackageResult:
+    """A published version, with what the server stores and announces about it."""
+
+    version: int
+    duration: float
+    variants: list[Variant]
+    chapters: list[Chapter]  # normalised, start times moved onto their segment starts
+    debate_dir: Path
+    version_dir: Path
+    loudness: Loudness | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def master(self) -> Path:
+        return self.debate_dir / MASTER_NAME
+
+    @property
+    def version_master(self) -> Path:
+        return self.version_dir / MASTER_NAME
+
+    @property
+    def chapters_json(self) -> Path:
+        return self.version_dir / "chapters.json"
+
+    @property
+    def chapters_vtt(self) -> Path:
+        return self.version_dir / "chapters.vtt"
+
+    @property
+    def download(self) -> Path:
+        return self.version_dir / "download.m4a"
+
+
+def versions(debate_dir: Path) -> list[int]:
+    """Every version number present, complete or not, ascending."""
+    if not debate_dir.is_dir():
+        return []
+    found = (_VERSION.match(entry.name) for entry in debate_dir.iterdir() if entry.is_dir())
+    return sorted(int(match.group(1)) for match in found if match)
+
+
+def is_complete(debate_dir: Path, version: int) -> bool:
+    return (debate_dir / f"v{version}" / COMPLETE_MARKER).is_file()
+
+
+def complete_versions(debate_dir: Path) -> list[int]:
+    return [version for version in versions(debate_dir) if is_complete(debate_dir, version)]
+
+
+def current_version(debate_dir: Path) -> int | None:
+    """The version the debate master points at, if any."""
+    try:
+        text = (debate_dir / MASTER_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    found = re.search(r"^v(\d+)/", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+@contextlib.contextmanager
+def _debate_lock(debate_dir: Path) -> Iterator[None]:
+    debate_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(debate_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DebateBusyError(f"{debate_dir} is being packaged by another process") from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _allocate_version(debate_dir: Path) -> int:
+    try:
+        last = int((debate_dir / LAST_VERSION).read_text(encoding="ascii").strip() or 0)
+    except (FileNotFoundError, ValueError):
+        last = 0
+    present = versions(debate_dir)
+    version = max(last, present[-1] if present else 0) + 1
+    write_atomic(debate_dir / LAST_VERSION, f"{version}\n", durable=True)
+    return version
+
+
+def _point_master(debate_dir: Path, version: int | None) -> None:
+    """Make `{debate}/master.m3u8` a prefixed copy of v{version}'s master, or remove it for None."""
+    target = debate_dir / MASTER_NAME
+    if version is None:
+        target.unlink(missing_ok=True)
+        fsync_dir(debate_dir)
+        return
+    master = (debate_dir / f"v{version}" / MASTER_NAME).read_text(encoding="utf-8")
+    write_atomic(target, prefixed_master(master, f"v{version}/"), durable=True)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(root))
+
+
+def _finish(debate_dir: Path, version: int, keep: int) -> None:
+    """Mark v{version} complete, switch the debate master to it, then apply retention."""
+    version_dir = debate_dir / f"v{version}"
+    _fsync_tree(version_dir)
+    write_atomic(version_dir / COMPLETE_MARKER, f"{version}\n", durable=True)
+    _point_master(debate_dir, version)
+    _retain(debate_dir, keep)
+
+
+def _retain(debate_dir: Path, keep: int) -> list[int]:
+    """Remove complete versions beyond the newest `keep`, and incomplete ones (we hold the lock)."""
+    complete = complete_versions(debate_dir)
+    kept = set(complete[-max(1, keep) :])
+    removed = [version for version in versions(debate_dir) if version not in kept]
+    for version in removed:
+        shutil.rmtree(debate_dir / f"v{version}", ignore_errors=True)
+    return removed
+
+
+def _restore(debate_dir: Path, version: int) -> None:
+    shutil.rmtree(debate_dir / f"v{version}", ignore_errors=True)
+    complete = complete_versions(debate_dir)
+    _point_master(debate_dir, complete[-1] if complete else None)
+
+
+def recover(debate_dir: Path) -> list[int]:
+    """After a crash: remove incomplete versions and point the debate master at the newest complete one.
+
+    Returns the removed version numbers. Raises DebateBusyError if a packager is running on this debate.
+    """
+    if not debate_dir.is_dir():
+        return []
+    with _debate_lock(debate_dir):
+        removed = [version for version in versions(debate_dir) if not is_complete(debate_dir, version)]
+        for version in removed:
+            shutil.rmtree(debate_dir / f"v{version}", ignore_errors=True)
+        complete = complete_versions(debate_dir)
+        newest = complete[-1] if complete else None
+        if current_version(debate_dir) != newest or newest is None:
+            _point_master(debate_dir, newest)
+        return removed
+
+
+async def package(
+    source: Path,
+    debate_dir: Path,
+    *,
+    ladder: Ladder | str | Path = "speech",
+    chapters: Sequence[ChapterIn] = (),
+    starts_at: datetime | None = None,
+    ffmpeg: str | None = None,
+    loudness: LoudnessTarget | None = None,
+    on_progress: ProgressCallback | None = None,
+    keep: int = DEFAULT_KEEP,
+    processes: int | None = None,
+    title: str | None = None,
+) -> PackageResult:
+    """Package `source` as the next version of `debate_dir` and publish it (see the module docstring).
+
+    Raises MediaError, ChapterError, LadderError, FFmpegError, ValidationError, DebateBusyError; cancelling
+    the awaiting task stops FFmpeg, removes the partial version and restores the previous one.
+    """
+    with _debate_lock(debate_dir):
+        version = await asyncio.to_thread(_allocate_version, debate_dir)
+        version_dir = debate_dir / f"v{version}"
+        has_complete = bool(await asyncio.to_thread(complete_versions, debate_dir))
+
+        on_playable: Callable[[], None] | None = None
+        if not has_complete:
+            # Nothing published yet: let players start on the version being made.
+            def on_playable() -> None:
+                _point_master(debate_dir, version)
+
+        try:
+            rendition = await build_rendition(
+                source,
+                version_dir,
+                ladder=ladder,
+                chapters=chapters,
+                starts_at=starts_at,
+                ffmpeg=ffmpeg,
+                loudness=loudness,
+                on_progress=on_progress,
+                on_playable=on_playable,
+                processes=processes,
+                title=title,
+            )
+            await asyncio.to_thread(_finish, debate_dir, version, keep)
+        except BaseException:
+            # Synchronous on purpose: this must complete even while the task is being cancelled.
+            _restore(debate_dir, version)
+            raise
+        return PackageResult(
+            version=version,
+            duration=rendition.duration,
+            variants=rendition.variants,
+            chapters=rendition.chapters,
+            debate_dir=debate_dir,
+            version_dir=version_dir,
+            loudness=rendition.loudness,
+            timings=rendition.timings,
+        )

@@ -1,0 +1,309 @@
+"""Builds one version directory (DESIGN §3 `v{n}/` layout) from one source file.
+
+Stages: probing → measuring (loudness) → encoding (segments and EVENT playlists published as they come)
+→ finalizing (VOD playlists, measured master, download.m4a, validation). Cancellation or failure stops
+FFmpeg and removes everything written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import shutil
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from packager.atomic import write_atomic
+from packager.chapters import Chapter, ChapterIn, apple_chapters, normalise_chapters, webvtt_chapters
+from packager.download import write_download
+from packager.encode import encode_args, group_encodings, plan_encodings
+from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
+from packager.ladder import Ladder, load_ladder
+from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
+from packager.playlists import CODECS, Variant, bandwidths, master_playlist, media_playlist
+from packager.segmenter import RungOutput
+from packager.timeline import align_chapters, frame_grid, plan_cuts
+from packager.validate import validate_version
+
+ProgressCallback = Callable[[str, float], None]
+MASTER_NAME = "master.m3u8"
+PLAYLIST_NAME = "index.m3u8"
+_POLL = 0.2
+# Share of the overall progress each stage covers (encoding dominates the wall time).
+_STAGES = {
+    "probing": (0.0, 0.01),
+    "measuring": (0.01, 0.05),
+    "encoding": (0.05, 0.93),
+    "finalizing": (0.93, 1.0),
+}
+
+
+@dataclass
+class Rendition:
+    """What was written into one version directory."""
+
+    directory: Path
+    duration: float
+    variants: list[Variant]
+    chapters: list[Chapter]
+    loudness: Loudness | None
+    ffmpeg: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def master(self) -> Path:
+        return self.directory / "master.m3u8"
+
+
+class _Progress:
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._last = -1.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        low, high = _STAGES[stage]
+        overall = low + (high - low) * min(max(fraction, 0.0), 1.0)
+        if self._callback is not None and overall - self._last >= 0.001:
+            self._last = overall
+            self._callback(stage, overall)
+
+
+async def _first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> None:
+    """Run all; on the first failure cancel the others (which stops their FFmpeg) and raise it."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Publisher:
+    """Writes the rung playlists (EVENT, then VOD) and the version master as segments arrive."""
+
+    def __init__(
+        self,
+        directory: Path,
+        ladder: Ladder,
+        outputs: list[RungOutput],
+        chapters: list[Chapter],
+        starts_at: datetime | None,
+        on_playable: Callable[[], None] | None,
+    ) -> None:
+        self.directory = directory
+        self.ladder = ladder
+        self.outputs = outputs
+        self.chapters = chapters
+        self.starts_at = starts_at
+        self.on_playable = on_playable
+        self.playable_at: float | None = None
+
+    def variants(self, *, measured: bool) -> list[Variant]:
+        variants = []
+        for output in self.outputs:
+            peak, average = bandwidths(output.segments) if measured else (0, 0)
+            nominal = output.rung.nominal_bandwidth
+            variants.append(
+                Variant(
+                    name=output.rung.name,
+                    uri=f"{output.rung.name}/{PLAYLIST_NAME}",
+                    bandwidth=peak or nominal,
+                    average_bandwidth=average or nominal,
+                    codecs=CODECS,
+                    kind=output.rung.kind,
+                )
+            )
+        # Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
+        return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
+
+    def playlists(self, *, ended: bool) -> None:
+        for output in self.outputs:
+            text = media_playlist(
+                output.segments,
+                kind=output.rung.kind,
+                ended=ended,
+                chapters=self.chapters,
+                starts_at=self.starts_at,
+                target=self.ladder.segment_duration,
+            )
+            write_atomic(output.directory / PLAYLIST_NAME, text)
+        if self.playable_at is None and all(output.segments for output in self.outputs):
+            write_atomic(self.directory / MASTER_NAME, master_playlist(self.variants(measured=False)))
+            self.playable_at = time.monotonic()
+            if self.on_playable is not None:
+                self.on_playable()
+
+    def collect(self) -> bool:
+        """Blocking: publish finished segments and refresh playlists; True if anything changed."""
+        added = sum(output.collect() for output in self.outputs)
+        if added:
+            self.playlists(ended=False)
+        return bool(added)
+
+
+async def build_rendition(
+    source: Path,
+    outdir: Path,
+    *,
+    ladder: Ladder | str | Path = "speech",
+    chapters: Sequence[ChapterIn] = (),
+    starts_at: datetime | None = None,
+    ffmpeg: str | None = None,
+    loudness: LoudnessTarget | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_playable: Callable[[], None] | None = None,
+    processes: int | None = None,
+    title: str | None = None,
+) -> Rendition:
+    """Package `source` into `outdir` (created; must not exist or be empty). Raises MediaError, ChapterError,
+    FFmpegError or ValidationError; on any error or cancellation `outdir` is removed."""
+    ffmpeg = ffmpeg or default_ffmpeg()
+    ladder = load_ladder(ladder)
+    target = loudness or LoudnessTarget()
+    absolute_source = await asyncio.to_thread(_prepare, source, outdir)
+    try:
+        return await _build(
+            absolute_source,
+            outdir,
+            ladder,
+            chapters,
+            starts_at,
+            ffmpeg,
+            target,
+            _Progress(on_progress),
+            on_playable,
+            processes,
+            title,
+        )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(shutil.rmtree, outdir)
+        raise
+
+
+def _prepare(source: Path, outdir: Path) -> Path:
+    """Create the (empty) output directory; return the source as an absolute path (FFmpeg runs in outdir)."""
+    if outdir.exists() and any(outdir.iterdir()):
+        raise FileExistsError(f"output directory is not empty: {outdir}")
+    outdir.mkdir(parents=True, exist_ok=True)
+    return source.absolute()
+
+
+async def _build(
+    source: Path,
+    outdir: Path,
+    ladder: Ladder,
+    chapters_in: Sequence[ChapterIn],
+    starts_at: datetime | None,
+    ffmpeg: str,
+    target: LoudnessTarget,
+    progress: _Progress,
+    on_playable: Callable[[], None] | None,
+    processes: int | None,
+    title: str | None,
+) -> Rendition:
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    progress("probing", 0.0)
+    info = await probe(ffmpeg, source)
+    duration = info.duration
+    grid = frame_grid(rung.sample_rate for rung in ladder.rungs)
+    chapters = normalise_chapters(chapters_in, duration)
+    cuts = plan_cuts(duration, [chapter.start for chapter in chapters], grid, ladder.segment_duration)
+    chapters = align_chapters(chapters, grid, duration)
+    write_atomic(outdir / "chapters.json", json.dumps(apple_chapters(chapters), ensure_ascii=False, indent=1))
+    write_atomic(outdir / "chapters.vtt", webvtt_chapters(chapters))
+    timings["probing"] = time.monotonic() - started
+
+    measured = None
+    if target.enabled:
+        progress("measuring", 0.0)
+        window_total = duration if duration <= target.full_scan_max else target.windows * target.window
+        measured = await measure_loudness(
+            ffmpeg,
+            source,
+            duration,
+            target,
+            on_time=lambda t: progress("measuring", t / max(window_total, 1e-6)),
+        )
+    timings["measuring"] = time.monotonic() - started - timings["probing"]
+
+    outputs = {rung.name: RungOutput(rung, outdir) for rung in ladder.rungs}
+    for output in outputs.values():
+        output.prepare()
+    publisher = _Publisher(outdir, ladder, list(outputs.values()), chapters, starts_at, on_playable)
+    groups = group_encodings(plan_encodings(ladder), processes)
+    positions = [0.0] * len(groups)
+
+    def on_time(index: int, seconds: float) -> None:
+        positions[index] = seconds
+        progress("encoding", min(positions) / max(duration, 1e-6))
+
+    encode_started = time.monotonic()
+    progress("encoding", 0.0)
+    audio_filter = loudness_filter(measured, target)
+    runs = [
+        run_ffmpeg(
+            ffmpeg,
+            encode_args(str(source), group, cuts=cuts, audio_filter=audio_filter, aac_coder=ladder.aac_coder),
+            on_time=functools.partial(on_time, index),
+            cwd=outdir,
+        )
+        for index, group in enumerate(groups)
+    ]
+    encoding = asyncio.ensure_future(_first_error(runs))
+    try:
+        while not encoding.done():
+            await asyncio.wait([encoding], timeout=_POLL)
+            await asyncio.to_thread(publisher.collect)
+        await encoding
+    finally:
+        encoding.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await encoding
+    await asyncio.to_thread(publisher.collect)
+    for output in outputs.values():
+        await asyncio.to_thread(output.cleanup)
+    timings["encoding"] = time.monotonic() - encode_started
+    if publisher.playable_at is not None:
+        timings["first_playable"] = publisher.playable_at - started
+
+    finalize_started = time.monotonic()
+    progress("finalizing", 0.0)
+    await asyncio.to_thread(publisher.playlists, ended=True)
+    variants = publisher.variants(measured=True)
+    write_atomic(outdir / MASTER_NAME, master_playlist(variants))
+    top = outputs[ladder.top_rung.name]
+    await write_download(
+        ffmpeg,
+        top,
+        outdir,
+        chapters,
+        title=title,
+        on_time=lambda t: progress("finalizing", 0.6 * t / max(duration, 1e-6)),
+    )
+    progress("finalizing", 0.6)
+    encoded_duration = top.duration
+    await validate_version(outdir, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
+    progress("finalizing", 1.0)
+    timings["finalizing"] = time.monotonic() - finalize_started
+    timings["total"] = time.monotonic() - started
+    return Rendition(
+        directory=outdir,
+        duration=encoded_duration,
+        variants=variants,
+        chapters=chapters,
+        loudness=measured,
+        ffmpeg=ffmpeg,
+        timings=timings,
+    )

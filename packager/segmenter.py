@@ -1,0 +1,94 @@
+"""Turns what FFmpeg's segment muxer finished into published, immutable HLS segments of one rung.
+
+The muxer appends a line to its CSV list once a segment file is closed. Each listed file is converted
+(fMP4: box surgery into a CMAF media segment; TS: as is) and renamed into place, so a segment URI is
+either absent or complete.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from packager.atomic import write_atomic
+from packager.cmaf import Track, read_track, split_init, to_media_segment
+from packager.encode import SEGMENT_LIST, raw_dir
+from packager.ladder import Rung
+from packager.playlists import MediaSegment
+
+INIT_NAME = "init.mp4"
+
+
+class RungOutput:
+    """The segments of one rung published so far, in `version_dir/rung.name/`."""
+
+    def __init__(self, rung: Rung, version_dir: Path) -> None:
+        self.rung = rung
+        self.directory = version_dir / rung.name
+        self.raw = version_dir / raw_dir(rung)
+        self.segments: list[MediaSegment] = []
+        self._track: Track | None = None
+        self._decode_time = 0
+
+    def prepare(self) -> None:
+        self.raw.mkdir(parents=True, exist_ok=True)
+
+    def _listed(self) -> list[tuple[str, float, float]]:
+        try:
+            text = (self.raw / SEGMENT_LIST).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        rows = []
+        # Only whole lines: the muxer may be half way through writing the next one.
+        for line in text.splitlines(keepends=True):
+            if not line.endswith("\n"):
+                break
+            name, start, end = line.strip().rsplit(",", 2)
+            rows.append((name, float(start), float(end)))
+        return rows
+
+    def collect(self) -> int:
+        """Publish every newly finished segment; returns how many were added. Blocking: run in a thread."""
+        added = 0
+        for name, start, end in self._listed()[len(self.segments) :]:
+            self._publish(self.raw / name, len(self.segments), end - start)
+            added += 1
+        return added
+
+    def _publish(self, source: Path, number: int, listed_duration: float) -> None:
+        if self.rung.kind == "ts":
+            target = self.directory / f"seg_{number}.ts"
+            os.replace(source, target)
+            self.segments.append(MediaSegment(target.name, listed_duration, target.stat().st_size))
+            return
+        data = source.read_bytes()
+        if self._track is None:
+            init = split_init(data)
+            write_atomic(self.directory / INIT_NAME, init)
+            self._track = read_track(init)
+        fragment = to_media_segment(data, self._track, self._decode_time, sequence=number + 1)
+        self._decode_time += fragment.duration
+        target = self.directory / f"seg_{number}.m4s"
+        write_atomic(target, fragment.data)
+        source.unlink()
+        self.segments.append(
+            MediaSegment(target.name, fragment.duration / self._track.timescale, len(fragment.data))
+        )
+
+    @property
+    def duration(self) -> float:
+        return sum(segment.duration for segment in self.segments)
+
+    def starts(self) -> list[float]:
+        """Start time of each segment, from the sum of the ones before it."""
+        starts, total = [], 0.0
+        for segment in self.segments:
+            starts.append(total)
+            total += segment.duration
+        return starts
+
+    def cleanup(self) -> None:
+        for leftover in self.raw.glob("*"):
+            leftover.unlink()
+        if self.raw.exists():
+            self.raw.rmdir()

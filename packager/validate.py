@@ -1,0 +1,181 @@
+"""Checks a finished version directory the way a player would meet it; any problem fails the job."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import m3u8
+
+from packager.chapters import Chapter
+from packager.ffmpeg import FFmpegError, run_ffmpeg
+from packager.playlists import MediaSegment, bandwidths
+from packager.timeline import AAC_FRAME
+
+
+class ValidationError(RuntimeError):
+    """The packaged output is not fit to publish; `problems` lists every finding."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("invalid output: " + "; ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass
+class _Rung:
+    uri: str
+    directory: Path
+    kind: str
+    bandwidth: int
+    segments: list[MediaSegment]
+    init: Path | None
+    dateranges: list[tuple[str, ...]]
+    frame: float  # seconds per AAC frame, from the init segment or assumed 48 kHz for TS
+
+    @property
+    def starts(self) -> list[float]:
+        starts, total = [], 0.0
+        for segment in self.segments:
+            starts.append(total)
+            total += segment.duration
+        return starts
+
+
+def _frame_seconds(init: Path | None) -> float:
+    if init is None:
+        return AAC_FRAME / 48_000
+    from packager.cmaf import read_track
+
+    return AAC_FRAME / read_track(init.read_bytes()).timescale
+
+
+def _load(directory: Path, problems: list[str]) -> list[_Rung]:
+    master = m3u8.load(str(directory / "master.m3u8"))
+    if not master.is_variant:
+        problems.append("master.m3u8 has no variants")
+        return []
+    if not any(data.data_id == "com.apple.hls.chapters" for data in master.session_data):
+        problems.append("master.m3u8 lacks the chapters SESSION-DATA")
+    rungs = []
+    for variant in master.playlists:
+        path = directory / variant.uri
+        playlist = m3u8.load(str(path))
+        name = variant.uri
+        if playlist.playlist_type != "vod" or not playlist.is_endlist:
+            problems.append(f"{name}: not a finished VOD playlist")
+        if playlist.program_date_time is None and not any(s.program_date_time for s in playlist.segments):
+            problems.append(f"{name}: no EXT-X-PROGRAM-DATE-TIME")
+        init = None
+        if playlist.segment_map:
+            init = path.parent / playlist.segment_map[0].uri
+            if not init.is_file():
+                problems.append(f"{name}: init segment missing")
+                init = None
+        segments = []
+        for segment in playlist.segments:
+            file = path.parent / segment.uri
+            if not file.is_file():
+                problems.append(f"{name}: {segment.uri} missing")
+                continue
+            if round(segment.duration) > playlist.target_duration:
+                problems.append(f"{name}: {segment.uri} lasts {segment.duration:.3f} s > TARGETDURATION")
+            segments.append(MediaSegment(segment.uri, segment.duration, file.stat().st_size))
+        dateranges = sorted(
+            (
+                d.id,
+                d.start_date,
+                f"{d.duration:.3f}",
+                d.class_,
+                *sorted(f"{k}={v}" for k, v in d.x_client_attrs),
+            )
+            for segment in playlist.segments
+            for d in segment.dateranges
+        )
+        kind = "fmp4" if init is not None else "ts"
+        rungs.append(
+            _Rung(
+                name,
+                path.parent,
+                kind,
+                variant.stream_info.bandwidth,
+                segments,
+                init,
+                dateranges,
+                _frame_seconds(init),
+            )
+        )
+    return rungs
+
+
+def _check(
+    rungs: list[_Rung], source_duration: float, chapters: Sequence[Chapter], problems: list[str]
+) -> None:
+    if not rungs:
+        return
+    frame = max(rung.frame for rung in rungs)
+    reference = rungs[0]
+    for rung in rungs:
+        peak, _ = bandwidths(rung.segments)
+        if rung.bandwidth < peak:
+            problems.append(f"{rung.uri}: BANDWIDTH {rung.bandwidth} below measured peak {peak}")
+        if len(rung.segments) != len(reference.segments):
+            counts = f"{len(rung.segments)} segments, {reference.uri} has {len(reference.segments)}"
+            problems.append(f"{rung.uri}: {counts}")
+            continue
+        if rung.dateranges != reference.dateranges:
+            problems.append(f"{rung.uri}: DATERANGE tags differ from {reference.uri}")
+        # Segments may differ by the last frame only (encoder padding at the end).
+        for number, (mine, theirs) in enumerate(zip(rung.starts, reference.starts, strict=True)):
+            if abs(mine - theirs) > frame + 1e-3:
+                where = f"segment {number} starts at {mine:.3f} s, {reference.uri} at {theirs:.3f}"
+                problems.append(f"{rung.uri}: {where}")
+                break
+        total = sum(segment.duration for segment in rung.segments)
+        # Encoded audio carries one priming frame and up to one frame of padding.
+        if abs(total - source_duration) > 3 * frame + 0.05:
+            problems.append(f"{rung.uri}: lasts {total:.3f} s, source {source_duration:.3f} s")
+        for chapter in chapters:
+            if min((abs(start - chapter.start) for start in rung.starts), default=1e9) > rung.frame + 1e-3:
+                where = f"chapter {chapter.index} at {chapter.start:.3f} s"
+                problems.append(f"{rung.uri}: {where} is not a segment start")
+
+
+async def _decodes(ffmpeg: str, rung: _Rung, problems: list[str]) -> None:
+    """Decode the middle segment of the rung (init + segment for fMP4) and require a clean run."""
+    if not rung.segments:
+        return
+    segment = rung.directory / rung.segments[len(rung.segments) // 2].uri
+    parts = [rung.init, segment] if rung.init is not None else [segment]
+    payload = b"".join(part.read_bytes() for part in parts if part is not None)
+
+    async def feed(stdin: asyncio.StreamWriter) -> None:
+        stdin.write(payload)
+        await stdin.drain()
+        stdin.close()
+
+    try:
+        run = await run_ffmpeg(ffmpeg, ["-v", "error", "-i", "pipe:0", "-f", "null", "-"], stdin_feed=feed)
+    except FFmpegError as exc:
+        problems.append(f"{rung.uri}: {segment.name} does not decode: {exc.stderr_tail[-1:]}")
+        return
+    if run.stderr:
+        problems.append(f"{rung.uri}: {segment.name} decodes with errors: {run.stderr[-1]}")
+
+
+async def validate_version(
+    directory: Path, *, ffmpeg: str, source_duration: float, chapters: Sequence[Chapter] = ()
+) -> None:
+    """Raise ValidationError unless every playlist parses and agrees with the others, the source and the
+    chapters, every declared BANDWIDTH covers the measured peak, and a segment of each rung decodes."""
+    problems: list[str] = []
+    try:
+        rungs = await asyncio.to_thread(_load, directory, problems)
+    except (OSError, ValueError) as exc:
+        raise ValidationError([f"playlists do not load: {exc}"]) from exc
+    _check(rungs, source_duration, chapters, problems)
+    for rung in rungs:
+        await _decodes(ffmpeg, rung, problems)
+    if problems:
+        raise ValidationError(problems)
