@@ -46,7 +46,9 @@ def test_serve_on_embedded_defaults_is_ready_and_stops_cleanly(tmp_path: Path) -
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-            raise AssertionError("serve did not stop within 30 s of SIGINT:\n" + out.decode()[-3000:]) from None
+            raise AssertionError(
+                "serve did not stop within 30 s of SIGINT:\n" + out.decode()[-3000:]
+            ) from None
     assert proc.returncode == 0, out.decode()[-2000:]
     # the embedded server was stopped with the app
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists()
