@@ -1,11 +1,18 @@
-"""ChapterIn (DESIGN §4): one intervention as given to ingest or found in a source."""
+"""ChapterIn (DESIGN §4) as the API accepts it: the packager's own model, validated strictly at the edge.
+
+Subclassing keeps one shape (what the API receives is what the packager takes) while the API
+refuses unknown fields, negative times and empty names with a 422 before any job exists.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from packager.chapters import ChapterIn as PackagerChapterIn
+from packager.chapters import Speaker
 
 
-class SpeakerIn(BaseModel):
+class SpeakerIn(Speaker):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str | None = Field(None, max_length=64, description="AN acteur id (PA…) when known")
@@ -13,11 +20,11 @@ class SpeakerIn(BaseModel):
     group: str | None = Field(None, max_length=200, description="political group (sigle or name)")
 
 
-class ChapterIn(BaseModel):
+class ChapterIn(PackagerChapterIn):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    start: float = Field(ge=0, description="seconds from the start of the sitting")
-    end: float | None = Field(None, ge=0)
+    start: float = Field(ge=0, allow_inf_nan=False, description="seconds from the start of the sitting")
+    end: float | None = Field(None, ge=0, allow_inf_nan=False)
     speaker: SpeakerIn
     title: str | None = Field(None, max_length=500)
 
@@ -26,17 +33,3 @@ class ChapterIn(BaseModel):
         if self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         return self
-
-
-class ChapterList(BaseModel):
-    """A whole chapter list: ordered by start, no two chapters starting at the same time."""
-
-    chapters: list[ChapterIn] = Field(max_length=5000)
-
-    @field_validator("chapters")
-    @classmethod
-    def _ordered(cls, chapters: list[ChapterIn]) -> list[ChapterIn]:
-        for before, after in zip(chapters, chapters[1:], strict=False):
-            if after.start <= before.start:
-                raise ValueError(f"chapters must be in increasing start order ({after.start} after {before.start})")
-        return chapters

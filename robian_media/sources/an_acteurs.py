@@ -24,7 +24,7 @@ def strip_civility(name: str) -> str:
 
 
 def is_presiding_role(name: str) -> bool:
-    """"Mme la présidente": a role, not a name."""
+    """ "Mme la présidente": a role, not a name."""
     return bool(PRESIDING.match(" ".join(name.split())))
 
 

@@ -12,11 +12,13 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..settings import Settings
 from .errors import SourceRefused
+
+if TYPE_CHECKING:  # the yt-dlp subprocess imports this module: keep its start light
+    from ..settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -96,16 +98,20 @@ class FetchPolicy:
         category = address_category(ip)
         if category is None or (self.allow_private and category in PRIVATE_CATEGORIES):
             return None
-        hint = " (ROBIAN_INGEST_ALLOW_PRIVATE opens loopback and private ranges)" if (
-            category in PRIVATE_CATEGORIES
-        ) else ""
+        hint = (
+            " (ROBIAN_INGEST_ALLOW_PRIVATE opens loopback and private ranges)"
+            if (category in PRIVATE_CATEGORIES)
+            else ""
+        )
         return f"{ip} is a {category} address{hint}"
 
     def check_url_shape(self, url: str) -> str:
         """Scheme and allowlist, before any DNS; returns the host."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise SourceRefused(f"Only http and https sources can be fetched, not {parts.scheme or 'no'} scheme.")
+            raise SourceRefused(
+                f"Only http and https sources can be fetched, not {parts.scheme or 'no'} scheme."
+            )
         host = parts.hostname
         if not host:
             raise SourceRefused(f"The URL {url!r} has no host.")

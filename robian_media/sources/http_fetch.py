@@ -86,9 +86,13 @@ class SourceClient:
         except SourceRefused:
             raise
         except aiohttp.ClientConnectorError as exc:
-            raise SourceUnavailable(f"Cannot connect to {urlsplit(url).netloc} for the {what}: {exc}") from None
+            raise SourceUnavailable(
+                f"Cannot connect to {urlsplit(url).netloc} for the {what}: {exc}"
+            ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceUnavailable(f"Fetching the {what} at {url} failed: {exc or type(exc).__name__}") from None
+            raise SourceUnavailable(
+                f"Fetching the {what} at {url} failed: {exc or type(exc).__name__}"
+            ) from None
 
 
 def _raise_for_status(response: aiohttp.ClientResponse, what: str) -> None:

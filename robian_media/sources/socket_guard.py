@@ -71,5 +71,5 @@ class SocketGuard:
             return int(guard._connect_ex(sock, address))
 
         socket.getaddrinfo = self.getaddrinfo
-        socket.socket.connect = connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+        socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]

@@ -99,7 +99,8 @@ def check_info(info: dict[str, Any], request: dict[str, Any]) -> str | None:
         return "live:This source is a live stream; live sittings are followed with POST /api/v1/live."
     duration = info.get("duration")
     if duration and duration > request["max_duration"]:
-        return f"too_large:The source lasts {duration:.0f} s, more than the {request['max_duration']:.0f} s allowed."
+        limit = request["max_duration"]
+        return f"too_large:The source lasts {duration:.0f} s, more than the {limit:.0f} s allowed."
     size = info.get("filesize") or info.get("filesize_approx")
     if size and size > request["max_bytes"]:
         return f"too_large:The source is {size} bytes, more than the {request['max_bytes']} allowed."

@@ -64,7 +64,7 @@ async def download_source(
     on_progress: Callable[[float | None, int], None],
 ) -> Download:
     """Fetch ``url`` into ``out_dir``; cancelling this coroutine stops yt-dlp and its children."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     request = {
         "url": url,
         "out_dir": str(out_dir),
