@@ -7,19 +7,18 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from . import keys
 from .admin_token import resolve_admin_token
-from .cache import Cache
 from .db.pool import migrated_pool
 from .errors import problem_middleware
 from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
+from .jobs.queue import job_queue_ctx
+from .jobs.worker import in_process_worker_ctx
 from .openapi import setup_openapi
+from .redis_client import create_cache, create_redis
 from .routes import setup_routes
 from .settings import Settings
 
@@ -38,14 +37,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.redis_url:
         yield
         return
-    # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
-    # a down Redis must cost a request milliseconds, not seconds
-    client = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(NoBackoff(), 1),
-    )
+    client = create_redis(settings.redis_url)
     app[keys.REDIS] = client
     try:
         yield
@@ -54,13 +46,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    app[keys.CACHE] = Cache(
-        app.get(keys.REDIS),
-        prefix=settings.redis_prefix,
-        ttls=settings.cache_ttls(),
-        local_max_entries=settings.cache_local_max_entries,
-    )
+    app[keys.CACHE] = create_cache(app[keys.SETTINGS], app.get(keys.REDIS))
     yield
 
 
@@ -80,7 +66,9 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, event_bus_ctx])
+    app.cleanup_ctx.extend(
+        [database_ctx, redis_ctx, cache_ctx, event_bus_ctx, job_queue_ctx, in_process_worker_ctx]
+    )
     setup_routes(app)
     setup_openapi(app)
     return app

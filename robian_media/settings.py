@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
     # ingest jobs one worker runs at once: packaging keeps about one core busy per job
     worker_concurrency: int = Field(2, ge=1, le=64)
+    # new jobs wake workers at once (LISTEN/NOTIFY); polling finds retries that come due
+    worker_poll_seconds: float = Field(2.0, gt=0)
     # a worker silent this long is presumed dead and its running jobs are re-queued
     worker_heartbeat_seconds: float = Field(10.0, gt=0)
     stalled_worker_seconds: float = Field(30.0, gt=0)
