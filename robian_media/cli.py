@@ -1,4 +1,4 @@
-"""``robian-media`` command line: serve, migrate (more subcommands arrive with their issues)."""
+"""``robian-media`` command line: serve, migrate, worker, ingest."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -63,6 +64,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .jobs.standalone import job_process
+    from .jobs.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    concurrency = args.concurrency or settings.worker_concurrency
+
+    async def run() -> None:
+        async with job_process(settings) as (queue, resources):
+            print(f"robian-media worker running {concurrency} jobs at once", flush=True)
+            await run_worker(queue, resources, concurrency=concurrency, install_signal_handlers=True)
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .jobs.ingest_command import ingest_from_command_line
+
+    settings = _settings()
+    configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
+    return asyncio.run(ingest_from_command_line(settings, args.source, args.chapters, wait=args.wait))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robian-media", description="HLS audio server for parliamentary debates"
@@ -74,6 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
+    worker = sub.add_parser("worker", help="run ingest jobs from the queue until stopped (SIGTERM/SIGINT)")
+    worker.add_argument(
+        "--concurrency", type=int, help="jobs at once (default ROBIAN_WORKER_CONCURRENCY or 2)"
+    )
+    worker.set_defaults(func=cmd_worker)
+    ingest = sub.add_parser("ingest", help="ingest a URL, an AN portal video or a local file")
+    ingest.add_argument("source", metavar="URL", help="http(s) URL, AN portal page, or a file path")
+    ingest.add_argument("--chapters", type=Path, help="JSON file: an array of ChapterIn")
+    ingest.add_argument(
+        "--wait", action="store_true", help="follow the job with a progress bar until it is published"
+    )
+    ingest.set_defaults(func=cmd_ingest)
     return parser
 
 
