@@ -17,6 +17,7 @@ from tests.ingest.media import make_media
 from tests.ingest.origin import Origin
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+LIGHT_LADDER = Path(__file__).resolve().parent / "ladder-light.json"
 FINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -48,6 +49,8 @@ def ingest_settings(make_settings: Callable[..., Settings], origin: Origin) -> C
             "an_portal_hosts": ["127.0.0.1"],
             "an_acteur_url": origin.url("/opendata/{uid}.xml"),
             "an_organe_url": origin.url("/opendata/{uid}.xml"),
+            # packaging is the packager's tests' business: here it only has to be quick
+            "ladder": str(LIGHT_LADDER),
         }
         values.update(overrides)
         return make_settings(**values)

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from robian_media.app import create_app
 from tests.ingest.conftest import AUTH, processes_in, submit, wait_job
 from tests.ingest.origin import Origin
 
@@ -53,8 +54,10 @@ async def queue_status(database_url: str, job_id: str) -> str:
 
 
 async def test_cancel_while_packaging_stops_ffmpeg_and_publishes_nothing(
-    ingest_client: TestClient[Any, Any], origin: Origin, database_url: str, tmp_path: Path
+    aiohttp_client: Any, ingest_settings: Any, origin: Origin, database_url: str, tmp_path: Path
 ) -> None:
+    # the full speech ladder: packaging lasts long enough to be cancelled in the middle
+    ingest_client = await aiohttp_client(create_app(ingest_settings(ladder="speech")))
     status, accepted = await submit(ingest_client, origin.url("/files/long.m4a"))
     assert status == 202
     job_id, debate_id = accepted["job_id"], accepted["debate_id"]

@@ -116,7 +116,6 @@ async def test_concurrent_first_submissions_create_one_debate(
     finally:
         await conn.close()
     assert count == 1
-    await wait_job(ingest_client, answers[0][1]["job_id"])
 
 
 async def test_bad_requests_are_refused_with_a_message(

@@ -25,6 +25,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
             "ROBIAN_REDIS_URL": str(settings.redis_url),
             "ROBIAN_REDIS_PREFIX": settings.redis_prefix,
             "ROBIAN_DATA_DIR": str(settings.data_dir),
+            "ROBIAN_LADDER": settings.ladder,
             "ROBIAN_INGEST_ALLOW_PRIVATE": "true",
             "ROBIAN_WORKER_POLL_SECONDS": "0.2",
             "ROBIAN_WORKER_HEARTBEAT_SECONDS": "0.5",
@@ -47,7 +48,8 @@ async def start_worker(settings: Settings, log: Path) -> asyncio.subprocess.Proc
 async def test_a_killed_worker_s_job_is_finished_by_another_and_published_once(
     aiohttp_client: Any, ingest_settings: Any, origin: Origin, database_url: str, tmp_path: Path
 ) -> None:
-    settings = ingest_settings(workers=0)
+    # the full speech ladder: packaging lasts long enough to be killed in the middle
+    settings = ingest_settings(workers=0, ladder="speech")
     client = await aiohttp_client(create_app(settings))
     first = await start_worker(settings, tmp_path / "worker-a.log")
     second = None
