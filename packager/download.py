@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from packager.chapters import Chapter, ffmetadata
 from packager.ffmpeg import run_ffmpeg
 from packager.segmenter import INIT_NAME, RungOutput
+from packager.threads import run_blocking
 
 DOWNLOAD_NAME = "download.m4a"
 _CHUNK = 1 << 20
@@ -24,24 +25,18 @@ async def write_download(
     title: str | None = None,
     on_time: Callable[[float], None] | None = None,
 ) -> Path:
-    """Stream init + segments into FFmpeg's stdin (no temporary copy) and rename the result into place."""
+    """Concatenate init + segments (a valid fragmented MP4), remux it with chapters, rename into place.
+
+    The concatenation goes through a temporary file rather than FFmpeg's stdin: FFmpeg 5.1 reads a pipe
+    input next to a second input (the chapters) at a crawl (32 s instead of 0.5 s for 10 minutes).
+    """
     metadata = version_dir / ".download.ffmeta"
+    joined = version_dir / ".download.src.mp4"
     tmp = version_dir / f".{DOWNLOAD_NAME}.tmp"
     target = version_dir / DOWNLOAD_NAME
-    await asyncio.to_thread(metadata.write_text, ffmetadata(chapters, title), encoding="utf-8")
     parts = [rung.directory / INIT_NAME, *(rung.directory / segment.uri for segment in rung.segments)]
-
-    async def feed(stdin: asyncio.StreamWriter) -> None:
-        try:
-            for part in parts:
-                with open(part, "rb") as handle:  # noqa: ASYNC230 - small local reads between drains
-                    while chunk := handle.read(_CHUNK):
-                        stdin.write(chunk)
-                        await stdin.drain()
-        finally:
-            stdin.close()
-
     try:
+        await run_blocking(_prepare_inputs, parts, joined, metadata, ffmetadata(chapters, title))
         await run_ffmpeg(
             ffmpeg,
             [
@@ -51,7 +46,7 @@ async def write_download(
                 "-f",
                 "mp4",
                 "-i",
-                "pipe:0",
+                str(joined),
                 "-f",
                 "ffmetadata",
                 "-i",
@@ -71,10 +66,17 @@ async def write_download(
                 str(tmp),
             ],
             on_time=on_time,
-            stdin_feed=feed,
         )
         os.replace(tmp, target)
     finally:
-        metadata.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
+        for leftover in (metadata, joined, tmp):
+            leftover.unlink(missing_ok=True)
     return target
+
+
+def _prepare_inputs(parts: Sequence[Path], joined: Path, metadata: Path, ffmeta: str) -> None:
+    metadata.write_text(ffmeta, encoding="utf-8")
+    with open(joined, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, out, _CHUNK)

@@ -32,6 +32,7 @@ from packager.ladder import Ladder
 from packager.loudness import Loudness, LoudnessTarget
 from packager.playlists import Variant, prefixed_master
 from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
+from packager.threads import run_blocking
 
 COMPLETE_MARKER = ".complete"
 LOCK_NAME = ".lock"
@@ -194,6 +195,18 @@ def recover(debate_dir: Path) -> list[int]:
         return removed
 
 
+def recover_all(media_root: Path) -> dict[str, list[int]]:
+    """recover() every debate directory under the media root (e.g. at worker start); busy ones are skipped."""
+    removed: dict[str, list[int]] = {}
+    if not media_root.is_dir():
+        return removed
+    for debate_dir in sorted(p for p in media_root.iterdir() if p.is_dir()):
+        with contextlib.suppress(DebateBusyError):
+            if cleaned := recover(debate_dir):
+                removed[debate_dir.name] = cleaned
+    return removed
+
+
 async def package(
     source: Path,
     debate_dir: Path,
@@ -238,7 +251,7 @@ async def package(
                 processes=processes,
                 title=title,
             )
-            await asyncio.to_thread(_finish, debate_dir, version, keep)
+            await run_blocking(_finish, debate_dir, version, keep)
         except BaseException:
             # Synchronous on purpose: this must complete even while the task is being cancelled.
             _restore(debate_dir, version)

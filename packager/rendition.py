@@ -28,6 +28,7 @@ from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
 from packager.playlists import CODECS, Variant, bandwidths, master_playlist, media_playlist
 from packager.segmenter import RungOutput
+from packager.threads import run_blocking
 from packager.timeline import align_chapters, frame_grid, plan_cuts
 from packager.validate import validate_version
 
@@ -64,13 +65,14 @@ class Rendition:
 class _Progress:
     def __init__(self, callback: ProgressCallback | None) -> None:
         self._callback = callback
-        self._last = -1.0
+        self._last = ("", -1.0)
 
     def __call__(self, stage: str, fraction: float) -> None:
+        """Report overall progress, monotonic, at most every 0.1 % (and at every change of stage)."""
         low, high = _STAGES[stage]
-        overall = low + (high - low) * min(max(fraction, 0.0), 1.0)
-        if self._callback is not None and overall - self._last >= 0.001:
-            self._last = overall
+        overall = max(low + (high - low) * min(max(fraction, 0.0), 1.0), self._last[1])
+        if self._callback is not None and (stage != self._last[0] or overall - self._last[1] >= 0.001):
+            self._last = (stage, overall)
             self._callback(stage, overall)
 
 
@@ -98,14 +100,12 @@ class _Publisher:
         outputs: list[RungOutput],
         chapters: list[Chapter],
         starts_at: datetime | None,
-        on_playable: Callable[[], None] | None,
     ) -> None:
         self.directory = directory
         self.ladder = ladder
         self.outputs = outputs
         self.chapters = chapters
         self.starts_at = starts_at
-        self.on_playable = on_playable
         self.playable_at: float | None = None
 
     def variants(self, *, measured: bool) -> list[Variant]:
@@ -126,7 +126,8 @@ class _Publisher:
         # Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
         return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
 
-    def playlists(self, *, ended: bool) -> None:
+    def playlists(self, *, ended: bool) -> bool:
+        """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""
         for output in self.outputs:
             text = media_playlist(
                 output.segments,
@@ -140,15 +141,13 @@ class _Publisher:
         if self.playable_at is None and all(output.segments for output in self.outputs):
             write_atomic(self.directory / MASTER_NAME, master_playlist(self.variants(measured=False)))
             self.playable_at = time.monotonic()
-            if self.on_playable is not None:
-                self.on_playable()
+            return True
+        return False
 
     def collect(self) -> bool:
-        """Blocking: publish finished segments and refresh playlists; True if anything changed."""
+        """Blocking: publish finished segments, refresh playlists; True once, when it becomes playable."""
         added = sum(output.collect() for output in self.outputs)
-        if added:
-            self.playlists(ended=False)
-        return bool(added)
+        return self.playlists(ended=False) if added else False
 
 
 async def build_rendition(
@@ -187,7 +186,7 @@ async def build_rendition(
         )
     except BaseException:
         with contextlib.suppress(OSError):
-            await asyncio.to_thread(shutil.rmtree, outdir)
+            await run_blocking(shutil.rmtree, outdir)
         raise
 
 
@@ -241,7 +240,12 @@ async def _build(
     outputs = {rung.name: RungOutput(rung, outdir) for rung in ladder.rungs}
     for output in outputs.values():
         output.prepare()
-    publisher = _Publisher(outdir, ladder, list(outputs.values()), chapters, starts_at, on_playable)
+    publisher = _Publisher(outdir, ladder, list(outputs.values()), chapters, starts_at)
+
+    async def collect() -> None:
+        if await run_blocking(publisher.collect) and on_playable is not None:
+            on_playable()
+
     groups = group_encodings(plan_encodings(ladder), processes)
     positions = [0.0] * len(groups)
 
@@ -265,22 +269,22 @@ async def _build(
     try:
         while not encoding.done():
             await asyncio.wait([encoding], timeout=_POLL)
-            await asyncio.to_thread(publisher.collect)
+            await collect()
         await encoding
     finally:
         encoding.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await encoding
-    await asyncio.to_thread(publisher.collect)
+    await collect()
     for output in outputs.values():
-        await asyncio.to_thread(output.cleanup)
+        await run_blocking(output.cleanup)
     timings["encoding"] = time.monotonic() - encode_started
     if publisher.playable_at is not None:
         timings["first_playable"] = publisher.playable_at - started
 
     finalize_started = time.monotonic()
     progress("finalizing", 0.0)
-    await asyncio.to_thread(publisher.playlists, ended=True)
+    await run_blocking(publisher.playlists, ended=True)
     variants = publisher.variants(measured=True)
     write_atomic(outdir / MASTER_NAME, master_playlist(variants))
     top = outputs[ladder.top_rung.name]
