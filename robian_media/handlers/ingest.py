@@ -10,7 +10,7 @@ from .. import keys
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..jobs import store
 from ..jobs.models import IngestAccepted, IngestRequest, Job
-from ..jobs.notify import JobNotifier
+from ..jobs.notify import JobNotifier, invalidate_debate_caches
 from ..jobs.submit import SubmissionRefused, Submitted, cancel_ingest, check_submission, submit_ingest
 from ..openapi import operation
 
@@ -77,6 +77,7 @@ async def cancel_job(request: web.Request) -> web.Response:
     if status in ("succeeded", "failed"):
         raise Conflict(f"The job already {status}; there is nothing to cancel.")
     if debate_id is not None:
+        await invalidate_debate_caches(request.app[keys.CACHE], str(debate_id))
         await JobNotifier(request.app[keys.EVENT_BUS]).cancelled(str(job_id), str(debate_id))
     job = await load_job(request, job_id)
     return web.json_response(job.model_dump(mode="json"))

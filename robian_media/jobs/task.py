@@ -50,6 +50,7 @@ async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: B
         log.warning("ingest attempt failed, will retry", extra={"job_id": run.job_id, "error": message})
         return
     if await store.fail(res.pool, run, message):
+        await invalidate_debate_caches(res.cache, run.debate_id)
         await res.notifier.failed(run.job_id, run.debate_id, message)
     log.warning("ingest failed", extra={"job_id": run.job_id, "error": message})
 

@@ -87,7 +87,7 @@ def portal_video(url: str, hosts: list[str]) -> PortalVideo | None:
     base = f"/Datas/an/{uid}/content/"
 
     def at(path: str) -> str:
-        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
 
     return PortalVideo(
         uid=uid,
