@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,7 +54,6 @@ class Findings:
     timeline: Timeline | None = None
     compte_rendu: CompteRendu | None = None
     download: Download | None = None
-    notes: list[str] = field(default_factory=list)
 
     def chapters(self) -> list[ChapterIn]:
         if self.compte_rendu and self.compte_rendu.chapters:
@@ -95,7 +94,8 @@ async def fetch_portal(client: SourceClient, video: PortalVideo, findings: Findi
             video.timeline_url, max_bytes=MAX_METADATA_BYTES, what="portal timeline"
         )
     except SourceNotFound as exc:
-        findings.notes.append(f"no chapter times: {exc.message}")
+        # the media is still there; only the chapter times are missing
+        log.warning("portal timeline missing", extra={"uid": video.uid, "error": exc.message})
         return
     findings.timeline = parse_timeline(timeline)
 
@@ -196,4 +196,5 @@ async def run_ingest(
         # not recorded as published: withdraw the files too, so disk and database agree
         await complete_despite_cancel(discard_version(result))
         raise
+    progress.update("publishing", 1.0)
     return result
