@@ -17,6 +17,8 @@ from aiohttp import web
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
+from packager.publish import recover_all
+
 from .. import keys
 from ..background import cancel_and_wait
 from ..settings import Settings
@@ -84,6 +86,9 @@ async def run_worker(
         fetch_job_polling_interval=settings.worker_poll_seconds,
         delete_jobs="successful",
     )
+    # versions left half-made by a killed packager (a job cancelled since, never re-run) are removed
+    # and their debate masters pointed back at the newest complete version
+    await asyncio.to_thread(recover_all, settings.media_root)
     sweeper = asyncio.create_task(sweep_stalled_jobs(queue, settings, worker), name="stalled-job sweeper")
     try:
         await worker.run()
