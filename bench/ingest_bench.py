@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -72,8 +73,8 @@ async def decodes(master: Path) -> bool:
     return await proc.wait() == 0
 
 
-async def ingest(settings: Settings, url: str) -> tuple[float, float]:
-    """(seconds to first playable, seconds to published) from submitting ``url``."""
+async def ingest(settings: Settings, url: str) -> tuple[float, float, dict[str, float]]:
+    """(seconds to first playable, to published, to the start of each stage) from submitting ``url``."""
     async with job_process(settings) as (queue, resources):
         request = IngestRequest(source_url=url)
         started = time.monotonic()
@@ -81,17 +82,19 @@ async def ingest(settings: Settings, url: str) -> tuple[float, float]:
         worker = asyncio.create_task(run_worker(queue, resources, concurrency=1))
         master = settings.media_root / str(submitted.debate_id) / "master.m3u8"
         first_playable = None
+        stages: dict[str, float] = {}
         try:
             while True:
                 if first_playable is None and master.exists() and await decodes(master):
                     first_playable = time.monotonic() - started
                 job = await store.get_job(resources.pool, submitted.job_id)
                 assert job is not None
+                stages.setdefault(job.stage or job.status, time.monotonic() - started)
                 if job.status in ("succeeded", "failed", "cancelled"):
                     if job.status != "succeeded":
                         raise SystemExit(f"ingest {job.status}: {job.error}")
                     published = time.monotonic() - started
-                    return first_playable or published, published
+                    return first_playable or published, published, stages
                 await asyncio.sleep(0.2)
         finally:
             await cancel_and_wait(worker)
@@ -123,7 +126,7 @@ async def main() -> None:
             log_json=False,
         )
         try:
-            playable, published = await ingest(settings, url)
+            playable, published, stages = await ingest(settings, url)
         finally:
             await runner.cleanup()
         alone_playable, alone_total = await packager_alone(source, work / "alone", args.ladder)
@@ -134,6 +137,9 @@ async def main() -> None:
     ratios = (playable / alone_playable, published / alone_total)
     print(f"{'ratio ingest / packager':32} {ratios[0]:14.2f}x {ratios[1]:9.2f}x")
     print(f"ingest overhead beyond packaging: {published - alone_total:+.1f} s")
+    marks = [*stages.items(), ("published", published)]
+    spans = ", ".join(f"{a} {t2 - t1:.1f} s" for (a, t1), (_, t2) in itertools.pairwise(marks))
+    print(f"ingest stages (as polled): {spans}")
 
 
 if __name__ == "__main__":
