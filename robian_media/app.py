@@ -7,21 +7,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from . import keys
 from .admin_token import resolve_admin_token
-from .cache import Cache
 from .db.pool import migrated_pool
 from .errors import problem_middleware
 from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .http_policy import setup_http_policy
+from .jobs.queue import job_queue_ctx
+from .jobs.worker import in_process_worker_ctx
 from .openapi import setup_openapi
 from .rate_limit import rate_limit_ctx, rate_limit_middleware
+from .redis_client import create_cache, create_redis
 from .response_cache import ResponseCache
 from .routes import setup_routes
 from .settings import Settings
@@ -36,18 +35,12 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def redis_client(url: str) -> Redis:
-    # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
-    # a down Redis must cost a request milliseconds, not seconds
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1))
-
-
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     if not settings.redis_url:
         yield
         return
-    client = redis_client(settings.redis_url)
+    client = create_redis(settings.redis_url)
     app[keys.REDIS] = client
     try:
         yield
@@ -57,12 +50,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    cache = Cache(
-        app.get(keys.REDIS),
-        prefix=settings.redis_prefix,
-        ttls=settings.cache_ttls(),
-        local_max_entries=settings.cache_local_max_entries,
-    )
+    cache = create_cache(settings, app.get(keys.REDIS))
     app[keys.CACHE] = cache
     app[keys.RESPONSE_CACHE] = ResponseCache(
         cache if settings.cache_enabled else None,
@@ -89,7 +77,17 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, rate_limit_ctx, event_bus_ctx])
+    app.cleanup_ctx.extend(
+        [
+            database_ctx,
+            redis_ctx,
+            cache_ctx,
+            rate_limit_ctx,
+            event_bus_ctx,
+            job_queue_ctx,
+            in_process_worker_ctx,
+        ]
+    )
     setup_routes(app)
     setup_openapi(app)
     return app

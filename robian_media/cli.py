@@ -110,23 +110,47 @@ def cmd_import_agenda(args: argparse.Namespace) -> int:
 
 
 async def _import_agenda(settings: Settings, documents: list[Any]) -> ImportResult:
-    from .app import redis_client
-    from .cache import Cache
     from .cache_invalidation import programme_changed
     from .db.pool import migrated_pool
     from .programme_import import import_agenda
+    from .redis_client import create_cache, create_redis
 
     async with migrated_pool(settings) as (_, pool), pool.acquire() as conn:
         result = await import_agenda(conn, documents)
     if settings.redis_url:
         # API nodes cache the programme: drop their copies (a down Redis only delays that)
-        redis = redis_client(settings.redis_url)
-        cache = Cache(redis, prefix=settings.redis_prefix, ttls=settings.cache_ttls(), local_max_entries=16)
+        redis = create_redis(settings.redis_url)
+        cache = create_cache(settings, redis)
         try:
             await programme_changed(cache)
         finally:
             await redis.aclose()
     return result
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .jobs.standalone import job_process
+    from .jobs.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    concurrency = args.concurrency or settings.worker_concurrency
+
+    async def run() -> None:
+        async with job_process(settings) as (queue, resources):
+            print(f"robian-media worker running {concurrency} jobs at once", flush=True)
+            await run_worker(queue, resources, concurrency=concurrency, install_signal_handlers=True)
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .jobs.ingest_command import ingest_from_command_line
+
+    settings = _settings()
+    configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
+    return asyncio.run(ingest_from_command_line(settings, args.source, args.chapters, wait=args.wait))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +201,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agenda.add_argument("paths", nargs="+", metavar="PATH")
     agenda.set_defaults(func=cmd_import_agenda)
+
+    worker = sub.add_parser("worker", help="run ingest jobs from the queue until stopped (SIGTERM/SIGINT)")
+    worker.add_argument(
+        "--concurrency", type=int, help="jobs at once (default ROBIAN_WORKER_CONCURRENCY or 2)"
+    )
+    worker.set_defaults(func=cmd_worker)
+    ingest = sub.add_parser("ingest", help="ingest a URL, an AN portal video or a local file")
+    ingest.add_argument("source", metavar="URL", help="http(s) URL, AN portal page, or a file path")
+    ingest.add_argument("--chapters", type=Path, help="JSON file: an array of ChapterIn")
+    ingest.add_argument(
+        "--wait", action="store_true", help="follow the job with a progress bar until it is published"
+    )
+    ingest.set_defaults(func=cmd_ingest)
     return parser
 
 

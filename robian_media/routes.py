@@ -5,7 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys
-from .handlers import debates, download, health, legacy, media, programme, search, speakers
+from .handlers import (
+    debates,
+    download,
+    health,
+    ingest,
+    legacy,
+    legacy_extraction,
+    media,
+    programme,
+    search,
+    speakers,
+)
 from .http_metrics import metrics_handler
 
 
@@ -14,6 +25,14 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/health", health.health, name="health")
     router.add_get("/health/ready", health.ready, name="health-ready")
     router.add_get("/metrics", metrics_handler, name="metrics")
+    router.add_post("/api/v1/ingest", ingest.ingest, name="ingest")
+    router.add_get("/api/v1/jobs/{job_id}", ingest.get_job, name="job")
+    router.add_delete("/api/v1/jobs/{job_id}", ingest.cancel_job, name="job-cancel")
+    # the old mobile client's routes
+    router.add_post("/api/extraction", legacy_extraction.start_extraction, name="legacy-extraction")
+    router.add_get(
+        "/api/extraction/{job_id}", legacy_extraction.extraction_status, name="legacy-extraction-status"
+    )
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_route("GET", "/hls/{path:.+}", media.serve_media, name="hls")

@@ -40,6 +40,31 @@ class Settings(BaseSettings):
     workers: int | None = Field(
         None, ge=0, le=64, description="in-process workers; 0 = none; unset = 2 when embedded"
     )
+    # ingest jobs one worker runs at once: packaging keeps about one core busy per job
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    # new jobs wake workers at once (LISTEN/NOTIFY); polling finds retries that come due
+    worker_poll_seconds: float = Field(2.0, gt=0)
+    # a worker silent this long is presumed dead and its running jobs are re-queued
+    worker_heartbeat_seconds: float = Field(10.0, gt=0)
+    stalled_worker_seconds: float = Field(30.0, gt=0)
+    # how long a stopping worker lets running jobs finish before re-queueing them
+    worker_shutdown_grace_seconds: float = Field(10.0, ge=0)
+    job_max_attempts: int = Field(5, ge=1, le=50)
+    # transient failures are retried after base, 2×base, 4×base… (capped)
+    job_retry_base_seconds: float = Field(5.0, ge=0)
+    job_retry_max_seconds: float = Field(600.0, ge=0)
+    ingest_local_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="directories local-file ingest may read; empty = {data dir}/inbox"
+    )
+    ingest_max_bytes: int = Field(8 << 30, ge=1 << 20, description="largest source download")
+    ingest_max_duration_seconds: float = Field(16 * 3600, gt=0, description="longest source accepted")
+    # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
+    an_portal_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["videos.assemblee-nationale.fr"]
+    )
+    # AN open data: one acteur (PA…) / organe (PO…) XML per uid
+    an_acteur_url: str = "https://www.assemblee-nationale.fr/dyn/opendata/{uid}.xml"
+    an_organe_url: str = "https://www.assemblee-nationale.fr/dyn/opendata/{uid}.xml"
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -87,6 +112,7 @@ class Settings(BaseSettings):
         "nginx_metrics_allow",
         "nginx_trusted_proxies",
         "trusted_proxies",
+        "an_portal_hosts",
         mode="before",
     )
     @classmethod
@@ -104,6 +130,20 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"expected IP networks like 10.0.0.0/8: {exc}") from None
 
+    @field_validator("ingest_local_dirs", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("an_acteur_url", "an_organe_url")
+    @classmethod
+    def _has_uid(cls, value: str) -> str:
+        if "{uid}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL containing {uid}")
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -114,6 +154,15 @@ class Settings(BaseSettings):
     @property
     def media_root(self) -> Path:
         return self.media_root_dir or self.data_dir / "media"
+
+    @property
+    def local_source_dirs(self) -> list[Path]:
+        return self.ingest_local_dirs or [self.data_dir / "inbox"]
+
+    @property
+    def work_dir(self) -> Path:
+        """Downloads in progress, one directory per job."""
+        return self.data_dir / "work"
 
     @property
     def embedded_database(self) -> bool:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import asyncpg
+from procrastinate.schema import SchemaManager
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 SELECT_APPLIED = "SELECT version FROM schema_migrations"
 INSERT_APPLIED = "INSERT INTO schema_migrations (version) VALUES ($1)"
+JOB_QUEUE_PRESENT = "SELECT to_regclass('procrastinate_jobs') IS NOT NULL"
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
@@ -46,6 +48,22 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                 await conn.execute(INSERT_APPLIED, path.stem)
             log.info("migration applied", extra={"migration": path.stem})
             applied_now.append(path.stem)
+        await apply_job_queue_schema(conn)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_ID)
     return applied_now
+
+
+async def apply_job_queue_schema(conn: asyncpg.Connection) -> bool:
+    """The job queue's own tables (procrastinate), created once; call under the migration lock.
+
+    procrastinate ships its schema as one SQL script that is not idempotent, so it runs only
+    when its tables are absent. Upgrades across procrastinate schema versions are its own
+    numbered migrations (``procrastinate schema --migrations-path``), applied by hand.
+    """
+    if await conn.fetchval(JOB_QUEUE_PRESENT):
+        return False
+    async with conn.transaction():
+        await conn.execute(SchemaManager.get_schema())
+    log.info("job queue schema applied")
+    return True

@@ -27,10 +27,27 @@ def test_cli_writes_one_version_with_progress(
     outdir = tmp_path / "out"
     repo = Path(__file__).resolve().parents[2]
     run = subprocess.run(
-        [sys.executable, "-m", "packager", str(sitting.path), str(outdir), "--chapters", str(chapters),
-         "--ladder", str(ladder), "--starts-at", "2025-01-15T15:00:00Z", "--ffmpeg", ffmpeg,
-         "--target-lufs", "-18"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)}, check=False,
+        [
+            sys.executable,
+            "-m",
+            "packager",
+            str(sitting.path),
+            str(outdir),
+            "--chapters",
+            str(chapters),
+            "--ladder",
+            str(ladder),
+            "--starts-at",
+            "2025-01-15T15:00:00Z",
+            "--ffmpeg",
+            ffmpeg,
+            "--target-lufs",
+            "-18",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert "encoding" in run.stderr and "finalizing 100%" in run.stderr

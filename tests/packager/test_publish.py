@@ -56,8 +56,15 @@ async def test_first_version_is_playable_while_it_is_being_packaged(
     debate = tmp_path / "debate-1"
     progress: list[tuple[str, float]] = []
     job = asyncio.ensure_future(
-        package(long_sitting.path, debate, ladder=small_ladder, chapters=long_sitting.chapters,
-                starts_at=STARTS_AT, ffmpeg=ffmpeg, on_progress=lambda s, f: progress.append((s, f)))
+        package(
+            long_sitting.path,
+            debate,
+            ladder=small_ladder,
+            chapters=long_sitting.chapters,
+            starts_at=STARTS_AT,
+            ffmpeg=ffmpeg,
+            on_progress=lambda s, f: progress.append((s, f)),
+        )
     )
     await wait_for(lambda: (debate / "master.m3u8").exists() or job.done())
     assert not job.done(), "the master should appear before the job ends"
@@ -116,8 +123,15 @@ async def test_cancel_removes_the_partial_version_and_keeps_the_previous(
     await package(sitting.path, debate, ladder=small_ladder, ffmpeg=ffmpeg)
     v1_files = sorted(p.relative_to(debate) for p in (debate / "v1").rglob("*"))
     progress: list[float] = []
-    job = asyncio.ensure_future(package(long_sitting.path, debate, ladder=small_ladder, ffmpeg=ffmpeg,
-                                        on_progress=lambda stage, f: progress.append(f)))
+    job = asyncio.ensure_future(
+        package(
+            long_sitting.path,
+            debate,
+            ladder=small_ladder,
+            ffmpeg=ffmpeg,
+            on_progress=lambda stage, f: progress.append(f),
+        )
+    )
     await wait_for(lambda: any(f > 0.2 for f in progress) or job.done())
     assert (debate / "v2").is_dir()
     job.cancel()
@@ -178,8 +192,15 @@ async def test_sigkilled_packager_leaves_the_previous_version_serving_and_recove
     before = (debate / "master.m3u8").read_text()
     repo = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_PACKAGER, str(long_sitting.path), str(debate),
-         small_ladder.model_dump_json(), ffmpeg],
+        [
+            sys.executable,
+            "-c",
+            KILLED_PACKAGER,
+            str(long_sitting.path),
+            str(debate),
+            small_ladder.model_dump_json(),
+            ffmpeg,
+        ],
         env={**os.environ, "PYTHONPATH": str(repo)},
     )
     try:

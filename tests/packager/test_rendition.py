@@ -187,9 +187,28 @@ async def test_short_video_source_without_chapters(tmp_path: Path, small_ladder,
     from packager.rendition import build_rendition
 
     source = tmp_path / "clip.mp4"
-    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=4",
-                    "-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "mpeg4", "-c:a", "aac",
-                    "-shortest", str(source)], check=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(source),
+        ],
+        check=True,
+    )
     rendition = await build_rendition(source, tmp_path / "out", ladder=small_ladder, ffmpeg=ffmpeg)
     assert rendition.chapters == []
     for name in ("a32", "a64", "ts64"):

@@ -1,0 +1,1 @@
+"""Durable ingest jobs on procrastinate: submit, run (fetch → probe → package → publish), cancel."""

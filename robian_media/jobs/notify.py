@@ -1,0 +1,81 @@
+"""What a job tells the world: events on the bus (DESIGN §5) and cache invalidation after a publish.
+
+Publishing must never break a job: a bus or cache failure is logged and the job goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..cache import Cache
+from ..events.bus import EventBus, LocalEventBus
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def worker_event_bus(settings: Settings) -> EventBus:
+    """The bus a worker process publishes on.
+
+    The Redis-backed bus (events branch) replaces this; until then events of a separate worker
+    process stay in it, while the in-process worker of ``serve`` publishes on the server's bus.
+    """
+    return LocalEventBus()
+
+
+async def invalidate_debate_caches(cache: Cache | None, debate_id: str) -> None:
+    """Drop what clients may have cached about a debate whose state or version changed.
+
+    The same namespaces and keys as ``cache_invalidation.debate_changed`` of the metadata branch
+    (lists, details, search, speakers' interventions, this debate's stream answers): once that
+    branch is merged, this body becomes a call to it.
+    """
+    if cache is None:
+        return
+    try:
+        for namespace, key in (
+            ("debates", None),
+            ("metadata", None),
+            ("streaming", f"stream:{debate_id}"),
+            ("streaming", f"legacy-stream:{debate_id}"),
+        ):
+            await cache.invalidate(namespace, key)
+    except Exception:  # the cache is a speed layer: a failure must not fail a job
+        log.warning("cache invalidation failed", extra={"debate_id": debate_id}, exc_info=True)
+
+
+class JobNotifier:
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    async def _publish(self, channels: list[str], type: str, data: dict[str, Any]) -> None:
+        for channel in channels:
+            try:
+                await self._bus.publish(channel, type, data)
+            except Exception:
+                log.warning("event publish failed", extra={"channel": channel, "type": type}, exc_info=True)
+
+    async def progress(self, job_id: str, stage: str, progress: float) -> None:
+        data = {"job_id": job_id, "stage": stage, "progress": round(progress, 4)}
+        await self._publish(["jobs", f"job:{job_id}"], "job.progress", data)
+
+    async def succeeded(self, job_id: str, debate_id: str, version: int, master_url: str) -> None:
+        data = {"job_id": job_id, "debate_id": debate_id, "version": version, "master_url": master_url}
+        await self._publish(["jobs", f"job:{job_id}"], "job.succeeded", data)
+
+    async def retrying(self, job_id: str, error: str, retry_in: float) -> None:
+        data = {"job_id": job_id, "error": error, "retry_in": retry_in}
+        await self._publish(["jobs", f"job:{job_id}"], "job.retrying", data)
+
+    async def failed(self, job_id: str, debate_id: str | None, error: str) -> None:
+        data = {"job_id": job_id, "debate_id": debate_id, "error": error}
+        await self._publish(["jobs", f"job:{job_id}"], "job.failed", data)
+
+    async def cancelled(self, job_id: str, debate_id: str | None) -> None:
+        data = {"job_id": job_id, "debate_id": debate_id}
+        await self._publish(["jobs", f"job:{job_id}"], "job.cancelled", data)
+
+    async def debate_published(self, debate_id: str, version: int, duration: float, master_url: str) -> None:
+        data = {"debate_id": debate_id, "version": version, "duration": duration, "master_url": master_url}
+        await self._publish(["debates", f"debate:{debate_id}"], "debate.published", data)

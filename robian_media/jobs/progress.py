@@ -1,0 +1,89 @@
+"""Throttled job progress: callers report as often as they like, the database and the bus hear ≤ 2/s.
+
+``update`` is synchronous and cheap (yt-dlp and the packager call it from their progress hooks);
+an owned flusher task writes the latest value at most every ``interval`` seconds, and once more
+on exit. Progress is overall (0..1 across stages) so a progress bar never jumps back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+
+import asyncpg
+
+from ..background import cancel_and_wait
+from . import store
+from .notify import JobNotifier
+from .store import JobRun
+
+log = logging.getLogger(__name__)
+
+# share of the overall progress each stage covers (packaging dominates the wall time)
+STAGE_SPANS = {
+    "fetching": (0.0, 0.25),
+    "probing": (0.25, 0.27),
+    "packaging": (0.27, 0.97),
+    "publishing": (0.97, 1.0),
+}
+
+
+def overall(stage: str, fraction: float) -> float:
+    low, high = STAGE_SPANS[stage]
+    return round(low + (high - low) * min(max(fraction, 0.0), 1.0), 4)
+
+
+class ProgressReporter:
+    def __init__(
+        self, pool: asyncpg.Pool, notifier: JobNotifier, run: JobRun, *, interval: float = 0.5
+    ) -> None:
+        self._pool = pool
+        self._notifier = notifier
+        self._run = run
+        self._interval = interval
+        self._latest: tuple[str, float] = ("fetching", 0.0)
+        self._written: tuple[str, float] | None = None
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def stage(self) -> str:
+        return self._latest[0]
+
+    def update(self, stage: str, fraction: float) -> None:
+        value = overall(stage, fraction)
+        if stage == self._latest[0] and value < self._latest[1]:
+            return  # stage-internal progress never goes back
+        self._latest = (stage, value)
+        self._changed.set()
+
+    async def _write(self) -> None:
+        latest = self._latest
+        if latest == self._written:
+            return
+        self._written = latest
+        try:
+            await store.update_progress(self._pool, self._run, *latest)
+        except (asyncpg.PostgresError, OSError):
+            log.warning("progress not saved", extra={"job_id": self._run.job_id}, exc_info=True)
+        await self._notifier.progress(self._run.job_id, *latest)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            await self._write()
+            await asyncio.sleep(self._interval)
+
+    async def __aenter__(self) -> ProgressReporter:
+        self._task = asyncio.create_task(self._flush_forever(), name=f"progress {self._run.job_id}")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._task is not None
+        await cancel_and_wait(self._task)
+        if exc_type is None:
+            await self._write()

@@ -1,0 +1,84 @@
+"""The job queue: a procrastinate App on our PostgreSQL, with the ingest task and its retry policy.
+
+procrastinate (PostgreSQL-backed: durable jobs, LISTEN/NOTIFY wake-ups, locks, retries, abort
+requests, worker heartbeats) is created per process from the DSN by :func:`create_job_queue`;
+tasks are registered on each App rather than on a module-level one so nothing global is mutated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import procrastinate
+from aiohttp import web
+from procrastinate.jobs import Job as QueueJob
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+from .. import keys
+from ..settings import Settings
+from ..sources.errors import PermanentError
+from .task import ingest_task
+
+INGEST_TASK = "robian.ingest"
+INGEST_QUEUE = "ingest"
+
+
+def debate_lock(debate_id: str) -> str:
+    """procrastinate lock: jobs of one debate never run at the same time."""
+    return f"debate:{debate_id}"
+
+
+class IngestRetryStrategy(BaseRetryStrategy):
+    """Exponential backoff for transient failures; none for permanent ones.
+
+    A job cancelled because its worker is stopping is re-queued at once (and does not count as a
+    failure); a job an operator cancelled ends as ``JobAborted`` and never reaches this strategy.
+    """
+
+    def __init__(self, *, max_attempts: int, base_seconds: float, max_seconds: float) -> None:
+        self.max_attempts = max_attempts
+        self.base_seconds = base_seconds
+        self.max_seconds = max_seconds
+
+    def wait_seconds(self, attempts: int) -> float:
+        return float(min(self.max_seconds, self.base_seconds * 2**attempts))
+
+    def get_retry_decision(self, *, exception: BaseException, job: QueueJob) -> RetryDecision | None:
+        if isinstance(exception, asyncio.CancelledError):
+            return RetryDecision(retry_at=datetime.now(UTC))
+        if isinstance(exception, PermanentError) or job.attempts + 1 >= self.max_attempts:
+            return None
+        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=self.wait_seconds(job.attempts)))
+
+
+def retry_strategy(settings: Settings) -> IngestRetryStrategy:
+    return IngestRetryStrategy(
+        max_attempts=settings.job_max_attempts,
+        base_seconds=settings.job_retry_base_seconds,
+        max_seconds=settings.job_retry_max_seconds,
+    )
+
+
+def create_job_queue(dsn: str, settings: Settings, *, max_connections: int = 6) -> procrastinate.App:
+    """libpq takes our DSNs as they are: TCP URLs and pgserver's ``…?host=/socket/dir`` URIs."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=dsn, min_size=1, max_size=max_connections, kwargs={"application_name": "robian-media"}
+    )
+    app = procrastinate.App(connector=connector)
+    app.task(
+        name=INGEST_TASK,
+        queue=INGEST_QUEUE,
+        pass_context=True,
+        retry=retry_strategy(settings),
+    )(ingest_task)
+    return app
+
+
+async def job_queue_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The job queue of this process (deferring, cancelling; the in-process worker runs on it too)."""
+    queue = create_job_queue(app[keys.DATABASE_DSN], app[keys.SETTINGS])
+    async with queue.open_async():
+        app[keys.JOB_QUEUE] = queue
+        yield

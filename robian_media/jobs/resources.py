@@ -1,0 +1,27 @@
+"""What a running job needs from its worker process, handed to tasks through procrastinate's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from ..cache import Cache
+from ..settings import Settings
+from ..sources.circuit_breaker import CircuitBreakers
+from .notify import JobNotifier
+
+CONTEXT_KEY = "robian"
+
+
+@dataclass(slots=True)
+class WorkerResources:
+    settings: Settings
+    pool: asyncpg.Pool
+    notifier: JobNotifier
+    cache: Cache | None
+    ffmpeg: str
+    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+
+    def master_url(self, debate_id: str) -> str:
+        return f"{self.settings.public_base_url}/hls/{debate_id}/master.m3u8"

@@ -1,0 +1,36 @@
+"""A process of its own that runs or submits jobs (``robian-media worker``, ``robian-media ingest``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import procrastinate
+
+from ..db.pool import migrated_pool
+from ..ffmpeg_binary import resolve_ffmpeg
+from ..redis_client import create_cache, create_redis
+from ..settings import Settings
+from .notify import JobNotifier, worker_event_bus
+from .queue import create_job_queue
+from .resources import WorkerResources
+
+
+@asynccontextmanager
+async def job_process(settings: Settings) -> AsyncIterator[tuple[procrastinate.App, WorkerResources]]:
+    """Database (embedded or configured, migrated), Redis cache, event bus and job queue."""
+    async with AsyncExitStack() as stack:
+        dsn, pool = await stack.enter_async_context(migrated_pool(settings))
+        redis = create_redis(settings.redis_url) if settings.redis_url else None
+        if redis is not None:
+            stack.push_async_callback(redis.aclose)
+        queue = create_job_queue(dsn, settings)
+        await stack.enter_async_context(queue.open_async())
+        resources = WorkerResources(
+            settings=settings,
+            pool=pool,
+            notifier=JobNotifier(worker_event_bus(settings)),
+            cache=create_cache(settings, redis),
+            ffmpeg=resolve_ffmpeg(settings.ffmpeg),
+        )
+        yield queue, resources

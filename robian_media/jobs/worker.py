@@ -1,0 +1,125 @@
+"""Running workers: in ``robian-media worker`` processes and inside ``serve`` (embedded defaults).
+
+Besides procrastinate's worker, each worker process runs a sweeper: jobs left ``doing`` by a worker
+whose heartbeat stopped (killed, machine lost) are handed back to the queue, so another worker
+re-runs them. Re-running is safe: the packager never reuses a version number and publishing is
+fenced by the job's attempt number, so a sitting is published once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import procrastinate
+from aiohttp import web
+from procrastinate.exceptions import ConnectorException
+from procrastinate.worker import Worker
+
+from packager.publish import recover_all
+
+from .. import keys
+from ..background import cancel_and_wait
+from ..settings import Settings
+from .notify import JobNotifier
+from .queue import INGEST_QUEUE
+from .resources import CONTEXT_KEY, WorkerResources
+
+log = logging.getLogger(__name__)
+
+
+async def requeue_stalled_jobs(
+    queue: procrastinate.App, settings: Settings, *, own: int | None = None
+) -> int:
+    """Give jobs of workers silent for ``stalled_worker_seconds`` back to the queue; returns how many.
+
+    ``own`` is the calling process' worker: it is alive (it is running this), whatever its heartbeat
+    row says after a stall of its event loop, so its jobs are left alone.
+    """
+    stalled = await queue.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=settings.stalled_worker_seconds
+    )
+    requeued = 0
+    for job in stalled:
+        if own is not None and job.worker_id == own:
+            continue
+        try:
+            await queue.job_manager.retry_job(job)
+        except ConnectorException:
+            continue  # another worker's sweeper took it first
+        requeued += 1
+        log.warning("stalled job re-queued", extra={"queue_job_id": job.id, "worker_id": job.worker_id})
+    return requeued
+
+
+async def sweep_stalled_jobs(queue: procrastinate.App, settings: Settings, worker: Worker) -> None:
+    interval = max(0.5, min(settings.worker_heartbeat_seconds, settings.stalled_worker_seconds / 2))
+    while True:
+        try:
+            await requeue_stalled_jobs(queue, settings, own=worker.worker_id)
+        except (ConnectorException, OSError):
+            log.warning("stalled-job sweep failed", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+async def run_worker(
+    queue: procrastinate.App,
+    resources: WorkerResources,
+    *,
+    concurrency: int,
+    name: str = "robian-worker",
+    install_signal_handlers: bool = False,
+) -> None:
+    """Run jobs until cancelled (or stopped by a signal when ``install_signal_handlers``)."""
+    settings = resources.settings
+    worker = Worker(
+        queue,
+        queues=[INGEST_QUEUE],
+        name=name,
+        concurrency=concurrency,
+        additional_context={CONTEXT_KEY: resources},
+        install_signal_handlers=install_signal_handlers,
+        update_heartbeat_interval=settings.worker_heartbeat_seconds,
+        stalled_worker_timeout=settings.stalled_worker_seconds,
+        shutdown_graceful_timeout=settings.worker_shutdown_grace_seconds,
+        fetch_job_polling_interval=settings.worker_poll_seconds,
+        delete_jobs="successful",
+    )
+    # versions left half-made by a killed packager (a job cancelled since, never re-run) are removed
+    # and their debate masters pointed back at the newest complete version
+    await asyncio.to_thread(recover_all, settings.media_root)
+    sweeper = asyncio.create_task(sweep_stalled_jobs(queue, settings, worker), name="stalled-job sweeper")
+    try:
+        await worker.run()
+    finally:
+        await cancel_and_wait(sweeper)
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("in-process worker stopped", exc_info=task.exception())
+
+
+async def in_process_worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    """``serve``'s own worker when ROBIAN_WORKERS (unset: 2 on embedded defaults) is above 0."""
+    settings = app[keys.SETTINGS]
+    if settings.worker_count == 0:
+        yield
+        return
+    resources = WorkerResources(
+        settings=settings,
+        pool=app[keys.DB_POOL],
+        notifier=JobNotifier(app[keys.EVENT_BUS]),
+        cache=app[keys.CACHE],
+        ffmpeg=app[keys.FFMPEG],
+    )
+    task = asyncio.create_task(
+        run_worker(app[keys.JOB_QUEUE], resources, concurrency=settings.worker_count, name="serve-worker"),
+        name="in-process worker",
+    )
+    task.add_done_callback(_log_end)
+    try:
+        yield
+    finally:
+        await cancel_and_wait(task)

@@ -1,0 +1,1 @@
+"""Where debates come from: yt-dlp sources, local files, the Assemblée nationale adapters."""

@@ -1,0 +1,144 @@
+"""Download a source with yt-dlp in a subprocess (:mod:`ytdlp_child`), with progress and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..subprocesses import stop_process
+from .errors import (
+    IngestError,
+    ProcessKilled,
+    SourceNotFound,
+    SourceRefused,
+    SourceTooLarge,
+    SourceUnavailable,
+    UnsupportedSource,
+)
+from .fetch_policy import FetchPolicy
+
+log = logging.getLogger(__name__)
+
+ERROR_KINDS: dict[str, type[IngestError]] = {
+    "refused": SourceRefused,
+    "not_found": SourceNotFound,
+    "unsupported": UnsupportedSource,
+    "live": UnsupportedSource,
+    "too_large": SourceTooLarge,
+    "transient": SourceUnavailable,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChapter:
+    start: float
+    end: float | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    path: Path
+    title: str | None = None
+    duration: float | None = None
+    timestamp: float | None = None
+    chapters: list[SourceChapter] = field(default_factory=list)
+
+
+async def download_source(
+    url: str,
+    out_dir: Path,
+    *,
+    policy: FetchPolicy,
+    max_bytes: int,
+    max_duration: float,
+    ffmpeg_location: str | None,
+    on_progress: Callable[[float | None, int], None],
+) -> Download:
+    """Fetch ``url`` into ``out_dir``; cancelling this coroutine stops yt-dlp and its children."""
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    request = {
+        "url": url,
+        "out_dir": str(out_dir),
+        "policy": policy.as_json(),
+        "max_bytes": max_bytes,
+        "max_duration": max_duration,
+        "ffmpeg_location": ffmpeg_location,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "robian_media.sources.ytdlp_child",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stderr_tail: deque[str] = deque(maxlen=20)
+    outcome: dict[str, Any] = {}
+
+    async def read_messages() -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                continue
+            if message.get("type") == "progress":
+                on_progress(message.get("fraction"), int(message.get("downloaded") or 0))
+            elif message.get("type") in ("done", "error"):
+                outcome.update(message)
+
+    async def drain_stderr() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                stderr_tail.append(line)
+
+    readers = asyncio.gather(read_messages(), drain_stderr())
+    try:
+        proc.stdin.write(json.dumps(request).encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        await readers
+        returncode = await proc.wait()
+    except BaseException:
+        readers.cancel()
+        await stop_process(proc)
+        with contextlib.suppress(asyncio.CancelledError):
+            await readers
+        raise
+    return _result(outcome, returncode, stderr_tail)
+
+
+def _result(outcome: dict[str, Any], returncode: int, stderr_tail: deque[str]) -> Download:
+    if outcome.get("type") == "done":
+        return Download(
+            path=Path(outcome["path"]),
+            title=outcome.get("title"),
+            duration=outcome.get("duration"),
+            timestamp=outcome.get("timestamp"),
+            chapters=[
+                SourceChapter(start=float(c["start"]), end=c.get("end"), title=c.get("title"))
+                for c in outcome.get("chapters") or []
+                if c.get("start") is not None
+            ],
+        )
+    if outcome.get("type") == "error":
+        error_type = ERROR_KINDS.get(outcome.get("kind", ""), UnsupportedSource)
+        raise error_type(outcome.get("message") or "yt-dlp failed.")
+    if returncode < 0:
+        raise ProcessKilled(f"yt-dlp was killed by signal {-returncode}.")
+    detail = stderr_tail[-1] if stderr_tail else f"exit status {returncode}"
+    log.warning("yt-dlp ended without an answer", extra={"stderr": list(stderr_tail)})
+    raise UnsupportedSource(f"yt-dlp failed: {detail}")
