@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from ..cache import Cache
+from ..cache_invalidation import debate_changed
 from ..events.bus import EventBus, LocalEventBus
 from ..settings import Settings
 
@@ -25,22 +26,11 @@ def worker_event_bus(settings: Settings) -> EventBus:
 
 
 async def invalidate_debate_caches(cache: Cache | None, debate_id: str) -> None:
-    """Drop what clients may have cached about a debate whose state or version changed.
-
-    The same namespaces and keys as ``cache_invalidation.debate_changed`` of the metadata branch
-    (lists, details, search, speakers' interventions, this debate's stream answers): once that
-    branch is merged, this body becomes a call to it.
-    """
+    """Drop what clients may have cached about a debate whose state or version changed."""
     if cache is None:
         return
     try:
-        for namespace, key in (
-            ("debates", None),
-            ("metadata", None),
-            ("streaming", f"stream:{debate_id}"),
-            ("streaming", f"legacy-stream:{debate_id}"),
-        ):
-            await cache.invalidate(namespace, key)
+        await debate_changed(cache, debate_id)
     except Exception:  # the cache is a speed layer: a failure must not fail a job
         log.warning("cache invalidation failed", extra={"debate_id": debate_id}, exc_info=True)
 
