@@ -9,9 +9,10 @@ import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
-from robian_media.app import create_app, redis_client
+from robian_media.app import create_app
 from robian_media.cache import Cache
 from robian_media.cache_invalidation import debate_changed, debate_published, speakers_changed
+from robian_media.redis_client import create_redis
 from robian_media.settings import Settings
 from tests.factories import create_chapters, create_debate, create_speaker, publish_version
 from tests.services import RedisServer
@@ -109,7 +110,7 @@ async def test_another_node_sees_an_invalidation_made_by_a_worker(
 
     # a worker process holds no application: a Cache on the same Redis is enough
     assert settings.redis_url is not None
-    redis = redis_client(settings.redis_url)
+    redis = create_redis(settings.redis_url)
     worker_cache = Cache(
         redis, prefix=settings.redis_prefix, ttls=settings.cache_ttls(), local_max_entries=16
     )

@@ -7,8 +7,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from robian_media.app import create_app, redis_client
+from robian_media.app import create_app
 from robian_media.rate_limit import RateLimiter
+from robian_media.redis_client import create_redis
 from robian_media.settings import Settings
 from tests.services import RedisServer, free_port
 
@@ -68,7 +69,7 @@ class Clock:
 
 async def test_nodes_share_counts_through_redis(redis_url: str, redis_prefix: str) -> None:
     clock = Clock(6_000_000.0)  # the start of a window
-    redis = redis_client(redis_url)
+    redis = create_redis(redis_url)
     node_a, node_b = (
         RateLimiter(limit=6, trusted_proxies=[], redis=redis, prefix=redis_prefix, clock=clock)
         for _ in range(2)
@@ -111,7 +112,7 @@ async def test_ipv6_clients_are_counted_per_slash_64(
 
 async def test_redis_down_limits_per_node(redis_server: RedisServer, redis_prefix: str) -> None:
     clock = Clock(6_000_000.0)
-    redis = redis_client(redis_server.url)
+    redis = create_redis(redis_server.url)
     limiter = RateLimiter(limit=3, trusted_proxies=[], redis=redis, prefix=redis_prefix, clock=clock)
     assert limiter.hit("c") is None
     await limiter.sync()
@@ -119,7 +120,7 @@ async def test_redis_down_limits_per_node(redis_server: RedisServer, redis_prefi
     assert [limiter.hit("c") for _ in range(2)] == [None, None]
     await limiter.sync()  # logs and carries on
     assert limiter.hit("c") is not None
-    nowhere = redis_client(f"redis://127.0.0.1:{free_port()}/0")
+    nowhere = create_redis(f"redis://127.0.0.1:{free_port()}/0")
     unreachable = RateLimiter(limit=1, trusted_proxies=[], redis=nowhere, clock=clock)
     assert unreachable.hit("c") is None
     await unreachable.sync()
