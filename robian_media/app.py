@@ -14,7 +14,7 @@ from redis.retry import Retry
 from . import keys
 from .admin_token import resolve_admin_token
 from .cache import Cache
-from .db.pool import migrated_pool
+from .db.pool import create_read_pool, migrated_pool
 from .errors import problem_middleware
 from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
@@ -40,6 +40,15 @@ def redis_client(url: str) -> Redis:
     # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
     # a down Redis must cost a request milliseconds, not seconds
     return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1))
+
+
+async def read_pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    pool = await create_read_pool(app[keys.DATABASE_DSN])
+    app[keys.READ_POOL] = pool
+    try:
+        yield
+    finally:
+        await pool.close()
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -80,16 +89,16 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins)
-    app.middlewares.extend(
-        [metrics_middleware, problem_middleware, http_policy.preflight_middleware, rate_limit_middleware]
-    )
+    app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
+    if settings.rate_limit_per_minute > 0:
+        app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
     app[keys.FFMPEG] = resolve_ffmpeg(settings.ffmpeg)
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, rate_limit_ctx, event_bus_ctx])
+    app.cleanup_ctx.extend([database_ctx, read_pool_ctx, redis_ctx, cache_ctx, rate_limit_ctx, event_bus_ctx])
     setup_routes(app)
     setup_openapi(app)
     return app
