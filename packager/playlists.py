@@ -37,11 +37,12 @@ class Variant:
 
 def bandwidths(segments: Sequence[MediaSegment]) -> tuple[int, int]:
     """(peak, average) bits per second over the segments, as HLS defines BANDWIDTH and AVERAGE-BANDWIDTH."""
-    timed = [segment for segment in segments if segment.duration > 0]
+    # Durations as EXTINF writes them (6 decimals), so that a reader recomputing from the playlist agrees.
+    timed = [(segment.size, round(segment.duration, 6)) for segment in segments if segment.duration > 0]
     if not timed:
         return 0, 0
-    peak = max(segment.size * 8 / segment.duration for segment in timed)
-    average = sum(segment.size for segment in timed) * 8 / sum(segment.duration for segment in timed)
+    peak = max(size * 8 / duration for size, duration in timed)
+    average = sum(size for size, _ in timed) * 8 / sum(duration for _, duration in timed)
     return math.ceil(peak), math.ceil(average)
 
 

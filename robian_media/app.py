@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from . import keys
 from .admin_token import resolve_admin_token
-from .db.pool import migrated_pool
+from .db.pool import create_read_pool, migrated_pool
 from .errors import problem_middleware
 from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
@@ -33,6 +33,15 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         app[keys.DATABASE_DSN] = dsn
         app[keys.DB_POOL] = pool
         yield
+
+
+async def read_pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    pool = await create_read_pool(app[keys.DATABASE_DSN])
+    app[keys.READ_POOL] = pool
+    try:
+        yield
+    finally:
+        await pool.close()
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -68,9 +77,9 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins)
-    app.middlewares.extend(
-        [metrics_middleware, problem_middleware, http_policy.preflight_middleware, rate_limit_middleware]
-    )
+    app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
+    if settings.rate_limit_per_minute > 0:
+        app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
     app[keys.FFMPEG] = resolve_ffmpeg(settings.ffmpeg)
@@ -80,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [
             database_ctx,
+            read_pool_ctx,
             redis_ctx,
             cache_ctx,
             rate_limit_ctx,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
 from . import keys
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class HttpMetrics:
@@ -28,6 +31,26 @@ class HttpMetrics:
             registry=registry,
         )
         self.in_flight = Gauge("robian_http_requests_in_flight", "Requests being answered", registry=registry)
+        # the hot path keeps plain Python state: one event loop, no locks; the gauge reads it on scrape
+        self.in_flight_now = 0
+        self.in_flight.set_function(lambda: self.in_flight_now)
+        # labelled children looked up once: labels() re-validates its arguments on every call
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in KNOWN_METHODS:
+            method = "other"  # clients choose methods: keep label cardinality bounded
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self._counters[(method, route, status)] = self.requests.labels(
+                method, route, str(status)
+            )
+        counter.inc()
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self._histograms[(method, route)] = self.latency.labels(method, route)
+        histogram.observe(seconds)
 
 
 def route_label(request: web.Request) -> str:
@@ -46,7 +69,7 @@ async def metrics_middleware(
     metrics = request.app[keys.HTTP_METRICS]
     started = time.perf_counter()
     status = 500
-    metrics.in_flight.inc()
+    metrics.in_flight_now += 1
     try:
         response = await handler(request)
         status = response.status
@@ -55,10 +78,8 @@ async def metrics_middleware(
         status = exc.status
         raise
     finally:
-        metrics.in_flight.dec()
-        route = route_label(request)
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        metrics.in_flight_now -= 1
+        metrics.observe(request.method, route_label(request), status, time.perf_counter() - started)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

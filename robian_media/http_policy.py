@@ -35,6 +35,11 @@ class HttpPolicy:
     def __init__(self, cors_origins: list[str]) -> None:
         self.any_origin = "*" in cors_origins
         self.origins = frozenset(o.rstrip("/") for o in cors_origins if o != "*")
+        # every answer gets the same list, extended once: built here, not per request
+        cors = [("Access-Control-Expose-Headers", EXPOSE_HEADERS)]
+        cors.append(("Access-Control-Allow-Origin", "*") if self.any_origin else ("Vary", "Origin"))
+        self._api_headers = API_SECURITY + cors
+        self._docs_headers = DOCS_SECURITY + cors
 
     def allowed_origin(self, origin: str | None) -> str | None:
         if self.any_origin:
@@ -42,15 +47,6 @@ class HttpPolicy:
         if origin is not None and origin.lower() in self.origins:
             return origin
         return None
-
-    def _cors(self, request: web.Request) -> list[tuple[str, str]]:
-        headers = [("Access-Control-Expose-Headers", EXPOSE_HEADERS)]
-        if not self.any_origin:
-            headers.append(("Vary", "Origin"))  # the answer depends on who asks
-        allowed = self.allowed_origin(request.headers.get("Origin"))
-        if allowed is not None:
-            headers.append(("Access-Control-Allow-Origin", allowed))
-        return headers
 
     @web.middleware
     async def preflight_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -77,8 +73,11 @@ class HttpPolicy:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             return
         headers = response.headers
-        headers.extend(DOCS_SECURITY if path.startswith("/api/docs") else API_SECURITY)
-        headers.extend(self._cors(request))
+        headers.extend(self._docs_headers if path.startswith("/api/docs") else self._api_headers)
+        if not self.any_origin:
+            allowed = self.allowed_origin(request.headers.get("Origin"))
+            if allowed is not None:
+                headers["Access-Control-Allow-Origin"] = allowed
 
 
 def setup_http_policy(app: web.Application, cors_origins: list[str]) -> HttpPolicy:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE_DSN: web.AppKey[str] = web.AppKey("database_dsn")
 DB_POOL: web.AppKey[asyncpg.Pool] = web.AppKey("db_pool")
+# read-only sessions for the metadata API's queries (see db.pool.create_read_pool)
+READ_POOL: web.AppKey[asyncpg.Pool] = web.AppKey("read_pool")
 REDIS: web.AppKey[Redis] = web.AppKey("redis")
 CACHE: web.AppKey[Cache] = web.AppKey("cache")
 EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")

@@ -6,19 +6,15 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel
 
 
-def _iso_utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
 
 
-# timestamps are ISO 8601 UTC with a "Z", whatever zone the database session uses
-UtcDatetime = Annotated[
-    dt.datetime,
-    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+# timestamps are ISO 8601 UTC: pydantic writes a UTC datetime with "Z"
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_to_utc)]
 
 DebateStatus = Literal["pending", "processing", "published", "failed", "live", "cancelled"]
 DEBATE_STATUSES: tuple[str, ...] = DebateStatus.__args__  # type: ignore[attr-defined]

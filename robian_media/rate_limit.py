@@ -85,8 +85,8 @@ class RateLimiter:
     def client_key(self, request: web.Request) -> str:
         """The client's address: X-Forwarded-For is read right to left, only past trusted proxies."""
         client = self._address(request.remote or "unknown")
-        if client.trusted:
-            hops = [h.strip() for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+        if client.trusted and "X-Forwarded-For" in request.headers:
+            hops = [h.strip() for v in request.headers.getall("X-Forwarded-For") for h in v.split(",")]
             for hop in reversed([h for h in hops if h]):
                 client = self._address(hop)
                 if not client.trusted:

@@ -41,6 +41,31 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     return pool
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query: read sessions never change their state."""
+
+
+async def create_read_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """Read-only sessions for the API's queries.
+
+    ``default_transaction_read_only`` makes any write through them fail loudly, which is what lets
+    a release skip the reset round trip (``SELECT pg_advisory_unlock_all(); CLOSE ALL; …``) that
+    the default pool pays on every release. The server enforces the time limit (no client timer
+    armed per query).
+    """
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        max_inactive_connection_lifetime=300,
+        server_settings={"default_transaction_read_only": "on", "statement_timeout": "30s"},
+    )
+    assert pool is not None
+    return pool
+
+
 @asynccontextmanager
 async def migrated_pool(settings: Settings) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
     """DSN (embedded or configured), migrations applied, a pool open: what every entry point needs."""

@@ -86,7 +86,7 @@ def cursor_after(page: list[Debate], more: bool) -> str | None:
 
 
 async def build_debate_page(request: web.Request, query: DebateListQuery) -> DebatePage:
-    async with request.app[keys.DB_POOL].acquire() as conn:
+    async with request.app[keys.READ_POOL].acquire() as conn:
         items, more = await db.list_debates(
             conn, query.filters(), limit=query.limit, after=query.cursor, urls=media_urls(request)
         )
@@ -132,7 +132,7 @@ def not_packaged(debate_status: str, job: db.JobHint | None) -> NotFound:
 
 
 async def load_stream(request: web.Request, debate_id: UUID) -> Stream:
-    async with request.app[keys.DB_POOL].acquire() as conn:
+    async with request.app[keys.READ_POOL].acquire() as conn:
         state = await db.get_stream(conn, debate_id, media_urls(request))
         if state is None:
             raise NotFound("No debate with this id.")
@@ -147,7 +147,7 @@ async def get_debate(request: web.Request) -> web.Response:
 
     async def build() -> bytes:
         urls = media_urls(request)
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             debate = await db.get_debate(conn, debate_id, urls)
             if debate is None:
                 raise NotFound("No debate with this id.")
@@ -166,7 +166,7 @@ async def get_chapters(request: web.Request) -> web.Response:
     debate_id = debate_id_param(request)
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             chapters = await db.list_chapters(conn, debate_id)
             if not chapters and not await db.debate_exists(conn, debate_id):
                 raise NotFound("No debate with this id.")

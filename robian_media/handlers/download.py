@@ -40,7 +40,7 @@ def content_disposition(filename: str) -> str:
 
 
 async def load_target(request: web.Request, debate_id: UUID) -> tuple[db.DownloadTarget, int]:
-    async with request.app[keys.DB_POOL].acquire() as conn:
+    async with request.app[keys.READ_POOL].acquire() as conn:
         target = await db.get_download(conn, debate_id)
         if target is None:
             raise NotFound("No debate with this id.")

@@ -133,7 +133,7 @@ def debat_info(row: db.LegacyDebateRow, urls: MediaUrls) -> DebatInfo:
 )
 async def list_debats(request: web.Request, *, query: LegacyDebatsQuery) -> web.Response:
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             rows = await db.list_debates(
                 conn,
                 statuses=LISTED_STATUSES,
@@ -159,7 +159,7 @@ async def get_debat(request: web.Request) -> web.Response:
     debate_id = debate_id_param(request)
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             row = await db.get_debate(conn, debate_id)
         if row is None:
             raise NotFound("No debate with this id.")
@@ -179,7 +179,7 @@ async def get_debat_stream(request: web.Request) -> web.Response:
     debate_id = debate_id_param(request)
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             target = await debates_db.get_download(conn, debate_id)
         if target is None:
             raise NotFound("No debate with this id.")
@@ -237,7 +237,7 @@ async def get_programme(request: web.Request, *, query: LegacyProgrammeQuery) ->
     day = query.date_param or today_in_paris()
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             items = await programme_db.list_day(conn, day, media_urls(request))
         return PROGRAMME_JSON.dump_json([seance(item) for item in items])
 

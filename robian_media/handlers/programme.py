@@ -39,7 +39,7 @@ async def get_programme(request: web.Request, *, query: ProgrammeQuery) -> web.R
     day = query.date or today_in_paris()
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             items = await db.list_day(conn, day, media_urls(request))
         return Programme(date=day, items=items).model_dump_json().encode()
 

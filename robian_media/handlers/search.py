@@ -58,7 +58,7 @@ async def search(request: web.Request, *, query: SearchQuery) -> web.Response:
     offset = query.cursor or 0
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             hits = await db.search(
                 conn,
                 query.q,
@@ -88,7 +88,7 @@ async def suggestions(request: web.Request, *, query: SuggestionQuery) -> web.Re
     typed = fold(" ".join(query.q.split()))
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             items = await db.suggestions(
                 conn,
                 typed,

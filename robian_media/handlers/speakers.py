@@ -67,7 +67,7 @@ def speaker_id_param(request: web.Request) -> str:
 )
 async def list_speakers(request: web.Request, *, query: SpeakerListQuery) -> web.Response:
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             items, last = await db.list_speakers(
                 conn,
                 group=query.group,
@@ -89,7 +89,7 @@ async def get_speaker(request: web.Request) -> web.Response:
     speaker_id = speaker_id_param(request)
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             speaker = await db.get_speaker(conn, speaker_id)
         if speaker is None:
             raise NotFound("No speaker with this id.")
@@ -109,7 +109,7 @@ async def list_interventions(request: web.Request, *, query: InterventionQuery) 
     speaker_id = speaker_id_param(request)
 
     async def build() -> bytes:
-        async with request.app[keys.DB_POOL].acquire() as conn:
+        async with request.app[keys.READ_POOL].acquire() as conn:
             if await db.get_speaker(conn, speaker_id) is None:
                 raise NotFound("No speaker with this id.")
             items, last = await db.list_interventions(

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.factories import create_chapters, create_debate, create_job, create_speaker
 
@@ -255,3 +256,12 @@ async def test_counts_follow_chapter_changes(client: Any, db: asyncpg.Connection
     assert await counts(debate) == (0, 0)
     await db.execute("DELETE FROM debates WHERE id = $1", other)  # cascades to its chapters
     assert (await client.get(f"/api/v1/debates/{other}")).status == 404
+
+
+async def test_read_sessions_refuse_writes(client: Any) -> None:
+    """Why the read pool may skip asyncpg's session reset: its sessions cannot change anything."""
+    from robian_media import keys
+
+    async with client.app[keys.READ_POOL].acquire() as conn:
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await conn.execute("UPDATE debates SET title = title")

@@ -107,8 +107,9 @@ async def test_new_versions_switch_atomically_and_old_ones_retire(
     first = await package(
         sitting.path, debate, ladder=small_ladder, chapters=sitting.chapters, ffmpeg=SYSTEM_FFMPEG
     )
-    second = await package(sitting.path, debate, ladder=small_ladder, ffmpeg=SYSTEM_FFMPEG, on_progress=watch,
-                           keep=1)
+    second = await package(
+        sitting.path, debate, ladder=small_ladder, ffmpeg=SYSTEM_FFMPEG, on_progress=watch, keep=1
+    )
     assert (first.version, second.version) == (1, 2)
     assert seen_during_v2 == {1}, "the debate master must keep serving v1 until v2 is complete"
     assert current_version(debate) == 2
