@@ -1,16 +1,14 @@
-"""Which FFmpeg binary to run: the configured one, else the wheel's FFmpeg 9, else PATH."""
+"""Which FFmpeg binary to run: the configured one, else the packager's default (FFmpeg 9 wheel, else PATH)."""
 
 from __future__ import annotations
 
-import shutil
+from packager.ffmpeg import default_ffmpeg
 
 
 def resolve_ffmpeg(configured: str | None) -> str:
     if configured:
         return configured
     try:
-        import imageio_ffmpeg
-
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        return shutil.which("ffmpeg") or "ffmpeg"
+        return default_ffmpeg()
+    except FileNotFoundError:
+        return "ffmpeg"  # /health/ready reports it missing
