@@ -20,6 +20,7 @@ from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .openapi import setup_openapi
+from .rate_limit import RateLimiter
 from .routes import setup_routes
 from .settings import Settings
 
@@ -64,6 +65,11 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[keys.RATE_LIMITER] = RateLimiter(app.get(keys.REDIS), prefix=app[keys.SETTINGS].redis_prefix)
+    yield
+
+
 async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.EVENT_BUS] = LocalEventBus()
     yield
@@ -80,7 +86,7 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, event_bus_ctx])
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, rate_limiter_ctx, event_bus_ctx])
     setup_routes(app)
     setup_openapi(app)
     return app

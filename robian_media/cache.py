@@ -25,19 +25,21 @@ RETRY_AFTER_S = 1.0
 LOCK_TTL_MS = 5000
 
 
-async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
-    """MULTI/EXEC of ``(command, *args)``; tried twice because redis-py does not retry transactions
-    on a connection that died with a Redis restart, and a second attempt takes a fresh connection."""
-    for attempt in (1, 2):
-        try:
-            async with redis.pipeline(transaction=True) as pipe:
-                for command in commands:
-                    pipe.execute_command(*command)
-                await pipe.execute()
-                return
-        except RedisConnectionError:
-            if attempt == 2:
-                raise
+async def _multi_exec(redis: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
+    async with redis.pipeline(transaction=True) as pipe:
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute())
+
+
+async def transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """MULTI/EXEC of ``(command, *args)`` → each command's reply; tried twice because redis-py does
+    not retry transactions on a connection that died with a Redis restart, and a second attempt
+    takes a fresh connection."""
+    try:
+        return await _multi_exec(redis, commands)
+    except RedisConnectionError:
+        return await _multi_exec(redis, commands)
 
 
 class LocalLRU:
@@ -156,7 +158,7 @@ class Cache:
         if redis is not None:
             try:
                 index = self._index_key(namespace)
-                await _transaction(
+                await transaction(
                     redis,
                     [("SET", full, value, "EX", ttl), ("SADD", index, full), ("EXPIRE", index, ttl * 2)],
                 )
@@ -184,11 +186,11 @@ class Cache:
         if key is not None:
             full = self._key(namespace, key)
             index = self._index_key(namespace)
-            await _transaction(redis, [("DEL", full), ("SREM", index, full)])
+            await transaction(redis, [("DEL", full), ("SREM", index, full)])
             return
         index = self._index_key(namespace)
         members = await redis.smembers(index)
-        await _transaction(redis, [("DEL", *members, index)])
+        await transaction(redis, [("DEL", *members, index)])
 
     async def get_or_build(self, namespace: str, key: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
         """Cached value, or one build shared by every concurrent caller (stampede protection).

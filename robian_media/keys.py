@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
     from .http_metrics import HttpMetrics
+    from .rate_limit import RateLimiter
     from .settings import Settings
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -20,6 +21,7 @@ DATABASE_DSN: web.AppKey[str] = web.AppKey("database_dsn")
 DB_POOL: web.AppKey[asyncpg.Pool] = web.AppKey("db_pool")
 REDIS: web.AppKey[Redis] = web.AppKey("redis")
 CACHE: web.AppKey[Cache] = web.AppKey("cache")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")
 METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
