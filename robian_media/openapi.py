@@ -19,6 +19,7 @@ from aiohttp_apispec.utils import get_path_keys
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import keys
+from .device_auth import authenticate
 from .errors import BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
 
 REF_TEMPLATE = "#/definitions/{model}"
@@ -105,10 +106,14 @@ def operation(
     response: Any = None,
     status: int = 200,
     admin: bool = False,
+    device: bool = False,
     produces: list[str] | None = None,
     responses: dict[int, str] | None = None,
 ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """Declare a route: typed inputs, admin check, and its OpenAPI operation."""
+    """Declare a route: typed inputs, admin or device check, and its OpenAPI operation.
+
+    With ``device=True`` the handler also receives ``listener=`` (who the device token speaks for).
+    """
 
     def decorate(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @functools.wraps(handler)
@@ -116,6 +121,8 @@ def operation(
             if admin:
                 check_admin(request)
             kwargs: dict[str, Any] = {}
+            if device:
+                kwargs["listener"] = await authenticate(request)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
             if body is not None:
@@ -128,6 +135,8 @@ def operation(
         errors = {400: "Bad request", 404: "Not found", 422: "Validation failed", **(responses or {})}
         if admin:
             errors[401] = "Missing or invalid admin token"
+        if device:
+            errors[401] = "Missing, unknown or revoked device token"
         for code, text in errors.items():
             op_responses[str(code)] = {**PROBLEM_RESPONSE, "description": text}
         op: dict[str, Any] = {
@@ -139,6 +148,8 @@ def operation(
         }
         if admin:
             op["security"] = [{"adminToken": []}]
+        if device:
+            op["security"] = [{"deviceToken": []}]
         setattr(wrapper, SPEC_ATTR, op)
         setattr(wrapper, TYPES_ATTR, {"query": query, "body": body})
         return wrapper
@@ -249,6 +260,14 @@ def setup_openapi(app: web.Application) -> None:
         url="/api/docs/swagger.json",
         swagger_path="/api/docs",
         static_path="/api/docs/static",
-        securityDefinitions={"adminToken": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+        securityDefinitions={
+            "adminToken": {"type": "apiKey", "in": "header", "name": "Authorization"},
+            "deviceToken": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "Bearer <device token> from POST /api/v1/devices (stored hashed, revocable)",
+            },
+        },
         info={"description": "HLS audio of parliamentary debates: metadata, ingest, live events."},
     )
