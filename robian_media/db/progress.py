@@ -113,20 +113,18 @@ async def apply_writes(
 ) -> tuple[list[WriteOutcome], list[Progress]]:
     """Apply writes in one transaction → (an outcome per write, in order; the rows that changed).
 
-    A replay of the stored write reports "applied" again but adds nothing: same answer, no effect.
+    Each outcome compares its write with the debate's final stored state: "applied" when the
+    write is what is stored, "stale" when something newer is. So a replayed write or batch gets
+    the same answer as the first time, and adds nothing.
     """
     missing = await missing_debates(conn, {w.debate_id for w in writes})
-    outcomes: list[WriteOutcome | None] = [None] * len(writes)
     stored: dict[UUID, Progress | None] = {}
     changed: set[UUID] = set()
     tally = PlayTally()
     # debate order takes row locks in one order across concurrent batches (no deadlock);
     # time order within a debate makes listening seconds accrue as they were played
-    order = sorted(range(len(writes)), key=lambda i: (writes[i].debate_id, writes[i].updated_at))
-    for i in order:
-        write = writes[i]
+    for write in sorted(writes, key=lambda w: (w.debate_id, w.updated_at, w.position)):
         if write.debate_id in missing:
-            outcomes[i] = WriteOutcome(debate_id=write.debate_id, status="not_found", progress=None)
             continue
         if write.debate_id not in stored:
             stored[write.debate_id] = _progress(
@@ -153,15 +151,19 @@ async def apply_writes(
                 tally.add_listening(write.debate_id, after.updated_at, seconds)
             stored[write.debate_id] = after
             changed.add(write.debate_id)
-            outcomes[i] = WriteOutcome(debate_id=write.debate_id, status="applied", progress=after)
-        else:
-            if before is None:  # another transaction inserted the row since we looked
-                before = stored[write.debate_id] = await get_progress(conn, owner_id, write.debate_id)
-            status: Literal["applied", "stale"] = "applied" if _same_write(before, write) else "stale"
-            outcomes[i] = WriteOutcome(debate_id=write.debate_id, status=status, progress=before)
+        elif before is None:  # another transaction inserted the row since we looked
+            stored[write.debate_id] = await get_progress(conn, owner_id, write.debate_id)
     await tally.flush(conn, owner_id)
-    final = [p for debate_id in sorted(changed) if (p := stored[debate_id]) is not None]
-    return [o for o in outcomes if o is not None], final
+    return [_outcome(write, stored.get(write.debate_id), write.debate_id in missing) for write in writes], [
+        progress for debate_id in sorted(changed) if (progress := stored[debate_id]) is not None
+    ]
+
+
+def _outcome(write: ProgressWrite, final: Progress | None, missing: bool) -> WriteOutcome:
+    if missing:
+        return WriteOutcome(debate_id=write.debate_id, status="not_found", progress=None)
+    status: Literal["applied", "stale"] = "applied" if _same_write(final, write) else "stale"
+    return WriteOutcome(debate_id=write.debate_id, status=status, progress=final)
 
 
 async def get_progress(conn: asyncpg.Connection, owner_id: UUID, debate_id: UUID) -> Progress | None:
