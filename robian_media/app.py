@@ -19,8 +19,11 @@ from .errors import problem_middleware
 from .events.bus import LocalEventBus
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
+from .http_policy import setup_http_policy
+from .listener_limits import listener_limits_ctx
 from .openapi import setup_openapi
-from .rate_limit import RateLimiter
+from .rate_limit import rate_limit_ctx, rate_limit_middleware
+from .response_cache import ResponseCache
 from .routes import setup_routes
 from .settings import Settings
 
@@ -34,19 +37,18 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+def redis_client(url: str) -> Redis:
+    # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
+    # a down Redis must cost a request milliseconds, not seconds
+    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1))
+
+
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     if not settings.redis_url:
         yield
         return
-    # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
-    # a down Redis must cost a request milliseconds, not seconds
-    client = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(NoBackoff(), 1),
-    )
+    client = redis_client(settings.redis_url)
     app[keys.REDIS] = client
     try:
         yield
@@ -56,17 +58,18 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    app[keys.CACHE] = Cache(
+    cache = Cache(
         app.get(keys.REDIS),
         prefix=settings.redis_prefix,
         ttls=settings.cache_ttls(),
         local_max_entries=settings.cache_local_max_entries,
     )
-    yield
-
-
-async def rate_limiter_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[keys.RATE_LIMITER] = RateLimiter(app.get(keys.REDIS), prefix=app[keys.SETTINGS].redis_prefix)
+    app[keys.CACHE] = cache
+    app[keys.RESPONSE_CACHE] = ResponseCache(
+        cache if settings.cache_enabled else None,
+        local_ttl=settings.cache_local_ttl,
+        local_max_entries=settings.cache_local_max_entries,
+    )
     yield
 
 
@@ -76,9 +79,10 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        middlewares=[metrics_middleware, problem_middleware],
-        client_max_size=settings.max_body_bytes,
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    http_policy = setup_http_policy(app, settings.cors_origins)
+    app.middlewares.extend(
+        [metrics_middleware, problem_middleware, http_policy.preflight_middleware, rate_limit_middleware]
     )
     app[keys.SETTINGS] = settings
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
@@ -86,7 +90,9 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, rate_limiter_ctx, event_bus_ctx])
+    app.cleanup_ctx.extend(
+        [database_ctx, redis_ctx, cache_ctx, rate_limit_ctx, listener_limits_ctx, event_bus_ctx]
+    )
     setup_routes(app)
     setup_openapi(app)
     return app

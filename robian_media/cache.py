@@ -12,7 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,32 +24,32 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_S = 1.0
 LOCK_TTL_MS = 5000
 
-
-async def _multi_exec(redis: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
-    async with redis.pipeline(transaction=True) as pipe:
-        for command in commands:
-            pipe.execute_command(*command)
-        return list(await pipe.execute())
+V = TypeVar("V")
 
 
-async def transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
-    """MULTI/EXEC of ``(command, *args)`` → each command's reply; tried twice because redis-py does
-    not retry transactions on a connection that died with a Redis restart, and a second attempt
-    takes a fresh connection."""
-    try:
-        return await _multi_exec(redis, commands)
-    except RedisConnectionError:
-        return await _multi_exec(redis, commands)
+async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
+    """MULTI/EXEC of ``(command, *args)``; tried twice because redis-py does not retry transactions
+    on a connection that died with a Redis restart, and a second attempt takes a fresh connection."""
+    for attempt in (1, 2):
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                for command in commands:
+                    pipe.execute_command(*command)
+                await pipe.execute()
+                return
+        except RedisConnectionError:
+            if attempt == 2:
+                raise
 
 
-class LocalLRU:
+class LocalLRU(Generic[V]):
     """Bounded LRU with per-entry expiry."""
 
     def __init__(self, max_entries: int) -> None:
         self._max = max_entries
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[float, V]] = OrderedDict()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> V | None:
         item = self._data.get(key)
         if item is None:
             return None
@@ -60,7 +60,7 @@ class LocalLRU:
         self._data.move_to_end(key)
         return value
 
-    def set(self, key: str, value: bytes, ttl: int) -> None:
+    def set(self, key: str, value: V, ttl: float) -> None:
         self._data[key] = (time.monotonic() + ttl, value)
         self._data.move_to_end(key)
         while len(self._data) > self._max:
@@ -84,7 +84,7 @@ class Cache:
         self._redis = redis
         self._prefix = prefix + "cache:"
         self._ttls = ttls
-        self._local = LocalLRU(local_max_entries)
+        self._local: LocalLRU[bytes] = LocalLRU(local_max_entries)
         self._redis_down_until = 0.0
         self._pending_invalidations: set[tuple[str, str | None]] = set()
         self._building: dict[str, asyncio.Future[bytes]] = {}
@@ -158,7 +158,7 @@ class Cache:
         if redis is not None:
             try:
                 index = self._index_key(namespace)
-                await transaction(
+                await _transaction(
                     redis,
                     [("SET", full, value, "EX", ttl), ("SADD", index, full), ("EXPIRE", index, ttl * 2)],
                 )
@@ -186,11 +186,11 @@ class Cache:
         if key is not None:
             full = self._key(namespace, key)
             index = self._index_key(namespace)
-            await transaction(redis, [("DEL", full), ("SREM", index, full)])
+            await _transaction(redis, [("DEL", full), ("SREM", index, full)])
             return
         index = self._index_key(namespace)
         members = await redis.smembers(index)
-        await transaction(redis, [("DEL", *members, index)])
+        await _transaction(redis, [("DEL", *members, index)])
 
     async def get_or_build(self, namespace: str, key: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
         """Cached value, or one build shared by every concurrent caller (stampede protection).

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
     from .http_metrics import HttpMetrics
+    from .listener_limits import ListenerLimits
     from .rate_limit import RateLimiter
+    from .response_cache import ResponseCache
     from .settings import Settings
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -21,9 +23,11 @@ DATABASE_DSN: web.AppKey[str] = web.AppKey("database_dsn")
 DB_POOL: web.AppKey[asyncpg.Pool] = web.AppKey("db_pool")
 REDIS: web.AppKey[Redis] = web.AppKey("redis")
 CACHE: web.AppKey[Cache] = web.AppKey("cache")
-RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")
 METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
+RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+LISTENER_LIMITS: web.AppKey[ListenerLimits] = web.AppKey("listener_limits")

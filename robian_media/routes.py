@@ -5,7 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys
-from .handlers import collections, devices, favorites, health, media, progress, stats
+from .handlers import (
+    collections,
+    debates,
+    devices,
+    download,
+    favorites,
+    health,
+    legacy,
+    media,
+    programme,
+    progress,
+    search,
+    speakers,
+    stats,
+)
 from .http_metrics import metrics_handler
 
 
@@ -14,11 +28,34 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/health", health.health, name="health")
     router.add_get("/health/ready", health.ready, name="health-ready")
     router.add_get("/metrics", metrics_handler, name="metrics")
-    setup_listener_routes(router)
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_route("GET", "/hls/{path:.+}", media.serve_media, name="hls")
         router.add_route("OPTIONS", "/hls/{path:.+}", media.serve_media, name="hls-preflight")
+
+    # metadata API
+    router.add_get("/api/v1/debates", debates.list_debates, name="debates")
+    router.add_get("/api/v1/debates/{id}", debates.get_debate, name="debate")
+    router.add_get("/api/v1/debates/{id}/chapters", debates.get_chapters, name="debate-chapters")
+    router.add_get("/api/v1/debates/{id}/stream", debates.get_stream, name="debate-stream")
+    router.add_get("/api/v1/debates/{id}/download", download.download, name="debate-download")
+    router.add_get("/api/v1/programme", programme.get_programme, name="programme")
+    router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")
+    router.add_get("/api/v1/speakers/{id}", speakers.get_speaker, name="speaker")
+    router.add_get(
+        "/api/v1/speakers/{id}/interventions", speakers.list_interventions, name="speaker-interventions"
+    )
+    router.add_get("/api/v1/search", search.search, name="search")
+    router.add_get("/api/v1/search/suggestions", search.suggestions, name="search-suggestions")
+
+    # the existing mobile client's routes (RobianAPI shapes)
+    router.add_get("/api/debats", legacy.list_debats, name="legacy-debats")
+    router.add_get("/api/debats/{id}", legacy.get_debat, name="legacy-debat")
+    router.add_get("/api/debats/{id}/stream", legacy.get_debat_stream, name="legacy-debat-stream")
+    router.add_get("/api/debats/{id}/file", legacy.get_debat_file, name="legacy-debat-file")
+    router.add_get("/api/programme", legacy.get_programme, name="legacy-programme")
+
+    setup_listener_routes(router)
 
 
 def setup_listener_routes(router: web.UrlDispatcher) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -53,6 +54,16 @@ class Settings(BaseSettings):
     cache_ttl_metadata: int = 86400
     cache_ttl_stats: int = Field(30, ge=1, description="global and trending stats")
     cache_local_max_entries: int = Field(2048, ge=16)
+    # false: every API response is built from the database (benchmarks, debugging)
+    cache_enabled: bool = True
+    # in-process copy of cached responses in front of Redis ("micro-cache"): another node's
+    # invalidation reaches this node within this many seconds; 0 = always ask Redis
+    cache_local_ttl: float = Field(1.0, ge=0, le=60)
+
+    # requests per client IP per sliding minute on the API (health, metrics, /hls/ exempt); 0 = off
+    rate_limit_per_minute: int = Field(1200, ge=0)
+    # peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # listeners: devices, pairing, playback progress, stats
     pairing_code_ttl_s: int = Field(600, ge=30, le=86400, description="lifetime of a pairing code")
@@ -84,6 +95,16 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)  # ValueError names the bad entry
         return value
 
     @field_validator("public_base_url")

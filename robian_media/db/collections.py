@@ -5,11 +5,12 @@ Every query names the owner: another owner's collection is indistinguishable fro
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 from pydantic import BaseModel
+
+from ..models import UtcDatetime
 
 
 class CollectionRow(BaseModel):
@@ -17,8 +18,8 @@ class CollectionRow(BaseModel):
     name: str
     description: str | None
     items_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class CollectionItemRow(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 from pydantic import BaseModel
+
+from ..models import UtcDatetime
 
 # last_seen_at is refreshed at most this often: a write per request would be wasted I/O
 TOUCH_INTERVAL_S = 3600
@@ -22,8 +23,8 @@ class Listener(BaseModel):
 class Device(BaseModel):
     id: UUID
     owner_id: UUID
-    created_at: datetime
-    last_seen_at: datetime
+    created_at: UtcDatetime
+    last_seen_at: UtcDatetime
 
 
 # one statement: a device never exists without its owner

@@ -8,10 +8,12 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
+from ..models import UtcDatetime
+
 
 class FavoriteRow(BaseModel):
     debate_id: UUID
-    added_at: datetime
+    added_at: UtcDatetime
 
 
 # DO UPDATE (a no-op) rather than DO NOTHING so a repeated PUT still returns the row

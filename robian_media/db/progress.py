@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
+from ..models import UtcDatetime
 from .listener_debates import missing_debates
 from .plays import PlayTally, listened_seconds
 
@@ -29,7 +30,7 @@ class Progress(BaseModel):
     debate_id: UUID
     position: float
     duration: float | None
-    updated_at: datetime
+    updated_at: UtcDatetime
     device_id: UUID | None
 
 

@@ -36,7 +36,10 @@ class DebatePlays(BaseModel):
 SELECT_GLOBAL = """
 SELECT
     (SELECT count(*) FROM debates WHERE status = 'published') AS debates,
-    (SELECT coalesce(sum(duration), 0) / 3600.0 FROM debates WHERE status = 'published') AS hours_packaged,
+    (SELECT coalesce(sum(coalesce(d.duration, r.duration)), 0) / 3600.0
+       FROM debates d
+       LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
+      WHERE d.status = 'published') AS hours_packaged,
     (SELECT count(*) FROM speakers) AS speakers,
     (SELECT count(DISTINCT owner_id) FROM progress
       WHERE server_updated_at > now() - make_interval(secs => $1)

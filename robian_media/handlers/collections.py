@@ -21,11 +21,13 @@ from ..db.collections import (
     replace_collection,
 )
 from ..db.devices import Listener
-from ..db.listener_debates import Debate, debates_by_id, missing_debates
+from ..db.listener_debates import debates_by_id, missing_debates
 from ..device_auth import owner_transaction
 from ..errors import NotFound, ValidationFailed
+from ..models import Debate
 from ..openapi import operation
 from ..path_params import uuid_param
+from .debates import media_urls
 
 COLLECTION_ITEMS_MAX = 500
 
@@ -76,9 +78,7 @@ def _rows(body: CollectionIn) -> list[CollectionItemRow]:
 
 async def _with_items(request: web.Request, conn: asyncpg.Connection, row: CollectionRow) -> Collection:
     items = await collection_items(conn, row.id)
-    debates = await debates_by_id(
-        conn, (i.debate_id for i in items), request.app[keys.SETTINGS].public_base_url
-    )
+    debates = await debates_by_id(conn, (i.debate_id for i in items), media_urls(request))
     return Collection(
         **row.model_dump(),
         items=[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from ..device_auth import (
     token_hash,
 )
 from ..errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from ..models import UtcDatetime
 from ..openapi import operation
 from ..owner_events import publish_to_owner
 from ..path_params import uuid_param
@@ -43,15 +43,11 @@ class Account(BaseModel):
 
 class PairingCode(BaseModel):
     code: str = Field(description=f"{PAIRING_CODE_LENGTH} characters, single use")
-    expires_at: datetime
+    expires_at: UtcDatetime
 
 
 class PairingRedeem(BaseModel):
     code: str = Field(min_length=1, max_length=32, description="as shown on the other device")
-
-
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
@@ -72,13 +68,7 @@ async def _account(request: web.Request, device_id: UUID, owner_id: UUID) -> Acc
     responses={429: "Too many registrations from this address"},
 )
 async def register_device(request: web.Request) -> web.Response:
-    settings = request.app[keys.SETTINGS]
-    await request.app[keys.RATE_LIMITER].hit(
-        f"register:{_client_address(request)}",
-        limit=settings.device_registrations_per_address,
-        window_s=3600,
-        what="device registrations from this address",
-    )
+    request.app[keys.LISTENER_LIMITS].check_registration(request)
     token = new_device_token()
     async with request.app[keys.DB_POOL].acquire() as conn:
         device = await create_device(conn, token_hash(token))
@@ -151,22 +141,7 @@ async def start_pairing(request: web.Request, *, listener: Listener) -> web.Resp
 async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener: Listener) -> web.Response:
     """Redeeming merges this device's account (its devices, favorites, collections, progress) into
     the code's account; the code then no longer works."""
-    settings = request.app[keys.SETTINGS]
-    limiter = request.app[keys.RATE_LIMITER]
-    window = settings.pairing_attempt_window_s
-    # every attempt counts, right or wrong: guessing is what the limits are for
-    await limiter.hit(
-        f"pair:device:{listener.device_id}",
-        limit=settings.pairing_attempts_per_device,
-        window_s=window,
-        what="pairing attempts from this device",
-    )
-    await limiter.hit(
-        f"pair:addr:{_client_address(request)}",
-        limit=settings.pairing_attempts_per_address,
-        window_s=window,
-        what="pairing attempts from this address",
-    )
+    request.app[keys.LISTENER_LIMITS].check_pairing(request, listener.device_id)
     code = normalize_pairing_code(body.code)
     invalid = ValidationFailed(
         "This pairing code is not valid: it may be mistyped, expired or already used.",

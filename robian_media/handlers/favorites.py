@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 from pydantic import BaseModel
 
 from .. import keys
+from ..db.debates import debate_exists
 from ..db.devices import Listener
 from ..db.favorites import FavoriteRow, add_favorite, list_favorites, remove_favorite
-from ..db.listener_debates import Debate, debate_exists, debates_by_id
+from ..db.listener_debates import debates_by_id
 from ..device_auth import owner_transaction
 from ..errors import NotFound
-from ..keyset import PageQuery, next_cursor
+from ..models import Debate, UtcDatetime
 from ..openapi import operation
+from ..owner_pages import PageQuery, TimeKey, next_cursor
 from ..path_params import uuid_param
+from .debates import media_urls
 
 
 class FavoriteItem(BaseModel):
     debate: Debate
-    added_at: datetime
+    added_at: UtcDatetime
 
 
 class FavoritePage(BaseModel):
@@ -38,19 +39,18 @@ class FavoritePage(BaseModel):
 async def list_favorite_debates(
     request: web.Request, *, query: PageQuery, listener: Listener
 ) -> web.Response:
-    base_url = request.app[keys.SETTINGS].public_base_url
     async with request.app[keys.DB_POOL].acquire() as conn:
-        rows = await list_favorites(conn, listener.owner_id, limit=query.limit + 1, after=query.after)
-        debates = await debates_by_id(conn, (r.debate_id for r in rows[: query.limit]), base_url)
-    shown = rows[: query.limit]
-    last = (shown[-1].added_at, shown[-1].debate_id) if shown else None
+        rows = await list_favorites(conn, listener.owner_id, limit=query.limit + 1, after=query.cursor)
+        shown = rows[: query.limit]
+        debates = await debates_by_id(conn, (r.debate_id for r in shown), media_urls(request))
+    last = TimeKey(shown[-1].added_at, shown[-1].debate_id) if shown else None
     page = FavoritePage(
         items=[
             FavoriteItem(debate=debates[r.debate_id], added_at=r.added_at)
             for r in shown
             if r.debate_id in debates
         ],
-        next_cursor=next_cursor(len(rows), query.limit, last),
+        next_cursor=next_cursor(len(rows) > query.limit, last),
     )
     return web.json_response(text=page.model_dump_json())
 

@@ -14,14 +14,16 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from .. import keys
 from ..db.devices import Listener
-from ..db.listener_debates import Debate, debates_by_id
+from ..db.listener_debates import debates_by_id
 from ..db.progress import Progress, ProgressWrite, WriteOutcome, apply_writes, get_progress, resume_points
 from ..device_auth import owner_transaction
 from ..errors import NotFound, ValidationFailed
-from ..keyset import PageQuery, next_cursor
+from ..models import Debate
 from ..openapi import operation
 from ..owner_events import publish_to_owner
+from ..owner_pages import PageQuery, TimeKey, next_cursor
 from ..path_params import uuid_param
+from .debates import media_urls
 
 MAX_MEDIA_SECONDS = 7 * 86400.0  # longer than any sitting
 PROGRESS_BATCH_MAX = 500
@@ -131,25 +133,24 @@ async def post_progress_batch(
     device=True,
 )
 async def list_progress(request: web.Request, *, query: ProgressQuery, listener: Listener) -> web.Response:
-    base_url = request.app[keys.SETTINGS].public_base_url
     async with request.app[keys.DB_POOL].acquire() as conn:
         points = await resume_points(
             conn,
             listener.owner_id,
             limit=query.limit + 1,
-            after=query.after,
+            after=query.cursor,
             include_completed=query.include_completed,
         )
         shown = points[: query.limit]
-        debates = await debates_by_id(conn, (p.progress.debate_id for p in shown), base_url)
-    last = (shown[-1].progress.updated_at, shown[-1].progress.debate_id) if shown else None
+        debates = await debates_by_id(conn, (p.progress.debate_id for p in shown), media_urls(request))
+    last = TimeKey(shown[-1].progress.updated_at, shown[-1].progress.debate_id) if shown else None
     page = ResumePage(
         items=[
             ResumeItem(debate=debates[p.progress.debate_id], progress=p.progress, completed=p.completed)
             for p in shown
             if p.progress.debate_id in debates
         ],
-        next_cursor=next_cursor(len(points), query.limit, last),
+        next_cursor=next_cursor(len(points) > query.limit, last),
     )
     return web.json_response(text=page.model_dump_json())
 

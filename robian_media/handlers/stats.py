@@ -14,9 +14,13 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from .. import keys
-from ..db.listener_debates import Debate, debates_by_id
+from ..db.listener_debates import debates_by_id
 from ..db.stats import TrendingRank, TrendingWindow, global_counts, trending
+from ..models import Debate, UtcDatetime
 from ..openapi import operation
+from ..query_params import QueryModel
+from ..response_cache import cached_response
+from .debates import media_urls
 
 NAMESPACE = "stats"
 
@@ -28,10 +32,10 @@ class GlobalStats(BaseModel):
     listeners_now: int = Field(description="accounts with a progress write within listeners_window_s")
     listeners_window_s: int
     plays_today: int = Field(description="plays since 00:00 UTC")
-    generated_at: datetime
+    generated_at: UtcDatetime
 
 
-class TrendingQuery(BaseModel):
+class TrendingQuery(QueryModel):
     window: TrendingWindow = "24h"
     rank_by: TrendingRank = Field("plays", description="plays, or listening time")
     limit: int = Field(20, ge=1, le=100)
@@ -47,21 +51,16 @@ class Trending(BaseModel):
     window: TrendingWindow
     rank_by: TrendingRank
     items: list[TrendingItem]
-    generated_at: datetime
+    generated_at: UtcDatetime
 
 
 async def _cached(request: web.Request, key: str, build: Callable[[], Awaitable[BaseModel]]) -> web.Response:
-    cache = request.app[keys.CACHE]
-
     async def encoded() -> bytes:
         return (await build()).model_dump_json().encode()
 
-    body = await cache.get_or_build(NAMESPACE, key, encoded)
-    return web.Response(
-        body=body,
-        content_type="application/json",
-        headers={"Cache-Control": f"public, max-age={cache.ttl(NAMESPACE)}"},
-    )
+    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(NAMESPACE, key, encoded)
+    ttl = request.app[keys.SETTINGS].cache_ttl_stats
+    return cached_response(request, cached, f"public, max-age={ttl}")
 
 
 @operation(summary="Catalogue and audience totals", tags=["stats"], response=GlobalStats)
@@ -89,9 +88,7 @@ async def trending_debates(request: web.Request, *, query: TrendingQuery) -> web
     async def build() -> Trending:
         async with app[keys.DB_POOL].acquire() as conn:
             ranked = await trending(conn, window=query.window, rank_by=query.rank_by, limit=query.limit)
-            debates = await debates_by_id(
-                conn, (r.debate_id for r in ranked), app[keys.SETTINGS].public_base_url
-            )
+            debates = await debates_by_id(conn, (r.debate_id for r in ranked), media_urls(request))
         return Trending(
             window=query.window,
             rank_by=query.rank_by,
@@ -103,4 +100,4 @@ async def trending_debates(request: web.Request, *, query: TrendingQuery) -> web
             generated_at=datetime.now(UTC),
         )
 
-    return await _cached(request, f"trending:{query.window}:{query.rank_by}:{query.limit}", build)
+    return await _cached(request, "trending:" + query.cache_key(), build)

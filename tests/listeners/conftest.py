@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.listeners.factories import insert_debate
+from tests.factories import connect, create_debate
 
 
 @dataclass
@@ -62,7 +62,7 @@ def new_device(client: TestClient[Any, Any]) -> Callable[[], Awaitable[Device]]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
+    conn = await connect(database_url)
     yield conn
     await conn.close()
 
@@ -70,7 +70,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 def make_debate(db: asyncpg.Connection) -> Callable[..., Awaitable[UUID]]:
     async def make(**fields: Any) -> UUID:
-        return await insert_debate(db, **fields)
+        return await create_debate(db, **fields)
 
     return make
 

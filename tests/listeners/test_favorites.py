@@ -6,8 +6,9 @@ from typing import Any
 
 import asyncpg
 
+from tests.factories import create_chapters, create_speaker
 from tests.listeners.conftest import Device, assert_problem
-from tests.listeners.factories import assert_debate_shape, insert_chapters, insert_speaker
+from tests.listeners.factories import assert_debate_shape
 
 
 async def test_add_list_remove_are_idempotent(
@@ -15,7 +16,11 @@ async def test_add_list_remove_are_idempotent(
 ) -> None:
     device: Device = await new_device()
     first, second = await make_debate(title="Questions au gouvernement"), await make_debate()
-    await insert_chapters(db, first, [await insert_speaker(db, "A"), await insert_speaker(db, "B")])
+    a, b = await create_speaker(db, "Mme A"), await create_speaker(db, "M. B")
+    speakers = [a, b, a]
+    await create_chapters(
+        db, first, [{"start": i * 60, "end": (i + 1) * 60, "speaker_id": s} for i, s in enumerate(speakers)]
+    )
 
     added = await device.ok("PUT", f"/api/v1/favorites/{first}")
     again = await device.ok("PUT", f"/api/v1/favorites/{first}")
@@ -27,7 +32,7 @@ async def test_add_list_remove_are_idempotent(
     debate = page["items"][1]["debate"]
     assert_debate_shape(debate, first)
     assert debate["title"] == "Questions au gouvernement"
-    assert debate["chapters_count"] == 2 and debate["speakers_count"] == 2
+    assert debate["chapters_count"] == 3 and debate["speakers_count"] == 2
     assert debate["master_url"] == f"http://media.test/hls/{first}/master.m3u8"
     assert page["next_cursor"] is None
 

@@ -13,8 +13,8 @@ import pytest
 
 from robian_media.app import create_app
 from robian_media.db.migrate import migrate
+from tests.factories import connect, create_debate, create_speaker
 from tests.listeners.conftest import Device, assert_problem, register, reply
-from tests.listeners.factories import insert_debate, insert_speaker
 from tests.services import fresh_database
 
 
@@ -35,7 +35,7 @@ def stats_database_url(pg_admin_dsn: str) -> Iterator[str]:
 
 @pytest.fixture
 async def stats_db(stats_database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(stats_database_url)
+    conn = await connect(stats_database_url)
     yield conn
     await conn.close()
 
@@ -67,11 +67,11 @@ async def test_global_and_trending_stats_match_the_fixture(
     stats_client: Any, stats_db: asyncpg.Connection
 ) -> None:
     for name in ("Mme A", "M. B", "Mme C"):
-        await insert_speaker(stats_db, name)
-    d1 = await insert_debate(stats_db, duration=3600)
-    d2 = await insert_debate(stats_db, duration=5400)
-    d3 = await insert_debate(stats_db, duration=1800)
-    await insert_debate(stats_db, duration=None, status="pending", published=False)
+        await create_speaker(stats_db, name)
+    d1 = await create_debate(stats_db, duration=3600)
+    d2 = await create_debate(stats_db, duration=5400)
+    d3 = await create_debate(stats_db, duration=1800)
+    await create_debate(stats_db, duration=None, status="pending", version=None)
     x, y, z, w = [await register(stats_client) for _ in range(4)]
     now = datetime.now(UTC)
 
@@ -128,7 +128,7 @@ async def test_global_and_trending_stats_match_the_fixture(
 async def test_stats_are_served_from_the_cache_within_their_ttl(
     stats_client: Any, stats_db: asyncpg.Connection
 ) -> None:
-    debate = await insert_debate(stats_db)
+    debate = await create_debate(stats_db)
     device = await register(stats_client)
     before = await (await stats_client.get("/api/v1/stats/global")).json()
     await device.ok(

@@ -1,0 +1,172 @@
+"""Response models of the metadata API (DESIGN §4): the JSON clients read, field for field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+
+
+def _iso_utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# timestamps are ISO 8601 UTC with a "Z", whatever zone the database session uses
+UtcDatetime = Annotated[
+    dt.datetime,
+    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+DebateStatus = Literal["pending", "processing", "published", "failed", "live", "cancelled"]
+DEBATE_STATUSES: tuple[str, ...] = DebateStatus.__args__  # type: ignore[attr-defined]
+
+
+class Debate(BaseModel):
+    id: UUID
+    title: str
+    chamber: str
+    body: str | None
+    starts_at: UtcDatetime | None
+    duration: float | None
+    status: DebateStatus
+    source_url: str
+    speakers_count: int
+    chapters_count: int
+    master_url: str | None
+
+
+class ChapterSpeaker(BaseModel):
+    id: str | None
+    name: str
+    group: str | None
+
+
+class Chapter(BaseModel):
+    index: int
+    start: float
+    end: float
+    speaker: ChapterSpeaker | None
+    title: str | None
+
+
+class Variant(BaseModel):
+    bandwidth: int
+    average_bandwidth: int | None
+    codecs: str
+    url: str
+
+
+class Stream(BaseModel):
+    master_url: str
+    variants: list[Variant]
+    chapters_url: str
+    vtt_url: str
+    download_url: str
+    duration: float | None
+    live: bool
+
+
+class DebateDetail(Debate):
+    chapters: list[Chapter]
+    stream: Stream | None
+
+
+class DebatePage(BaseModel):
+    items: list[Debate]
+    next_cursor: str | None
+
+
+class Speaker(BaseModel):
+    id: str
+    name: str
+    group: str | None
+    group_id: str | None
+    group_name: str | None
+    interventions_count: int
+    debates_count: int
+
+
+class SpeakerPage(BaseModel):
+    items: list[Speaker]
+    next_cursor: str | None
+
+
+class Intervention(BaseModel):
+    debate_id: UUID
+    debate_title: str
+    debate_starts_at: UtcDatetime | None
+    index: int
+    start: float
+    end: float
+    title: str | None
+    # deep link: play master_url from `start` seconds
+    master_url: str | None
+
+
+class InterventionPage(BaseModel):
+    items: list[Intervention]
+    next_cursor: str | None
+
+
+class ProgrammeItem(BaseModel):
+    id: UUID
+    agenda_uid: str | None
+    day: dt.date
+    starts_at: UtcDatetime | None
+    ends_at: UtcDatetime | None
+    title: str
+    body: str | None
+    location: str | None
+    state: str | None
+    topics: list[str]
+    debate_id: UUID | None
+    debate_status: DebateStatus | None
+    # set once the linked debate is packaged
+    master_url: str | None
+
+
+class Programme(BaseModel):
+    date: dt.date
+    items: list[ProgrammeItem]
+
+
+SearchKind = Literal["debate", "chapter", "speaker"]
+
+
+class SearchResult(BaseModel):
+    """One hit; which fields are set depends on ``kind`` (Swagger 2.0 has no tagged unions)."""
+
+    kind: SearchKind
+    rank: float
+    title: str
+    # debate and chapter hits
+    debate_id: UUID | None = None
+    debate_title: str | None = None
+    starts_at: UtcDatetime | None = None
+    master_url: str | None = None
+    # chapter hits: where in the debate, and who spoke
+    index: int | None = None
+    start: float | None = None
+    end: float | None = None
+    speaker: ChapterSpeaker | None = None
+    # speaker hits
+    speaker_id: str | None = None
+    group: str | None = None
+
+
+class SearchPage(BaseModel):
+    items: list[SearchResult]
+    next_cursor: str | None
+
+
+class Suggestion(BaseModel):
+    kind: Literal["speaker", "debate"]
+    text: str
+    id: str
+
+
+class Suggestions(BaseModel):
+    items: list[Suggestion]

@@ -1,0 +1,226 @@
+"""/api/v1/debates: filters, keyset pages under concurrent inserts, detail, chapters, stream."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+import asyncpg
+
+from tests.factories import create_chapters, create_debate, create_job, create_speaker
+
+DEBATE_FIELDS = {
+    "id",
+    "title",
+    "chamber",
+    "body",
+    "starts_at",
+    "duration",
+    "status",
+    "source_url",
+    "speakers_count",
+    "chapters_count",
+    "master_url",
+}
+BASE = dt.datetime(2026, 1, 5, 14, 0, tzinfo=dt.UTC)
+
+
+def listing_key(item: dict[str, Any]) -> tuple[str, str]:
+    # newest first, unknown start last: compare as strings, "" sorting lowest
+    return (item["starts_at"] or "", item["id"])
+
+
+async def walk(client: Any, params: dict[str, Any], between_pages: Any = None) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        resp = await client.get("/api/v1/debates", params=query)
+        assert resp.status == 200, await resp.text()
+        page = await resp.json()
+        assert set(page) == {"items", "next_cursor"}
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+        if between_pages is not None:
+            await between_pages()
+
+
+async def test_pages_have_no_duplicates_or_gaps_while_rows_are_inserted(
+    client: Any, db: asyncpg.Connection, marker: str
+) -> None:
+    rng = random.Random(7)
+    initial: set[str] = set()
+    for i in range(240):
+        # many sittings share a start time (ties broken by id), some have no known start
+        starts = None if i % 25 == 0 else BASE + dt.timedelta(hours=rng.randrange(60))
+        initial.add(str(await create_debate(db, chamber=marker, title=f"Séance {i}", starts_at=starts)))
+    hidden = await create_debate(db, chamber=marker, status="failed")
+
+    async def insert_some() -> None:
+        for _ in range(4):
+            starts = BASE + dt.timedelta(hours=rng.randrange(-5, 65))
+            await create_debate(db, chamber=marker, title="Inserted meanwhile", starts_at=starts)
+
+    seen = await walk(client, {"chamber": marker, "limit": 17}, between_pages=insert_some)
+    ids = [item["id"] for item in seen]
+    assert len(ids) == len(set(ids)), "a debate appeared on two pages"
+    assert initial <= set(ids), f"{len(initial - set(ids))} debates were skipped"
+    assert str(hidden) not in ids  # failed debates are not listed by default
+    keys = [listing_key(item) for item in seen]
+    assert keys == sorted(keys, reverse=True)
+    assert seen[-1]["starts_at"] is None
+    assert all(set(item) == DEBATE_FIELDS for item in seen)
+
+
+async def test_filters_narrow_the_list(client: Any, db: asyncpg.Connection, marker: str) -> None:
+    speaker = await create_speaker(db, "Hélène Garnier", group_abbrev="EXDS")
+    late_evening = await create_debate(
+        db, chamber=marker, title="Séance du soir", starts_at=dt.datetime(2026, 3, 10, 23, 30, tzinfo=dt.UTC)
+    )  # 11 March in Paris
+    day = await create_debate(
+        db,
+        chamber=marker,
+        title="Proposition de loi sur l'accès aux soins",
+        body="Commission des affaires sociales",
+        starts_at=dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC),
+    )
+    await create_chapters(db, day, [{"start": 0, "end": 60, "speaker_id": speaker, "title": "Ouverture"}])
+    live = await create_debate(
+        db, chamber=marker, title="En direct", status="live", version=None, starts_at=None
+    )
+    pending = await create_debate(db, chamber=marker, title="Bientôt", status="pending", starts_at=None)
+
+    async def ids(**params: Any) -> set[str]:
+        return {item["id"] for item in await walk(client, {"chamber": marker, **params})}
+
+    assert await ids() == {str(late_evening), str(day), str(live)}
+    assert await ids(date_from="2026-03-11") == {str(late_evening)}
+    assert await ids(date_to="2026-03-10") == {str(day)}
+    assert await ids(body="COMMISSION des affaires SOCIALES") == {str(day)}
+    assert await ids(speaker_id=speaker) == {str(day)}
+    assert await ids(status="live") == {str(live)}
+    assert await ids(status="pending,live") == {str(live), str(pending)}
+    assert await ids(q="acces aux soins") == {str(day)}
+    assert await ids(q="ouverture") == {str(day)}  # a chapter's title
+    assert await ids(chamber=marker + "x") == set()
+
+
+async def test_detail_has_chapters_and_stream(client: Any, db: asyncpg.Connection, marker: str) -> None:
+    speaker = await create_speaker(db, "Marie Dupont", group_id="PO845401", group_abbrev="EXDS")
+    debate = await create_debate(db, chamber=marker, title="Questions au Gouvernement", version=3)
+    await create_chapters(
+        db,
+        debate,
+        [
+            {"start": 0, "end": 42.5, "speaker_name": "La présidente", "title": "Ouverture de la séance"},
+            {"start": 42.5, "end": 300, "speaker_id": speaker, "title": "Question sur l'hôpital"},
+            {"start": 300, "end": 320, "speaker_id": speaker, "speaker_name": "Mme Marie Dupont"},
+        ],
+    )
+    resp = await client.get(f"/api/v1/debates/{debate}")
+    assert resp.status == 200
+    body = await resp.json()
+    assert set(body) == DEBATE_FIELDS | {"chapters", "stream"}
+    assert body["chapters_count"] == 3 and body["speakers_count"] == 2
+    assert body["master_url"] == f"http://media.test/hls/{debate}/master.m3u8"
+    assert body["starts_at"] == "2026-03-10T14:00:00Z"
+    assert body["chapters"][1] == {
+        "index": 1,
+        "start": 42.5,
+        "end": 300.0,
+        "speaker": {"id": speaker, "name": "Marie Dupont", "group": "EXDS"},
+        "title": "Question sur l'hôpital",
+    }
+    assert body["chapters"][0]["speaker"] == {"id": None, "name": "La présidente", "group": None}
+    assert body["chapters"][2]["speaker"]["name"] == "Mme Marie Dupont"  # as the chapter names them
+
+    chapters = await (await client.get(f"/api/v1/debates/{debate}/chapters")).json()
+    assert chapters == body["chapters"]
+
+    stream = await (await client.get(f"/api/v1/debates/{debate}/stream")).json()
+    assert stream == body["stream"]
+    base = f"http://media.test/hls/{debate}"
+    assert stream == {
+        "master_url": f"{base}/master.m3u8",
+        "variants": [
+            {
+                "bandwidth": 41000,
+                "average_bandwidth": 35000,
+                "codecs": "mp4a.40.2",
+                "url": f"{base}/v3/a32/index.m3u8",
+            },
+            {
+                "bandwidth": 76000,
+                "average_bandwidth": 68000,
+                "codecs": "mp4a.40.2",
+                "url": f"{base}/v3/a64/index.m3u8",
+            },
+            {
+                "bandwidth": 110000,
+                "average_bandwidth": 101000,
+                "codecs": "mp4a.40.2",
+                "url": f"{base}/v3/a96/index.m3u8",
+            },
+            {
+                "bandwidth": 83000,
+                "average_bandwidth": 74000,
+                "codecs": "mp4a.40.2",
+                "url": f"{base}/v3/ts64/index.m3u8",
+            },
+        ],
+        "chapters_url": f"{base}/v3/chapters.json",
+        "vtt_url": f"{base}/v3/chapters.vtt",
+        "download_url": f"http://media.test/api/v1/debates/{debate}/download",
+        "duration": 3600.0,
+        "live": False,
+    }
+
+
+async def test_live_debate_stream_says_live(client: Any, db: asyncpg.Connection, marker: str) -> None:
+    debate = await create_debate(
+        db, chamber=marker, status="live", rendition_status="building", duration=None
+    )
+    stream = await (await client.get(f"/api/v1/debates/{debate}/stream")).json()
+    assert stream["live"] is True and stream["duration"] is None
+
+
+async def test_unpackaged_debate_says_what_its_job_is_doing(
+    client: Any, db: asyncpg.Connection, marker: str
+) -> None:
+    debate = await create_debate(db, chamber=marker, status="processing", version=None)
+    job = await create_job(db, debate, status="running", stage="packaging", progress=0.42)
+    resp = await client.get(f"/api/v1/debates/{debate}/stream")
+    problem = await resp.json(content_type=None)
+    assert resp.status == 404 and resp.content_type == "application/problem+json"
+    assert "not packaged yet" in problem["detail"] and str(job) in problem["detail"]
+    assert "packaging" in problem["detail"] and "42 %" in problem["detail"]
+
+    detail = await (await client.get(f"/api/v1/debates/{debate}")).json()
+    assert detail["stream"] is None and detail["master_url"] is None and detail["chapters"] == []
+
+    failed = await create_debate(db, chamber=marker, status="failed", version=None)
+    await create_job(db, failed, status="failed", stage="fetching", error="HTTP 404 from the source")
+    problem = await (await client.get(f"/api/v1/debates/{failed}/stream")).json(content_type=None)
+    assert "failed: HTTP 404 from the source" in problem["detail"]
+
+
+async def test_unknown_or_malformed_ids_are_404_problems(client: Any) -> None:
+    for path in (
+        "/api/v1/debates/not-a-uuid",
+        "/api/v1/debates/12345/chapters",
+        "/api/v1/debates/x/stream",
+        "/api/v1/debates/%27%20OR%201=1/download",
+        f"/api/v1/debates/{uuid.uuid4()}",
+        f"/api/v1/debates/{uuid.uuid4()}/chapters",
+        f"/api/v1/debates/{uuid.uuid4()}/stream",
+        f"/api/v1/debates/{uuid.uuid4()}/download",
+    ):
+        resp = await client.get(path)
+        body = await resp.json(content_type=None)
+        assert resp.status == 404, path
+        assert resp.content_type == "application/problem+json"
+        assert body["status"] == 404 and body["detail"]
