@@ -127,7 +127,11 @@ def operation(
                 kwargs["query"] = parse_query(request, query)
             if body is not None:
                 kwargs["body"] = await parse_body(request, body)
-            return await handler(request, **kwargs)
+            response = await handler(request, **kwargs)
+            if device:
+                # one account's data: no shared cache (edge, CDN) may keep it
+                response.headers.setdefault("Cache-Control", "private, no-store")
+            return response
 
         op_responses: dict[str, Any] = {str(status): {"description": "Success"}}
         if response is not None:

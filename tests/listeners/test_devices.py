@@ -23,7 +23,9 @@ async def test_registration_gives_a_token_that_is_stored_only_as_its_hash(
     assert stored["token_hash"] == hashlib.sha256(device.token.encode()).digest()
     assert device.token.encode() not in b"".join(str(v).encode() for v in stored.values())
 
-    me = await device.ok("GET", "/api/v1/devices/me")
+    got = await device.call("GET", "/api/v1/devices/me")
+    assert got.headers["Cache-Control"] == "private, no-store"  # never kept by a shared cache
+    me = got.body
     assert me["device_id"] == device.device_id
     assert me["channel"] == f"owner:{device.owner_id}"
     assert [d["id"] for d in me["devices"]] == [device.device_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from robian_media import keys
 from robian_media.app import create_app
 from robian_media.device_auth import PAIRING_ALPHABET, pairing_code_hash
 from tests.listeners.conftest import Device, assert_problem, register
+from tests.services import free_port
 
 
 async def pair(a: Device, b: Device) -> dict[str, Any]:
@@ -141,3 +143,29 @@ async def test_devices_of_the_absorbed_account_are_told_where_their_account_went
     assert event.data == {"owner_id": phone.owner_id, "channel": f"owner:{phone.owner_id}"}
     me = await tablet.ok("GET", "/api/v1/devices/me")
     assert me["channel"] == f"owner:{phone.owner_id}"
+
+
+async def test_two_devices_racing_for_one_code_one_wins(new_device: Any) -> None:
+    phone, tablet, laptop = await new_device(), await new_device(), await new_device()
+    code = (await phone.ok("POST", "/api/v1/devices/pair", status=201))["code"]
+    results = await asyncio.gather(
+        *(d.call("POST", "/api/v1/devices/pair/redeem", json={"code": code}) for d in (tablet, laptop))
+    )
+    assert sorted(r.status for r in results) == [200, 422]
+    owners = {(await d.ok("GET", "/api/v1/devices/me"))["owner_id"] for d in (phone, tablet, laptop)}
+    assert len(owners) == 2  # the loser kept its own account
+
+
+async def test_limits_still_apply_per_node_when_redis_is_down(
+    aiohttp_client: Any, make_settings: Any
+) -> None:
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app(make_settings(redis_url=dead_redis, pairing_attempts_per_device=2))
+    client = await aiohttp_client(app)
+    phone, guesser = await register(client), await register(client)
+    await phone.ok("POST", "/api/v1/devices/pair", status=201)
+    for _ in range(2):
+        assert_problem(
+            await guesser.call("POST", "/api/v1/devices/pair/redeem", json={"code": "22222222"}), 422
+        )
+    assert_problem(await guesser.call("POST", "/api/v1/devices/pair/redeem", json={"code": "22222222"}), 429)
