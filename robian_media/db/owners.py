@@ -18,18 +18,17 @@ MOVE_DEVICES = "UPDATE devices SET owner_id = $1 WHERE owner_id = $2"
 DELETE_OWNER = "DELETE FROM owners WHERE id = $1"
 
 
-async def merge_owner(conn: asyncpg.Connection, *, into: UUID, absorbed: UUID) -> bool:
-    """Move the absorbed owner's devices and data into ``into`` (in the caller's transaction).
+async def lock_owners(conn: asyncpg.Connection, *owner_ids: UUID) -> bool:
+    """Hold these owners until the transaction ends; False when one no longer exists (merged away)."""
+    wanted = set(owner_ids)
+    return len(await conn.fetch(LOCK_OWNERS, list(wanted))) == len(wanted)
 
-    False when either owner no longer exists (merged away by a concurrent pairing).
-    """
-    locked = await conn.fetch(LOCK_OWNERS, [into, absorbed])
-    if len(locked) != 2:
-        return False
+
+async def merge_owner(conn: asyncpg.Connection, *, into: UUID, absorbed: UUID) -> None:
+    """Move the absorbed owner's devices and data into ``into``; the caller holds both (lock_owners)."""
     await conn.execute(MOVE_DEVICES, into, absorbed)
     await merge_favorites(conn, into=into, absorbed=absorbed)
     await merge_progress(conn, into=into, absorbed=absorbed)
     await move_collections(conn, into=into, absorbed=absorbed)
     await merge_owner_plays(conn, into=into, absorbed=absorbed)
     await conn.execute(DELETE_OWNER, absorbed)
-    return True

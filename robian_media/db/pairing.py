@@ -19,6 +19,10 @@ ON CONFLICT (code_hash) DO NOTHING
 RETURNING expires_at
 """
 
+SELECT_LIVE_CODE_OWNER = """
+SELECT owner_id FROM pairing_codes WHERE code_hash = $1 AND used_at IS NULL AND expires_at > now()
+"""
+
 # single use under concurrency: only one UPDATE can flip used_at from NULL
 CLAIM_CODE = """
 UPDATE pairing_codes SET used_at = now()
@@ -37,6 +41,12 @@ async def store_code(
             INSERT_CODE, code_hash, owner_id, device_id, float(ttl_s)
         )
         return expires_at
+
+
+async def live_code_owner(conn: asyncpg.Connection, code_hash: bytes) -> UUID | None:
+    """Who a live code links to, without using it."""
+    owner_id: UUID | None = await conn.fetchval(SELECT_LIVE_CODE_OWNER, code_hash)
+    return owner_id
 
 
 async def claim_code(conn: asyncpg.Connection, code_hash: bytes) -> UUID | None:

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from .. import keys
 from ..db.devices import Device, Listener, create_device, owner_devices, revoke_device
-from ..db.owners import merge_owner
-from ..db.pairing import claim_code, store_code
+from ..db.owners import lock_owners, merge_owner
+from ..db.pairing import claim_code, live_code_owner, store_code
 from ..device_auth import (
     PAIRING_CODE_LENGTH,
     new_device_token,
@@ -151,15 +151,20 @@ async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener:
     )
     if code is None:
         raise invalid
-    absorbed = listener.owner_id
+    absorbed, code_hash = listener.owner_id, pairing_code_hash(code)
     async with request.app[keys.DB_POOL].acquire() as conn, conn.transaction():
-        owner_id = await claim_code(conn, pairing_code_hash(code))
+        owner_id = await live_code_owner(conn, code_hash)
         if owner_id is None:
             raise invalid
-        if owner_id == absorbed:  # rolled back: the code stays usable by the device it was meant for
+        if owner_id == absorbed:  # the code stays usable by the device it was meant for
             raise Conflict("This device already belongs to that account.")
-        if not await merge_owner(conn, into=owner_id, absorbed=absorbed):
-            raise Conflict("One of the accounts changed meanwhile; ask for a new code and retry.")
+        # owners first, then the code: every pairing takes its locks in one order (no deadlock
+        # when two devices redeem each other's codes at once)
+        if not await lock_owners(conn, owner_id, absorbed):
+            raise Conflict("One of the accounts was just paired elsewhere; ask for a new code and retry.")
+        if await claim_code(conn, code_hash) is None:  # a racing redemption used it first
+            raise invalid
+        await merge_owner(conn, into=owner_id, absorbed=absorbed)
     await publish_to_owner(
         request.app, absorbed, "owner.merged", {"owner_id": str(owner_id), "channel": owner_channel(owner_id)}
     )

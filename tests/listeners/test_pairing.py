@@ -169,3 +169,18 @@ async def test_limits_still_apply_per_node_when_redis_is_down(
             await guesser.call("POST", "/api/v1/devices/pair/redeem", json={"code": "22222222"}), 422
         )
     assert_problem(await guesser.call("POST", "/api/v1/devices/pair/redeem", json={"code": "22222222"}), 429)
+
+
+async def test_two_devices_redeeming_each_others_codes_at_once(new_device: Any) -> None:
+    phone, tablet = await new_device(), await new_device()
+    phone_code = (await phone.ok("POST", "/api/v1/devices/pair", status=201))["code"]
+    tablet_code = (await tablet.ok("POST", "/api/v1/devices/pair", status=201))["code"]
+    results = await asyncio.gather(
+        phone.call("POST", "/api/v1/devices/pair/redeem", json={"code": tablet_code}),
+        tablet.call("POST", "/api/v1/devices/pair/redeem", json={"code": phone_code}),
+    )
+    won, lost = sorted(r.status for r in results)
+    # the loser finds its account merged away (409) or the other code gone with it (422): never a 500
+    assert won == 200 and lost in (409, 422)
+    owners = {(await d.ok("GET", "/api/v1/devices/me"))["owner_id"] for d in (phone, tablet)}
+    assert len(owners) == 1  # paired once, whichever won
