@@ -109,6 +109,7 @@ def operation(
     device: bool = False,
     produces: list[str] | None = None,
     responses: dict[int, str] | None = None,
+    description: str | None = None,
 ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Declare a route: typed inputs, admin or device check, and its OpenAPI operation.
 
@@ -150,6 +151,8 @@ def operation(
             "responses": op_responses,
             "parameters": [],
         }
+        if description:
+            op["description"] = description
         if admin:
             op["security"] = [{"adminToken": []}]
         if device:

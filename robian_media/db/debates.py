@@ -19,41 +19,43 @@ LISTED_STATUSES = ("published", "live", "processing")
 # the listing order (newest first, unknown start last) as one sortable key; see migration 0002
 LISTING_KEY = "coalesce(d.starts_at, '-infinity'::timestamptz)"
 
-# every Debate column, from `debates d`
-DEBATE_SELECT = """
+# every Debate column, selected FROM some rows of debates aliased `d`, then this join
+# (chapters_count and speakers_count are kept by triggers on chapters: migration 0002)
+DEBATE_COLUMNS = """
 SELECT d.id, d.title, d.chamber, d.body, d.starts_at, d.status, d.source_url, d.current_version,
-       coalesce(d.duration, r.duration) AS duration,
-       counts.chapters_count, counts.speakers_count
-FROM debates d
+       coalesce(d.duration, r.duration) AS duration, d.chapters_count, d.speakers_count
+"""
+DEBATE_JOINS = """
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
-CROSS JOIN LATERAL (
-    SELECT count(*) AS chapters_count,
-           count(DISTINCT coalesce(c.speaker_id, c.speaker_name)) AS speakers_count
-    FROM chapters c WHERE c.debate_id = d.id
-) counts
 """
 
+# The page is chosen first (listing index, LIMIT), then joined to its renditions.
 # $1 chamber, $2 body, $3 date_from, $4 date_to, $5 statuses, $6 speaker_id, $7 q,
-# $8/$9 keyset position (text timestamptz incl. ±infinity, uuid), $10 limit, $11 time zone
-# only constants are interpolated into these statements; values travel as $n parameters
-LIST_DEBATES = f"""{DEBATE_SELECT}
-WHERE ($1::text IS NULL OR d.chamber = $1)
-  AND ($2::text IS NULL OR robian_unaccent(d.body) = robian_unaccent($2))
-  AND ($3::date IS NULL OR d.starts_at >= ($3::date::timestamp AT TIME ZONE $11))
-  AND ($4::date IS NULL OR d.starts_at < (($4::date + 1)::timestamp AT TIME ZONE $11))
-  AND d.status = ANY($5::text[])
-  AND ($6::text IS NULL OR EXISTS (
-        SELECT 1 FROM chapters c WHERE c.debate_id = d.id AND c.speaker_id = $6))
-  AND ($7::text IS NULL
-       OR d.search @@ websearch_to_tsquery('french', robian_unaccent($7))
-       OR EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id
-                  AND c.search @@ websearch_to_tsquery('french', robian_unaccent($7))))
-  AND ({LISTING_KEY}, d.id) < ($8::text::timestamptz, $9::uuid)
+# $8/$9 keyset position (text timestamptz incl. ±infinity, uuid), $10 limit, $11 time zone.
+# Only constants are interpolated into these statements; values travel as $n parameters.
+LIST_DEBATES = f"""
+WITH page AS (
+    SELECT d.* FROM debates d
+    WHERE ($1::text IS NULL OR d.chamber = $1)
+      AND ($2::text IS NULL OR robian_unaccent(d.body) = robian_unaccent($2))
+      AND ($3::date IS NULL OR d.starts_at >= ($3::date::timestamp AT TIME ZONE $11))
+      AND ($4::date IS NULL OR d.starts_at < (($4::date + 1)::timestamp AT TIME ZONE $11))
+      AND d.status = ANY($5::text[])
+      AND ($6::text IS NULL OR EXISTS (
+            SELECT 1 FROM chapters c WHERE c.debate_id = d.id AND c.speaker_id = $6))
+      AND ($7::text IS NULL
+           OR d.search @@ websearch_to_tsquery('french', robian_unaccent($7))
+           OR EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id
+                      AND c.search @@ websearch_to_tsquery('french', robian_unaccent($7))))
+      AND ({LISTING_KEY}, d.id) < ($8::text::timestamptz, $9::uuid)
+    ORDER BY {LISTING_KEY} DESC, d.id DESC
+    LIMIT $10
+)
+{DEBATE_COLUMNS} FROM page d {DEBATE_JOINS}
 ORDER BY {LISTING_KEY} DESC, d.id DESC
-LIMIT $10
 """  # noqa: S608
 
-GET_DEBATE = DEBATE_SELECT + "WHERE d.id = $1"
+GET_DEBATE = DEBATE_COLUMNS + " FROM debates d " + DEBATE_JOINS + " WHERE d.id = $1"
 
 DEBATE_EXISTS = "SELECT EXISTS (SELECT 1 FROM debates WHERE id = $1)"
 

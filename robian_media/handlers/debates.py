@@ -98,6 +98,11 @@ async def build_debate_page(request: web.Request, query: DebateListQuery) -> Deb
     tags=["debates"],
     query=DebateListQuery,
     response=DebatePage,
+    description=(
+        "Newest sitting first, sittings of unknown start last. Without `status`, only what can be "
+        "listened to: published, live and processing (progressive playback). `next_cursor` is an "
+        "opaque keyset position: pages never repeat or skip a debate, even while debates are added."
+    ),
 )
 async def list_debates(request: web.Request, *, query: DebateListQuery) -> web.Response:
     async def build() -> bytes:
@@ -176,6 +181,12 @@ async def get_chapters(request: web.Request) -> web.Response:
     tags=["debates"],
     response=Stream,
     responses={404: "No such debate, or not packaged yet (the detail says what its job is doing)"},
+    description=(
+        "A debate without a published version yet answers 404 problem+json whose `detail` says what "
+        "its packaging job is doing (queued or running with stage and progress, or why it failed); "
+        "`GET /api/v1/debates/{id}` shows it with `stream: null`. During packaging the stream exists "
+        "(progressive playlists) and `live` is true for a live sitting."
+    ),
 )
 async def get_stream(request: web.Request) -> web.Response:
     debate_id = debate_id_param(request)

@@ -49,6 +49,11 @@ LEGACY_STATUS = {
     "cancelled": "erreur",
 }
 MAX_LIMIT = 100
+LEGACY_NOTE = (
+    "Kept for the existing mobile client: the shapes of its RobianAPI (AN-droid) FastAPI backend "
+    "(github.com/Guiraud/RobianAPI, api/main.py), with the data of /api/v1. Errors are problem+json; "
+    "their `detail` is where FastAPI put its message. New clients use /api/v1."
+)
 EXTRACTING = "Extraction en cours, réessayez dans quelques minutes"
 
 
@@ -122,6 +127,7 @@ def debat_info(row: db.LegacyDebateRow, urls: MediaUrls) -> DebatInfo:
 @operation(
     summary="Legacy (RobianAPI): list of débats, newest first",
     tags=["legacy"],
+    description=LEGACY_NOTE,
     query=LegacyDebatsQuery,
     response=list[DebatInfo],
 )
@@ -146,7 +152,9 @@ async def list_debats(request: web.Request, *, query: LegacyDebatsQuery) -> web.
     return cached_response(request, cached, LIST_CACHE_CONTROL)
 
 
-@operation(summary="Legacy (RobianAPI): one débat", tags=["legacy"], response=DebatInfo)
+@operation(
+    summary="Legacy (RobianAPI): one débat", tags=["legacy"], description=LEGACY_NOTE, response=DebatInfo
+)
 async def get_debat(request: web.Request) -> web.Response:
     debate_id = debate_id_param(request)
 
@@ -164,6 +172,7 @@ async def get_debat(request: web.Request) -> web.Response:
 @operation(
     summary="Legacy (RobianAPI): stream state; stream_url is the /file download once ready",
     tags=["legacy"],
+    description=LEGACY_NOTE,
     response=LegacyStream,
 )
 async def get_debat_stream(request: web.Request) -> web.Response:
@@ -196,6 +205,7 @@ async def get_debat_stream(request: web.Request) -> web.Response:
 @operation(
     summary="Legacy (RobianAPI): the audio file (same as /api/v1/debates/{id}/download)",
     tags=["legacy"],
+    description=LEGACY_NOTE,
     produces=["audio/mp4"],
 )
 async def get_debat_file(request: web.Request) -> web.StreamResponse:
@@ -219,6 +229,7 @@ def seance(item: ProgrammeItem) -> ProgrammeSeance:
 @operation(
     summary="Legacy (RobianAPI): the programme of a day",
     tags=["legacy"],
+    description=LEGACY_NOTE,
     query=LegacyProgrammeQuery,
     response=list[ProgrammeSeance],
 )

@@ -224,3 +224,34 @@ async def test_unknown_or_malformed_ids_are_404_problems(client: Any) -> None:
         assert resp.status == 404, path
         assert resp.content_type == "application/problem+json"
         assert body["status"] == 404 and body["detail"]
+
+
+async def test_counts_follow_chapter_changes(client: Any, db: asyncpg.Connection, marker: str) -> None:
+    speaker = await create_speaker(db, "Louis Martin")
+    debate = await create_debate(db, chamber=marker)
+    other = await create_debate(db, chamber=marker)
+    await create_chapters(
+        db,
+        debate,
+        [
+            {"start": 0, "end": 1, "speaker_id": speaker},
+            {"start": 1, "end": 2, "speaker_name": "Le président"},
+            {"start": 2, "end": 3, "speaker_id": speaker},
+        ],
+    )
+
+    async def counts(debate_id: uuid.UUID) -> tuple[int, int]:
+        row = await db.fetchrow("SELECT chapters_count, speakers_count FROM debates WHERE id = $1", debate_id)
+        return row["chapters_count"], row["speakers_count"]
+
+    assert await counts(debate) == (3, 2)
+    await db.execute(
+        "UPDATE chapters SET speaker_id = NULL, speaker_name = 'X' WHERE debate_id = $1 AND idx = 0", debate
+    )
+    assert await counts(debate) == (3, 3)
+    await db.execute("UPDATE chapters SET debate_id = $2 WHERE debate_id = $1 AND idx = 2", debate, other)
+    assert await counts(debate) == (2, 2) and await counts(other) == (1, 1)
+    await db.execute("DELETE FROM chapters WHERE debate_id = $1", debate)
+    assert await counts(debate) == (0, 0)
+    await db.execute("DELETE FROM debates WHERE id = $1", other)  # cascades to its chapters
+    assert (await client.get(f"/api/v1/debates/{other}")).status == 404

@@ -1,0 +1,216 @@
+"""Throughput of the metadata API next to aiohttp's hello world, measured side by side in one run.
+
+    .venv/bin/python bench/api_bench.py [--duration 10] [--connections 64]
+
+Each server runs alone in its own process (``web.run_app``, access log off for all), loaded by
+``wrk -t1 -c64`` on loopback:
+
+- ``hello``: a bare aiohttp app answering a constant JSON body: the baseline.
+- ``hello+stack``: the same handler inside ``create_app`` (every middleware and signal of the API:
+  metrics, problem+json, CORS/security headers, preflight, rate limit): what the stack costs.
+- ``list cached``: ``GET /api/v1/debates?limit=20`` with the response cache (micro-cache in front of Redis).
+- ``list redis-only``: the same with ``ROBIAN_CACHE_LOCAL_TTL=0``: every request reads Redis.
+- ``list uncached``: ``ROBIAN_CACHE_ENABLED=false``: every request queries PostgreSQL.
+
+The rate limit is off for the API servers (wrk is one client address). Needs PostgreSQL
+(``ROBIAN_BENCH_PG_URL``, default the machine's) and Redis (``ROBIAN_BENCH_REDIS_URL``); a database of
+its own with 300 debates is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiohttp import web  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
+
+from robian_media.db.migrate import migrate  # noqa: E402
+from tests.factories import connect, create_chapters, create_debate, create_speaker  # noqa: E402
+from tests.services import free_port, fresh_database, wait_for_port  # noqa: E402
+
+HELLO = b'{"hello":"world"}'
+LIST_PATH = "/api/v1/debates?limit=20"
+GOALS = {"list cached": 0.50, "list uncached": 0.15}
+
+
+# -- the servers (run in child processes) ----------------------------------------------------------
+async def hello(request: web.Request) -> web.Response:
+    return web.Response(body=HELLO, content_type="application/json")
+
+
+def serve(kind: str, port: int) -> None:
+    if kind == "hello":
+        app = web.Application()
+        app.router.add_get("/hello", hello)
+    else:
+        from robian_media.app import create_app
+        from robian_media.settings import Settings
+
+        app = create_app(Settings())  # from the ROBIAN_* environment the parent sets
+        app.router.add_get("/hello", hello)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# -- the measurement -------------------------------------------------------------------------------
+def wrk(url: str, duration: int, connections: int) -> tuple[float, float, int]:
+    """(requests/s, p99 latency ms, non-2xx responses)."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, p99, int(errors.group(1)) if errors else 0
+
+
+class Server:
+    """One server process of the comparison, started once and measured in every round."""
+
+    def __init__(self, kind: str, env: dict[str, str], path: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}{path}"
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--port", str(self.port)],
+            env={**os.environ, **env},
+            cwd=ROOT,
+        )
+
+    def measure(self, duration: int, connections: int) -> tuple[float, float]:
+        rps, p99, errors = wrk(self.url, duration, connections)
+        if errors:
+            raise SystemExit(f"{errors} error responses from {self.url}")
+        return rps, p99
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+async def seed(dsn: str) -> None:
+    conn = await connect(dsn)
+    try:
+        await migrate(conn)
+        speakers = [await create_speaker(conn, f"Député {i}", group_abbrev="EXDS") for i in range(20)]
+        start = dt.datetime(2026, 1, 5, 14, tzinfo=dt.UTC)
+        for i in range(300):
+            debate = await create_debate(
+                conn, title=f"Séance publique n° {i}", starts_at=start + dt.timedelta(hours=7 * i)
+            )
+            await create_chapters(
+                conn,
+                debate,
+                [
+                    {
+                        "start": 60.0 * k,
+                        "end": 60.0 * (k + 1),
+                        "speaker_id": speakers[(i + k) % 20],
+                        "title": f"Intervention {k}",
+                    }
+                    for k in range(12)
+                ],
+            )
+    finally:
+        await conn.close()
+
+
+async def drop_redis_keys(url: str, prefix: str) -> None:
+    redis = Redis.from_url(url)
+    keys = [k async for k in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (tests/setup-machine.sh installs it)")
+
+    pg = os.environ.get("ROBIAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("ROBIAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
+    with (
+        fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        asyncio.run(seed(dsn))
+        base = {
+            "ROBIAN_DATABASE_URL": dsn,
+            "ROBIAN_REDIS_URL": redis_url,
+            "ROBIAN_REDIS_PREFIX": prefix,
+            "ROBIAN_DATA_DIR": tmp,
+            "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
+            "ROBIAN_RATE_LIMIT_PER_MINUTE": "0",
+            "ROBIAN_LOG_LEVEL": "WARNING",
+        }
+        runs = {
+            "hello": ("hello", {}, "/hello"),
+            "hello+stack": ("api", base, "/hello"),
+            "list cached": ("api", base, LIST_PATH),
+            "list redis-only": ("api", {**base, "ROBIAN_CACHE_LOCAL_TTL": "0"}, LIST_PATH),
+            "list uncached": ("api", {**base, "ROBIAN_CACHE_ENABLED": "false"}, LIST_PATH),
+        }
+        servers = {name: Server(kind, env, path) for name, (kind, env, path) in runs.items()}
+        rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+        try:
+            for server in servers.values():
+                wait_for_port(server.port, timeout=60)
+                server.measure(2, args.connections)  # warm up: pools, caches
+            # rounds interleave the servers so that load from other processes hits each alike;
+            # the best round of each is kept (the least disturbed)
+            for number in range(1, args.rounds + 1):
+                for name, server in servers.items():
+                    rounds[name].append(server.measure(args.duration, args.connections))
+                    rps, p99 = rounds[name][-1]
+                    print(f"  round {number} {name:<16} {rps:>9.0f} req/s  p99 {p99:6.2f} ms", flush=True)
+        finally:
+            for server in servers.values():
+                server.stop()
+            asyncio.run(drop_redis_keys(redis_url, prefix))
+        results = {name: max(measured) for name, measured in rounds.items()}
+
+    baseline = results["hello"][0]
+    print(
+        f"\nwrk -t1 -c{args.connections} -d{args.duration}s on loopback, one server loaded at a time, "
+        f"best of {args.rounds} interleaved rounds"
+    )
+    print(f"{'server':<16} {'req/s':>9} {'vs hello':>9} {'p99 ms':>8}  goal")
+    for name, (rps, p99) in results.items():
+        goal = GOALS.get(name)
+        verdict = ""
+        if goal is not None:
+            met = rps / baseline >= goal and p99 < 20
+            verdict = f"≥ {goal:.0%} and p99 < 20 ms: {'met' if met else 'NOT met'}"
+        print(f"{name:<16} {rps:>9.0f} {rps / baseline:>9.1%} {p99:>8.2f}  {verdict}")
+    print(json.dumps({name: {"rps": round(r), "p99_ms": p} for name, (r, p) in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
