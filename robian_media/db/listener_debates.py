@@ -12,9 +12,9 @@ import asyncpg
 
 from ..media_urls import MediaUrls
 from ..models import Debate
-from .debates import DEBATE_SELECT, debate_from_row
+from .debates import DEBATE_COLUMNS, DEBATE_JOINS, debate_from_row
 
-SELECT_DEBATES_BY_ID = DEBATE_SELECT + "WHERE d.id = ANY($1::uuid[])"
+SELECT_DEBATES_BY_ID = DEBATE_COLUMNS + " FROM debates d " + DEBATE_JOINS + " WHERE d.id = ANY($1::uuid[])"
 
 SELECT_MISSING_DEBATES = """
 SELECT wanted.id FROM unnest($1::uuid[]) AS wanted (id)
