@@ -66,8 +66,10 @@ def _enforce(limiter: RateLimiter, key: str, what: str) -> None:
         )
 
 
-async def _sync_forever(limits: ListenerLimits) -> None:
-    while True:
+async def _sync_until(stop: asyncio.Event, limits: ListenerLimits) -> None:
+    # the flag, besides cancellation: a cancel landing inside a Redis call may come back as a
+    # RedisError that sync() absorbs, and the loop must still end
+    while not stop.is_set():
         await asyncio.sleep(SYNC_INTERVAL_S)
         await limits.sync()
 
@@ -80,11 +82,13 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 async def listener_limits_ctx(app: web.Application) -> AsyncIterator[None]:
     limits = ListenerLimits(app[keys.SETTINGS], app.get(keys.REDIS))
     app[keys.LISTENER_LIMITS] = limits
-    task = asyncio.create_task(_sync_forever(limits), name="listener-limits-sync")
+    stop = asyncio.Event()
+    task = asyncio.create_task(_sync_until(stop, limits), name="listener-limits-sync")
     task.add_done_callback(_log_failure)
     try:
         yield
     finally:
+        stop.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

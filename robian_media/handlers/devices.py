@@ -66,6 +66,11 @@ async def _account(request: web.Request, device_id: UUID, owner_id: UUID) -> Acc
     response=DeviceRegistered,
     status=201,
     responses={429: "Too many registrations from this address"},
+    description=(
+        "No account, no personal data: the answer's token (256 random bits, kept only as its sha256) "
+        "is the device's Bearer credential for favorites, collections and progress. Keep it; it is "
+        "never shown again. `channel` is the owner's private event channel (progress updates)."
+    ),
 )
 async def register_device(request: web.Request) -> web.Response:
     request.app[keys.LISTENER_LIMITS].check_registration(request)
@@ -112,6 +117,11 @@ async def revoke_other_device(request: web.Request, *, listener: Listener) -> we
     response=PairingCode,
     status=201,
     device=True,
+    description=(
+        "Device A shows the code; device B sends it to /api/v1/devices/pair/redeem within its "
+        "lifetime (ROBIAN_PAIRING_CODE_TTL_S, 10 min by default). 8 characters without 0/O/1/I/L; "
+        "single use; a new code replaces this device's previous one."
+    ),
 )
 async def start_pairing(request: web.Request, *, listener: Listener) -> web.Response:
     ttl_s = request.app[keys.SETTINGS].pairing_code_ttl_s
@@ -137,10 +147,14 @@ async def start_pairing(request: web.Request, *, listener: Listener) -> web.Resp
     response=Account,
     device=True,
     responses={409: "Already in that account", 429: "Too many attempts"},
+    description=(
+        "Merges this device's account (all its devices, favorites, collections and positions; the "
+        "newest position of each debate wins) into the account of the device that showed the code. "
+        "Case, spaces and dashes in the code do not matter. A wrong, expired or used code is a 422; "
+        "attempts are limited per device and per address (429 with Retry-After)."
+    ),
 )
 async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener: Listener) -> web.Response:
-    """Redeeming merges this device's account (its devices, favorites, collections, progress) into
-    the code's account; the code then no longer works."""
     request.app[keys.LISTENER_LIMITS].check_pairing(request, listener.device_id)
     code = normalize_pairing_code(body.code)
     invalid = ValidationFailed(

@@ -96,6 +96,13 @@ async def _write(request: web.Request, listener: Listener, writes: list[Progress
     body=ProgressIn,
     response=WriteOutcome,
     device=True,
+    description=(
+        "Last writer wins by the device's `updated_at` (ties: the furthest position). An older write "
+        "changes nothing and answers `stale` with the stored position; replaying a write answers "
+        "`applied` again and changes nothing. `updated_at` more than ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S "
+        "in the future is refused (422). Each change is published as a `progress` event on "
+        "`owner:{owner_id}`."
+    ),
 )
 async def put_progress(request: web.Request, *, body: ProgressIn, listener: Listener) -> web.Response:
     debate_id = uuid_param(request, "debate_id", "debate")
@@ -113,6 +120,12 @@ async def put_progress(request: web.Request, *, body: ProgressIn, listener: List
     body=ProgressBatch,
     response=ProgressBatchResult,
     device=True,
+    description=(
+        f"Up to {PROGRESS_BATCH_MAX} writes, in any order, applied in one transaction with the same "
+        "rules as PUT /api/v1/progress/{debate_id}. Each result compares its write with the final "
+        "stored position: `applied`, `stale` (something newer is stored) or `not_found` (no such "
+        "debate); sending the same batch again gets the same answer and changes nothing."
+    ),
 )
 async def post_progress_batch(
     request: web.Request, *, body: ProgressBatch, listener: Listener

@@ -63,7 +63,16 @@ async def _cached(request: web.Request, key: str, build: Callable[[], Awaitable[
     return cached_response(request, cached, f"public, max-age={ttl}")
 
 
-@operation(summary="Catalogue and audience totals", tags=["stats"], response=GlobalStats)
+@operation(
+    summary="Catalogue and audience totals",
+    tags=["stats"],
+    response=GlobalStats,
+    description=(
+        "A play is the first progress write of an account for a debate in a UTC day; listeners now "
+        "are accounts with a progress write in the last `listeners_window_s` seconds. Cached for "
+        "ROBIAN_CACHE_TTL_STATS seconds."
+    ),
+)
 async def global_stats(request: web.Request) -> web.Response:
     app = request.app
     window_s = app[keys.SETTINGS].listeners_now_window_s
@@ -81,6 +90,11 @@ async def global_stats(request: web.Request) -> web.Response:
     tags=["stats"],
     query=TrendingQuery,
     response=Trending,
+    description=(
+        "From an hourly rollup kept by progress writes: `24h` is the current UTC hour and the 23 "
+        "before it, `7d` the last 168 hours. Listening time is how far stored positions moved "
+        "forward, at most 3x the time between two writes (a seek is not listening)."
+    ),
 )
 async def trending_debates(request: web.Request, *, query: TrendingQuery) -> web.Response:
     app = request.app
