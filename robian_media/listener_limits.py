@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from . import keys
 from .errors import TooManyRequests
-from .rate_limit import SYNC_INTERVAL_S, RateLimiter
+from .rate_limit import RateLimiter, sync_forever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,6 @@ def _enforce(limiter: RateLimiter, key: str, what: str) -> None:
         )
 
 
-async def _sync_until(stop: asyncio.Event, limits: ListenerLimits) -> None:
-    # the flag, besides cancellation: a cancel landing inside a Redis call may come back as a
-    # RedisError that sync() absorbs, and the loop must still end
-    while not stop.is_set():
-        await asyncio.sleep(SYNC_INTERVAL_S)
-        await limits.sync()
-
-
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("listener limits sync stopped", exc_info=task.exception())
@@ -82,13 +74,11 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 async def listener_limits_ctx(app: web.Application) -> AsyncIterator[None]:
     limits = ListenerLimits(app[keys.SETTINGS], app.get(keys.REDIS))
     app[keys.LISTENER_LIMITS] = limits
-    stop = asyncio.Event()
-    task = asyncio.create_task(_sync_until(stop, limits), name="listener-limits-sync")
+    task = asyncio.create_task(sync_forever(limits.sync), name="listener-limits-sync")
     task.add_done_callback(_log_failure)
     try:
         yield
     finally:
-        stop.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
