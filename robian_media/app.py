@@ -18,6 +18,7 @@ from .http_metrics import HttpMetrics, metrics_middleware
 from .http_policy import setup_http_policy
 from .jobs.queue import job_queue_ctx
 from .jobs.worker import in_process_worker_ctx
+from .listener_limits import listener_limits_ctx
 from .openapi import setup_openapi
 from .rate_limit import rate_limit_ctx, rate_limit_middleware
 from .redis_client import create_cache, create_redis
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> web.Application:
             redis_ctx,
             cache_ctx,
             rate_limit_ctx,
+            listener_limits_ctx,
             event_bus_ctx,
             job_queue_ctx,
             in_process_worker_ctx,

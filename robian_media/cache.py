@@ -208,7 +208,10 @@ class Cache:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._building[full] = future
         try:
-            value = await self._build_once_across_nodes(namespace, key, build)
+            # a build that finished while our first lookup was in flight has stored its value
+            value = await self.get(namespace, key) or await self._build_once_across_nodes(
+                namespace, key, build
+            )
             future.set_result(value)
             return value
         except BaseException as exc:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
     from .http_metrics import HttpMetrics
+    from .listener_limits import ListenerLimits
     from .rate_limit import RateLimiter
     from .response_cache import ResponseCache
     from .settings import Settings
@@ -33,3 +34,4 @@ FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
+LISTENER_LIMITS: web.AppKey[ListenerLimits] = web.AppKey("listener_limits")

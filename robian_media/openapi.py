@@ -19,6 +19,7 @@ from aiohttp_apispec.utils import get_path_keys
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import keys
+from .device_auth import authenticate
 from .errors import BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
 
 REF_TEMPLATE = "#/definitions/{model}"
@@ -105,11 +106,15 @@ def operation(
     response: Any = None,
     status: int = 200,
     admin: bool = False,
+    device: bool = False,
     produces: list[str] | None = None,
     responses: dict[int, str] | None = None,
     description: str | None = None,
 ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """Declare a route: typed inputs, admin check, and its OpenAPI operation."""
+    """Declare a route: typed inputs, admin or device check, and its OpenAPI operation.
+
+    With ``device=True`` the handler also receives ``listener=`` (who the device token speaks for).
+    """
 
     def decorate(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @functools.wraps(handler)
@@ -117,11 +122,17 @@ def operation(
             if admin:
                 check_admin(request)
             kwargs: dict[str, Any] = {}
+            if device:
+                kwargs["listener"] = await authenticate(request)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
             if body is not None:
                 kwargs["body"] = await parse_body(request, body)
-            return await handler(request, **kwargs)
+            response = await handler(request, **kwargs)
+            if device:
+                # one account's data: no shared cache (edge, CDN) may keep it
+                response.headers.setdefault("Cache-Control", "private, no-store")
+            return response
 
         op_responses: dict[str, Any] = {str(status): {"description": "Success"}}
         if response is not None:
@@ -129,6 +140,8 @@ def operation(
         errors = {400: "Bad request", 404: "Not found", 422: "Validation failed", **(responses or {})}
         if admin:
             errors[401] = "Missing or invalid admin token"
+        if device:
+            errors[401] = "Missing, unknown or revoked device token"
         for code, text in errors.items():
             op_responses[str(code)] = {**PROBLEM_RESPONSE, "description": text}
         op: dict[str, Any] = {
@@ -142,6 +155,8 @@ def operation(
             op["description"] = description
         if admin:
             op["security"] = [{"adminToken": []}]
+        if device:
+            op["security"] = [{"deviceToken": []}]
         setattr(wrapper, SPEC_ATTR, op)
         setattr(wrapper, TYPES_ATTR, {"query": query, "body": body})
         return wrapper
@@ -252,6 +267,14 @@ def setup_openapi(app: web.Application) -> None:
         url="/api/docs/swagger.json",
         swagger_path="/api/docs",
         static_path="/api/docs/static",
-        securityDefinitions={"adminToken": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+        securityDefinitions={
+            "adminToken": {"type": "apiKey", "in": "header", "name": "Authorization"},
+            "deviceToken": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "Bearer <device token> from POST /api/v1/devices (stored hashed, revocable)",
+            },
+        },
         info={"description": "HLS audio of parliamentary debates: metadata, ingest, live events."},
     )

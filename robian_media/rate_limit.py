@@ -156,9 +156,22 @@ class RateLimiter:
                 counter.current = int(total) + counter.unsynced
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(SYNC_INTERVAL_S)
-            await self.sync()
+        await sync_forever(self.sync)
+
+
+async def sync_forever(sync: Callable[[], Awaitable[None]]) -> None:
+    """Call ``sync`` every ``SYNC_INTERVAL_S`` until cancelled.
+
+    A cancel that lands inside a Redis call can come back as a RedisError, which ``sync`` absorbs;
+    the task is then still marked cancelling but would loop on, and whoever awaits it (the app's
+    cleanup) would wait forever. So the mark is checked after every round.
+    """
+    while True:
+        await asyncio.sleep(SYNC_INTERVAL_S)
+        await sync()
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
 
 
 def _parse_address(text: str, proxies: list[IPNetwork]) -> Address:

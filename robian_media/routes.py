@@ -6,16 +6,21 @@ from aiohttp import web
 
 from . import keys
 from .handlers import (
+    collections,
     debates,
+    devices,
     download,
+    favorites,
     health,
     ingest,
     legacy,
     legacy_extraction,
     media,
     programme,
+    progress,
     search,
     speakers,
+    stats,
 )
 from .http_metrics import metrics_handler
 
@@ -59,3 +64,37 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/debats/{id}/stream", legacy.get_debat_stream, name="legacy-debat-stream")
     router.add_get("/api/debats/{id}/file", legacy.get_debat_file, name="legacy-debat-file")
     router.add_get("/api/programme", legacy.get_programme, name="legacy-programme")
+
+    setup_listener_routes(router)
+
+
+def setup_listener_routes(router: web.UrlDispatcher) -> None:
+    """Devices (anonymous, Bearer device token), their favorites, collections, progress; public stats."""
+    v1 = "/api/v1"
+    router.add_post(f"{v1}/devices", devices.register_device, name="devices")
+    # literal paths before /devices/{device_id}
+    router.add_get(f"{v1}/devices/me", devices.show_account, name="device-me")
+    router.add_delete(f"{v1}/devices/me", devices.revoke_this_device, name="device-me-revoke")
+    router.add_post(f"{v1}/devices/pair", devices.start_pairing, name="device-pair")
+    router.add_post(f"{v1}/devices/pair/redeem", devices.redeem_pairing, name="device-pair-redeem")
+    router.add_delete(f"{v1}/devices/{{device_id}}", devices.revoke_other_device, name="device-revoke")
+
+    router.add_get(f"{v1}/favorites", favorites.list_favorite_debates, name="favorites")
+    router.add_put(f"{v1}/favorites/{{debate_id}}", favorites.put_favorite, name="favorite")
+    router.add_delete(f"{v1}/favorites/{{debate_id}}", favorites.delete_favorite, name="favorite-delete")
+
+    router.add_get(f"{v1}/collections", collections.list_owner_collections, name="collections")
+    router.add_post(f"{v1}/collections", collections.post_collection, name="collections-create")
+    router.add_get(f"{v1}/collections/{{collection_id}}", collections.get_owner_collection, name="collection")
+    router.add_put(f"{v1}/collections/{{collection_id}}", collections.put_collection, name="collection-put")
+    router.add_delete(
+        f"{v1}/collections/{{collection_id}}", collections.delete_owner_collection, name="collection-delete"
+    )
+
+    router.add_get(f"{v1}/progress", progress.list_progress, name="progress")
+    router.add_post(f"{v1}/progress/batch", progress.post_progress_batch, name="progress-batch")
+    router.add_get(f"{v1}/progress/{{debate_id}}", progress.get_debate_progress, name="progress-debate")
+    router.add_put(f"{v1}/progress/{{debate_id}}", progress.put_progress, name="progress-put")
+
+    router.add_get(f"{v1}/stats/global", stats.global_stats, name="stats")
+    router.add_get(f"{v1}/stats/trending", stats.trending_debates, name="stats-trending")

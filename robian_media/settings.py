@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     cache_ttl_debates: int = 300
     cache_ttl_streaming: int = 3600
     cache_ttl_metadata: int = 86400
+    cache_ttl_stats: int = Field(30, ge=1, description="global and trending stats")
     cache_local_max_entries: int = Field(2048, ge=16)
     # false: every API response is built from the database (benchmarks, debugging)
     cache_enabled: bool = True
@@ -97,6 +98,23 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=0)
     # peers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    # listeners: devices, pairing, playback progress, stats
+    pairing_code_ttl_s: int = Field(600, ge=30, le=86400, description="lifetime of a pairing code")
+    pairing_attempts_per_device: int = Field(10, ge=1, description="code redemptions per device per window")
+    pairing_attempts_per_address: int = Field(
+        60, ge=1, description="code redemptions per client address per window"
+    )
+    pairing_attempt_window_s: int = Field(600, ge=1)
+    device_registrations_per_address: int = Field(
+        60, ge=1, description="device registrations per client address per hour"
+    )
+    progress_max_clock_skew_s: int = Field(
+        300, ge=0, description="how far in the future a client's updated_at may be"
+    )
+    listeners_now_window_s: int = Field(
+        300, ge=10, description="'listeners now': owners with a progress write this recent"
+    )
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -179,4 +197,5 @@ class Settings(BaseSettings):
             "debates": self.cache_ttl_debates,
             "streaming": self.cache_ttl_streaming,
             "metadata": self.cache_ttl_metadata,
+            "stats": self.cache_ttl_stats,
         }

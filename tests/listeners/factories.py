@@ -1,0 +1,26 @@
+"""What the listener tests check of the debates they embed (rows come from tests/factories.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+DEBATE_FIELDS = {
+    "id",
+    "title",
+    "chamber",
+    "body",
+    "starts_at",
+    "duration",
+    "status",
+    "source_url",
+    "speakers_count",
+    "chapters_count",
+    "master_url",
+}
+
+
+def assert_debate_shape(debate: dict[str, Any], debate_id: UUID) -> None:
+    """DESIGN §4 Debate, exactly these fields."""
+    assert set(debate) == DEBATE_FIELDS
+    assert debate["id"] == str(debate_id)
