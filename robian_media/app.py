@@ -7,19 +7,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from . import keys
 from .admin_token import resolve_admin_token
 from .cache import Cache
 from .db.pool import migrated_pool
 from .errors import problem_middleware
-from .events.bus import LocalEventBus
+from .events.factory import create_event_bus
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .openapi import setup_openapi
+from .redis_client import connect_redis
 from .routes import setup_routes
 from .settings import Settings
 
@@ -38,14 +36,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.redis_url:
         yield
         return
-    # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
-    # a down Redis must cost a request milliseconds, not seconds
-    client = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(NoBackoff(), 1),
-    )
+    client = connect_redis(settings.redis_url)
     app[keys.REDIS] = client
     try:
         yield
@@ -65,8 +56,13 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[keys.EVENT_BUS] = LocalEventBus()
-    yield
+    bus = create_event_bus(app[keys.SETTINGS], registry=app[keys.METRICS_REGISTRY])
+    await bus.start()
+    app[keys.EVENT_BUS] = bus
+    try:
+        yield
+    finally:
+        await bus.close()
 
 
 def create_app(settings: Settings) -> web.Application:
