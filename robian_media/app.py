@@ -14,6 +14,7 @@ from .cache import Cache
 from .db.pool import migrated_pool
 from .errors import problem_middleware
 from .events.factory import create_event_bus
+from .events.streams import end_streams
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .openapi import setup_openapi
@@ -77,6 +78,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
     app.cleanup_ctx.extend([database_ctx, redis_ctx, cache_ctx, event_bus_ctx])
+    # SSE/WebSocket streams end in on_shutdown, before aiohttp waits for handlers to finish
+    app.on_shutdown.append(end_streams)
     setup_routes(app)
     setup_openapi(app)
     return app
