@@ -123,7 +123,7 @@ class LocalEventBus(EventBus):
         event = Event(id=key.stream_id, channel=channel, type=type, ts=utc_now_iso(), data=copy)
         self._buffer.append(event, key)
         self._count_published(channel, "local")
-        self.hub.dispatch(event)
+        self.hub.dispatch([event])
         return event
 
     async def replay(self, channels: Collection[str], since: str) -> Replay:

@@ -28,7 +28,9 @@ STOP_GRACE_S = 0.2
 
 IO_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
-OnEntry = Callable[[str, Mapping[bytes, bytes]], None]
+Entry = tuple[str, Mapping[bytes, bytes]]
+# called with the entries of one read, in id order
+OnEntries = Callable[[list[Entry]], None]
 
 
 def text(value: bytes | str) -> str:
@@ -41,12 +43,12 @@ class FanoutReader:
         url: str,
         key: str,
         *,
-        on_entry: OnEntry,
+        on_entries: OnEntries,
         on_up: Callable[[], None],
         on_down: Callable[[BaseException], None],
     ) -> None:
         self._key = key
-        self._on_entry = on_entry
+        self._on_entries = on_entries
         self._on_up = on_up
         self._on_down = on_down
         self._client = Redis.from_url(
@@ -97,9 +99,10 @@ class FanoutReader:
                 list(reply.values()) if isinstance(reply, dict) else [entries for _, entries in reply or ()]
             )
             for entries in batches:
-                for entry_id, fields in entries:
-                    last_id = text(entry_id)
-                    self._on_entry(last_id, fields)
+                if entries:
+                    read: list[Entry] = [(text(entry_id), fields) for entry_id, fields in entries]
+                    last_id = read[-1][0]
+                    self._on_entries(read)
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:

@@ -1,15 +1,17 @@
 """Node-local fan-out: which listener of this process follows which channel, and handing events over.
 
-Every bus (in-process or Redis) ends here: one ``dispatch`` per event hands it to each listener
-of its channel, synchronously. A listener never blocks the others: it takes the event into its own
-bounded buffer or, when that is full, closes itself as too slow (it resumes by id).
+Every bus (in-process or Redis) ends here: ``dispatch`` hands a batch of events (what one Redis read
+returned, in id order) to each listener following any of them, synchronously, as one batch per
+listener — one socket write for an SSE/WebSocket client however many events the batch holds. A
+listener never blocks the others: it takes the batch into its own bounded buffer or, when that is
+full, closes itself as too slow (it resumes by id).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from enum import IntEnum
 from types import TracebackType
 from typing import ClassVar
@@ -28,6 +30,10 @@ class Handed(IntEnum):
     DROPPED = -1  # did not fit: the listener has just closed itself as too slow
 
 
+# events of one batch for one listener, in id order, each with its shared wire forms
+Batch = Sequence[tuple[Event, Frames]]
+
+
 class Listener:
     """One consumer of events: a queue subscription, an SSE stream or a WebSocket."""
 
@@ -35,8 +41,8 @@ class Listener:
     channels: frozenset[str]
     closed_reason: str | None
 
-    def deliver(self, event: Event, frames: Frames) -> Handed:
-        """Take the event without blocking (called once per event, for every listener)."""
+    def deliver(self, batch: Batch) -> Handed:
+        """Take the events without blocking (called for every listener of every batch)."""
         raise NotImplementedError
 
     def close(self, reason: str) -> None:
@@ -98,19 +104,31 @@ class Hub:
             if not members:
                 del self._by_channel[channel]
 
-    def dispatch(self, event: Event) -> None:
-        targets = self._by_channel.get(event.channel)
-        if not targets:
-            return
-        frames = Frames(event)
+    def dispatch(self, events: Sequence[Event]) -> None:
+        plan: Iterable[tuple[Listener, Batch]]
+        if len(events) == 1:  # the common case: no per-listener grouping
+            targets = self._by_channel.get(events[0].channel)
+            if not targets:
+                return
+            batch = [(events[0], Frames(events[0]))]
+            # a copy: handing over may close a listener, and its owner may then remove it
+            plan = [(listener, batch) for listener in targets]
+        else:
+            grouped: dict[Listener, list[tuple[Event, Frames]]] = {}
+            for event in events:
+                targets = self._by_channel.get(event.channel)
+                if targets:
+                    item = (event, Frames(event))
+                    for listener in targets:
+                        grouped.setdefault(listener, []).append(item)
+            plan = list(grouped.items())
         delivered: dict[str, int] = {}
-        # a copy: handing over may close a listener, and its owner may then remove it
-        for listener in tuple(targets):
-            handed = listener.deliver(event, frames)
+        for listener, items in plan:
+            handed = listener.deliver(items)
             if handed is Handed.DELIVERED:
-                delivered[listener.kind] = delivered.get(listener.kind, 0) + 1
+                delivered[listener.kind] = delivered.get(listener.kind, 0) + len(items)
             elif handed is Handed.DROPPED:
-                self._metrics.dropped.labels(listener.kind).inc()
+                self._metrics.dropped.labels(listener.kind).inc(len(items))
                 self._metrics.slow_disconnects.labels(listener.kind).inc()
         # one increment per kind, not per listener: this loop runs for every listener
         for kind, count in delivered.items():
@@ -143,13 +161,14 @@ class Subscription(Listener):
         self._queue: deque[Event] = deque()
         self._waiter: asyncio.Future[None] | None = None
 
-    def deliver(self, event: Event, frames: Frames) -> Handed:
+    def deliver(self, batch: Batch) -> Handed:
         if self.closed_reason is not None:
             return Handed.SKIPPED
-        if len(self._queue) >= self._maxsize:
-            self.close(SLOW_CONSUMER)
-            return Handed.DROPPED
-        self._queue.append(event)
+        for event, _ in batch:
+            if len(self._queue) >= self._maxsize:
+                self.close(SLOW_CONSUMER)
+                return Handed.DROPPED
+            self._queue.append(event)
         self._wake()
         return Handed.DELIVERED
 

@@ -47,7 +47,7 @@ from redis.exceptions import ResponseError
 from ..redis_client import connect_redis
 from .bus import EventBus, Replay
 from .event import Event, EventKey, parse_event_id, utc_now_iso
-from .fanout_reader import IO_ERRORS, FanoutReader, text
+from .fanout_reader import IO_ERRORS, Entry, FanoutReader, text
 from .metrics import EventMetrics
 from .replay_buffer import ReplayBuffer
 
@@ -119,7 +119,7 @@ class RedisEventBus(EventBus):
             self._reader = FanoutReader(
                 self._url,
                 self._fanout_key,
-                on_entry=self._hand_over,
+                on_entries=self._hand_over,
                 on_up=self._mark_up,
                 on_down=self._mark_down,
             )
@@ -188,7 +188,7 @@ class RedisEventBus(EventBus):
         event = Event(id=f"{key.stream_id}.{key.sub}", channel=channel, type=type, ts=ts, data=copy)
         self._outage_buffer.append(event, key)
         self._count_published(channel, "local")
-        self.hub.dispatch(event)
+        self.hub.dispatch([event])
         return event
 
     # -- replay --------------------------------------------------------------------------------
@@ -242,16 +242,20 @@ class RedisEventBus(EventBus):
         )
 
     # -- fan-out ------------------------------------------------------------------------------
-    def _hand_over(self, entry_id: str, fields: Mapping[bytes, bytes]) -> None:
-        self._saw(parse_event_id(entry_id))
-        channel = fields[b"c"].decode()
-        if not self.hub.wants(channel):
-            return
-        try:
-            self.hub.dispatch(self._event(entry_id, fields, channel))
-        except Exception:
-            # one malformed entry (another version writing?) must not stop the fan-out
-            log.exception("event not delivered", extra={"event_id": entry_id, "channel": channel})
+    def _hand_over(self, entries: list[Entry]) -> None:
+        """One read's entries to this process's listeners, as one batch (one write per listener)."""
+        self._saw(parse_event_id(entries[-1][0]))
+        events = []
+        for entry_id, fields in entries:
+            try:
+                channel = fields[b"c"].decode()
+                if self.hub.wants(channel):
+                    events.append(self._event(entry_id, fields, channel))
+            except Exception:
+                # one malformed entry (another version writing?) must not stop the fan-out
+                log.exception("event not delivered", extra={"event_id": entry_id})
+        if events:
+            self.hub.dispatch(events)
 
 
 def holds_everything_after(info: Mapping[str, Any], after: EventKey, window_start_ms: int) -> bool:

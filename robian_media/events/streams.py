@@ -26,7 +26,7 @@ from aiohttp_sse import EventSourceResponse
 
 from .. import keys
 from .event import Event, Frames, dumps, http_chunk, sse_frame, ws_close_frame
-from .hub import DISCONNECTED, SHUTDOWN, SLOW_CONSUMER, Handed, Listener
+from .hub import DISCONNECTED, SHUTDOWN, SLOW_CONSUMER, Batch, Handed, Listener
 
 # a closed-but-unread client is cut off after this long (its unsent bytes are held until then)
 SLOW_CLOSE_GRACE_S = 30.0
@@ -59,15 +59,15 @@ class StreamListener(Listener):
     def _say_goodbye(self, reason: str) -> None:
         raise NotImplementedError
 
-    def deliver(self, event: Event, frames: Frames) -> Handed:
+    def deliver(self, batch: Batch) -> Handed:
         if self.closed_reason is not None:
             return Handed.SKIPPED
         pending = self._pending
         if pending is not None:
-            if len(pending) >= self._max_pending:
+            if len(pending) + len(batch) > self._max_pending:
                 self.close(SLOW_CONSUMER)
                 return Handed.DROPPED
-            pending.append((event, frames))
+            pending.extend(batch)
             return Handed.DELIVERED
         transport = self._transport
         if transport.is_closing():
@@ -76,8 +76,11 @@ class StreamListener(Listener):
         if transport.get_write_buffer_size() > self._max_buffer:
             self.close(SLOW_CONSUMER)
             return Handed.DROPPED
-        transport.write(self._frame(frames))
-        self.last_id = event.id
+        if len(batch) == 1:
+            transport.write(self._frame(batch[0][1]))
+        else:
+            transport.write(b"".join(self._frame(frames) for _, frames in batch))
+        self.last_id = batch[-1][0].id
         return Handed.DELIVERED
 
     def hold(self) -> None:
@@ -88,9 +91,9 @@ class StreamListener(Listener):
     def release(self, already_sent: Collection[str]) -> None:
         """Write the held events the replay did not carry, then go live (no await: no gap)."""
         pending, self._pending = self._pending, None
-        for event, frames in pending or ():
-            if event.id not in already_sent:
-                self.deliver(event, frames)
+        unsent = [item for item in pending or () if item[0].id not in already_sent]
+        if unsent:
+            self.deliver(unsent)
 
     def close(self, reason: str) -> None:
         if self.closed_reason is not None:
@@ -137,8 +140,7 @@ class SseListener(StreamListener):
             farewell = {"error": reason, "detail": detail, "last_event_id": self.last_id}
             self._write(sse_frame(dumps(farewell), event="error"))
             self._close_transport(SLOW_CLOSE_GRACE_S)
-        else:
-            self._write(b": server shutting down, reconnect with Last-Event-ID\r\n\r\n")
+        # at shutdown, the end of the response is the message: EventSource reconnects with its last id
 
     def _ended(self) -> None:
         # the handler waits on aiohttp-sse's ping task; stopping it ends the response
