@@ -12,7 +12,8 @@ from . import keys
 from .admin_token import resolve_admin_token
 from .db.pool import create_read_pool, migrated_pool
 from .errors import problem_middleware
-from .events.bus import LocalEventBus
+from .events.factory import create_event_bus
+from .events.streams import end_streams
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .http_policy import setup_http_policy
@@ -71,8 +72,13 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[keys.EVENT_BUS] = LocalEventBus()
-    yield
+    bus = create_event_bus(app[keys.SETTINGS], registry=app[keys.METRICS_REGISTRY])
+    await bus.start()
+    app[keys.EVENT_BUS] = bus
+    try:
+        yield
+    finally:
+        await bus.close()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -100,6 +106,8 @@ def create_app(settings: Settings) -> web.Application:
             in_process_worker_ctx,
         ]
     )
+    # SSE/WebSocket streams end in on_shutdown, before aiohttp waits for handlers to finish
+    app.on_shutdown.append(end_streams)
     setup_routes(app)
     setup_openapi(app)
     return app

@@ -61,6 +61,10 @@ class PayloadTooLarge(Problem):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class UpgradeRequired(Problem):
+    status, title, slug = 426, "Upgrade required", "upgrade-required"
+
+
 class ValidationFailed(Problem):
     status, title, slug = 422, "Validation failed", "validation-failed"
 

@@ -1,4 +1,4 @@
-"""Redis client and cache construction shared by the server and worker processes."""
+"""Redis client and cache construction shared by every process (API, workers, CLI)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from .cache import Cache
 from .settings import Settings
 
 
-def create_redis(url: str) -> Redis:
+def create_redis(url: str, *, socket_timeout: float = 0.5) -> Redis:
     # short timeouts and one immediate retry (a pooled connection that died with a Redis restart):
     # a down Redis must cost a request milliseconds, not seconds
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 1))
+    return Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 1),
+    )
 
 
 def create_cache(settings: Settings, redis: Redis | None) -> Cache:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys
+from .events import sse, ws
 from .handlers import (
     collections,
     debates,
@@ -38,6 +39,8 @@ def setup_routes(app: web.Application) -> None:
     router.add_get(
         "/api/extraction/{job_id}", legacy_extraction.extraction_status, name="legacy-extraction-status"
     )
+    router.add_get("/api/v1/events", sse.events_sse, name="events-sse")
+    router.add_get("/ws", ws.events_ws, name="events-ws")
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_route("GET", "/hls/{path:.+}", media.serve_media, name="hls")

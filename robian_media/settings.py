@@ -116,6 +116,36 @@ class Settings(BaseSettings):
         300, ge=10, description="'listeners now': owners with a progress write this recent"
     )
 
+    # live events (DESIGN §5): replay buffer, fan-out stream, per-connection limits
+    events_replay_len: int = Field(
+        1000, ge=10, le=1_000_000, description="events kept per channel for resuming (Redis stream or memory)"
+    )
+    events_replay_seconds: int = Field(
+        3600, ge=10, le=7 * 86400, description="age after which events leave the replay buffer"
+    )
+    events_fanout_len: int = Field(
+        10_000, ge=100, le=10_000_000, description="events (all channels) a node can catch up on after a blip"
+    )
+    events_max_channels: int = Field(32, ge=1, le=1000, description="channels one connection may follow")
+    events_max_listeners: int = Field(
+        50_000, ge=1, description="SSE + WebSocket listeners per API process; more get 503"
+    )
+    events_listener_buffer_bytes: int = Field(
+        256 << 10, ge=4096, description="unsent bytes a listener may owe before it is dropped as too slow"
+    )
+    events_listener_queue: int = Field(
+        1000, ge=16, description="events a listener may hold while its replay is sent (and queue subscribers)"
+    )
+    events_heartbeat_seconds: float = Field(
+        15.0, gt=0, le=15.0, description="SSE comment / WebSocket ping interval"
+    )
+    events_ws_max_message_bytes: int = Field(
+        4096, ge=256, le=1 << 20, description="larger client messages get an error; 16x larger closes"
+    )
+    events_ws_idle_seconds: float = Field(
+        60.0, gt=0, description="a WebSocket following no channel is closed after this long"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
     min_free_disk_bytes: int = Field(512 << 20, ge=0)

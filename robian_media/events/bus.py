@@ -1,80 +1,131 @@
-"""The event bus interface (DESIGN §5) and its in-process implementation.
+"""The event bus interface (DESIGN §5), shared by the in-process and the Redis implementation.
 
-Publishers call ``publish(channel, type, data)``; listeners subscribe to channels and receive
-:class:`Event` objects. The Redis-backed bus (cross-node fan-out) implements the same interface.
+Publishing, from any module or process that holds a bus (``app[keys.EVENT_BUS]`` in the API,
+``open_event_bus`` in a worker)::
+
+    await bus.publish(f"job:{job_id}", "job.progress", {"job_id": str(job_id), "stage": "packaging",
+                                                        "progress": 0.42})
+
+``publish`` never raises because Redis is down: the event is then delivered to this process's
+listeners and logged. It raises ``ValueError`` for an unknown channel or data that is not JSON —
+programming errors. ``robian_media.events.publish`` has typed helpers for the DESIGN event types.
+
+Listening in-process (a bounded queue; :class:`~.hub.SlowConsumer` when it overflows)::
+
+    with bus.subscribe(["jobs"]) as subscription:
+        async for event in subscription: ...
+
+SSE and WebSocket streams add their own listeners to ``bus.hub`` (see ``streams.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+import abc
+import json
+import logging
+import time
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .channels import canonical_channel, channel_kind
+from .event import Event, EventKey, dumps, parse_event_id, utc_now_iso
+from .hub import SHUTDOWN, Hub, Subscription
+from .metrics import EventMetrics
+from .replay_buffer import ReplayBuffer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    id: str
-    channel: str
-    type: str
-    ts: str
-    data: dict[str, Any]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "channel": self.channel, "type": self.type, "ts": self.ts, "data": self.data}
+class Replay:
+    events: list[Event]
+    # False when the buffer no longer holds every event after the asked id (too old, or Redis lost it)
+    complete: bool
 
 
-@dataclass(eq=False)
-class Subscription:
-    channels: set[str]
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=256))
-    overflowed: bool = False
+class EventBus(abc.ABC):
+    """``publish`` / ``subscribe`` / ``replay``; ``start`` and ``close`` bracket its life."""
 
+    def __init__(self, metrics: EventMetrics, *, replay_len: int, replay_seconds: float, queue_size: int):
+        self.metrics = metrics
+        self.hub = Hub(metrics)
+        self._queue_size = queue_size
+        self._replay_len = replay_len
+        self._replay_seconds = replay_seconds
 
-class EventBus(Protocol):
-    async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event: ...
+    async def start(self) -> None:  # noqa: B027 (optional hook: nothing to start in-process)
+        """Begin receiving events published elsewhere."""
 
-    def subscribe(self, channels: Iterable[str]) -> Subscription: ...
+    async def close(self) -> None:
+        """Tell every listener the bus is going away and release connections."""
+        self.hub.close_all(SHUTDOWN)
 
-    def unsubscribe(self, subscription: Subscription) -> None: ...
+    @abc.abstractmethod
+    async def publish(self, channel: str, type: str, data: Mapping[str, Any]) -> Event:
+        """Append the event to its channel and hand it to every listener of every node."""
 
+    @abc.abstractmethod
+    async def replay(self, channels: Collection[str], since: str) -> Replay:
+        """Buffered events of ``channels`` with an id after ``since``, in id order.
 
-class LocalEventBus:
-    """Single-process bus with a bounded replay ring (embedded defaults, no Redis)."""
+        ``ValueError`` when ``since`` is not an event id of this server.
+        """
 
-    def __init__(self, replay_size: int = 1000) -> None:
-        self._ring: deque[Event] = deque(maxlen=replay_size)
-        self._subs: set[Subscription] = set()
-        self._seq = itertools.count(1)
-
-    async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event:
-        event = Event(
-            id=str(next(self._seq)),
-            channel=channel,
-            type=type,
-            ts=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            data=data,
+    def subscribe(self, channels: Iterable[str], *, maxsize: int | None = None) -> Subscription:
+        """A queue subscription (for in-process consumers), already receiving."""
+        subscription = Subscription(
+            self.hub, [canonical_channel(c) for c in channels], maxsize or self._queue_size
         )
-        self._ring.append(event)
-        for sub in list(self._subs):
-            if channel in sub.channels:
-                try:
-                    sub.queue.put_nowait(event)
-                except asyncio.QueueFull:
-                    sub.overflowed = True
-        return event
-
-    def subscribe(self, channels: Iterable[str]) -> Subscription:
-        sub = Subscription(channels=set(channels))
-        self._subs.add(sub)
-        return sub
+        self.hub.add(subscription)
+        return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self._subs.discard(subscription)
+        self.hub.remove(subscription)
 
-    def replay(self, channels: Iterable[str], after_id: int) -> list[Event]:
-        wanted = set(channels)
-        return [e for e in self._ring if e.channel in wanted and int(e.id) > after_id]
+    @staticmethod
+    def _prepare(channel: str, type: str, data: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """Canonical channel, JSON payload, and a private copy of ``data`` (callers may mutate theirs)."""
+        channel = canonical_channel(channel)
+        if not type or len(type) > 64 or any(ch in type for ch in "\r\n"):
+            raise ValueError(f"event type {type[:80]!r} must be 1-64 characters on one line")
+        try:
+            payload = dumps(dict(data))
+        except TypeError as exc:
+            raise ValueError(f"event data is not JSON: {exc}") from None
+        return channel, payload, json.loads(payload)
+
+    def _count_published(self, channel: str, path: str) -> None:
+        self.metrics.published.labels(channel_kind(channel), path).inc()
+
+
+class LocalEventBus(EventBus):
+    """Single-process bus with an in-memory replay buffer (embedded defaults, no Redis)."""
+
+    def __init__(
+        self, metrics: EventMetrics, *, replay_len: int, replay_seconds: float, queue_size: int
+    ) -> None:
+        super().__init__(metrics, replay_len=replay_len, replay_seconds=replay_seconds, queue_size=queue_size)
+        self._buffer = ReplayBuffer(replay_len, replay_seconds)
+        self._last = EventKey(0, 0)
+
+    def _next_key(self) -> EventKey:
+        # Redis's own rule for stream ids: wall-clock ms, a sequence within the same (or an earlier) ms
+        now_ms = time.time_ns() // 1_000_000
+        last = self._last
+        key = EventKey(now_ms, 0) if now_ms > last.ms else EventKey(last.ms, last.seq + 1)
+        self._last = key
+        return key
+
+    async def publish(self, channel: str, type: str, data: Mapping[str, Any]) -> Event:
+        channel, _, copy = self._prepare(channel, type, data)
+        key = self._next_key()
+        event = Event(id=key.stream_id, channel=channel, type=type, ts=utc_now_iso(), data=copy)
+        self._buffer.append(event, key)
+        self._count_published(channel, "local")
+        self.hub.dispatch([event])
+        return event
+
+    async def replay(self, channels: Collection[str], since: str) -> Replay:
+        events, complete = self._buffer.since(channels, parse_event_id(since))
+        return Replay(events, complete)

@@ -10,19 +10,9 @@ from typing import Any
 
 from ..cache import Cache
 from ..cache_invalidation import debate_changed
-from ..events.bus import EventBus, LocalEventBus
-from ..settings import Settings
+from ..events.bus import EventBus
 
 log = logging.getLogger(__name__)
-
-
-def worker_event_bus(settings: Settings) -> EventBus:
-    """The bus a worker process publishes on.
-
-    The Redis-backed bus (events branch) replaces this; until then events of a separate worker
-    process stay in it, while the in-process worker of ``serve`` publishes on the server's bus.
-    """
-    return LocalEventBus()
 
 
 async def invalidate_debate_caches(cache: Cache | None, debate_id: str) -> None:

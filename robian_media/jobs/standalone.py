@@ -8,10 +8,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import procrastinate
 
 from ..db.pool import migrated_pool
+from ..events.factory import open_event_bus
 from ..ffmpeg_binary import resolve_ffmpeg
 from ..redis_client import create_cache, create_redis
 from ..settings import Settings
-from .notify import JobNotifier, worker_event_bus
+from .notify import JobNotifier
 from .queue import create_job_queue
 from .resources import WorkerResources
 
@@ -24,12 +25,14 @@ async def job_process(settings: Settings) -> AsyncIterator[tuple[procrastinate.A
         redis = create_redis(settings.redis_url) if settings.redis_url else None
         if redis is not None:
             stack.push_async_callback(redis.aclose)
+        # a publisher only: this process has no listeners of its own
+        bus = await stack.enter_async_context(open_event_bus(settings, listen=False))
         queue = create_job_queue(dsn, settings)
         await stack.enter_async_context(queue.open_async())
         resources = WorkerResources(
             settings=settings,
             pool=pool,
-            notifier=JobNotifier(worker_event_bus(settings)),
+            notifier=JobNotifier(bus),
             cache=create_cache(settings, redis),
             ffmpeg=resolve_ffmpeg(settings.ffmpeg),
         )
