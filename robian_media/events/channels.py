@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Iterable
 
 GLOBAL_CHANNELS = frozenset({"debates", "jobs", "system"})
-# prefixes of per-thing channels; a private `device` channel arrives with the listener issue
-ID_PREFIXES = frozenset({"job", "debate", "live"})
+# prefixes of per-thing channels; `owner:{id}` is private to that owner's devices (device_auth)
+ID_PREFIXES = frozenset({"job", "debate", "live", "owner"})
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 

@@ -14,6 +14,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 from pydantic import BaseModel, Field
 
 from .. import keys
+from ..device_auth import authorize_channels
 from ..errors import ServiceUnavailable, ValidationFailed
 from ..openapi import operation
 from .bus import EventBus
@@ -74,6 +75,7 @@ async def events_sse(request: web.Request, query: EventsQuery) -> web.StreamResp
     settings = request.app[keys.SETTINGS]
     bus = request.app[keys.EVENT_BUS]
     channels = checked_channels(query.channels.split(","), settings.events_max_channels, "query.channels")
+    await authorize_channels(request, channels)
     header = request.headers.get("Last-Event-ID")
     where = "header.Last-Event-ID" if header else "query.last_event_id"
     since = checked_since(header or query.last_event_id, where)

@@ -23,6 +23,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from .. import keys
+from ..device_auth import Listener as DeviceListener
+from ..device_auth import can_subscribe, listener_from_request
 from ..errors import UpgradeRequired
 from ..openapi import operation
 from ..settings import Settings
@@ -81,6 +83,8 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
             headers={"Upgrade": "websocket"},
         )
     check_capacity(bus, settings.events_max_listeners)
+    # who may follow private owner:{id} channels, decided once from the device token of the upgrade
+    identity = await listener_from_request(request)
     await ws.prepare(request)
     transport = request.transport
     if transport is None:
@@ -92,7 +96,7 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
     )
     bus.hub.add(listener)
     try:
-        await Session(ws, listener, bus, settings).run()
+        await Session(ws, listener, bus, settings, identity).run()
     except ConnectionError:
         pass  # the client left, or was cut off as too slow, while we answered it
     finally:
@@ -103,7 +107,15 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
 class Session:
     """One connection's message loop; processes one client message at a time."""
 
-    def __init__(self, ws: web.WebSocketResponse, listener: WsListener, bus: EventBus, settings: Settings):
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        listener: WsListener,
+        bus: EventBus,
+        settings: Settings,
+        identity: DeviceListener | None = None,
+    ):
+        self._identity = identity
         self._ws = ws
         self._listener = listener
         self._bus = bus
@@ -182,6 +194,9 @@ class Session:
 
     async def _subscribe(self, message: Subscribe) -> None:
         names = self._channels(message.channels)
+        refused = sorted(c for c in names if not can_subscribe(self._identity, c))
+        if refused:
+            raise ClientError("forbidden_channels", f"private channels need their owner's token: {refused}")
         following = self._listener.channels | set(names)
         limit = self._settings.events_max_channels
         if len(following) > limit:
