@@ -196,6 +196,14 @@ class Subscription(Listener):
         self.last_id = event.id
         return event
 
+    def drain(self) -> list[Event]:
+        """The events queued now, without waiting."""
+        events = list(self._queue)
+        self._queue.clear()
+        if events:
+            self.last_id = events[-1].id
+        return events
+
     def __aiter__(self) -> Subscription:
         return self
 

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,3 +161,20 @@ async def read_ws_until_close(reader: asyncio.StreamReader) -> tuple[int, str] |
                 return code, payload[2:].decode()
     except asyncio.IncompleteReadError:
         return None
+
+
+async def events_until(
+    subscription: Any, done: Callable[[list[Any]], bool], timeout: float = 10.0
+) -> list[Any]:
+    """Events of an in-process bus subscription, read until ``done(events)`` (delivery may go via Redis)."""
+    events: list[Any] = []
+    async with asyncio.timeout(timeout):
+        while not done(events):
+            events.append(await subscription.get())
+    return events
+
+
+async def quiet(subscription: Any, seconds: float = 0.3) -> list[Any]:
+    """What else arrives within ``seconds``: for asserting that nothing more was published."""
+    await asyncio.sleep(seconds)
+    return list(subscription.drain())

@@ -11,6 +11,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from robian_media import keys
+from tests.events.clients import events_until, quiet
 from tests.ingest.conftest import AUTH, ffmpeg_reads, submit, wait_job
 from tests.ingest.origin import Origin
 
@@ -71,9 +72,10 @@ async def test_an_m4a_url_becomes_a_playable_debate_with_its_chapters(
     assert [(r["version"], r["status"]) for r in renditions] == [(1, "published")]
     assert {v["codecs"] for v in json.loads(renditions[0]["variants"])} == {"mp4a.40.2"}
 
-    events: list[Any] = []
-    while not subscription.queue.empty():
-        events.append(subscription.queue.get_nowait())
+    events = await events_until(
+        subscription, lambda seen: {"job.succeeded", "debate.published"} <= {e.type for e in seen}
+    )
+    events += await quiet(subscription)
     bus.unsubscribe(subscription)
     types = [e.type for e in events]
     assert "job.progress" in types and types.count("job.succeeded") == 1

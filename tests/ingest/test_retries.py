@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from robian_media import keys
 from robian_media.app import create_app
+from tests.events.clients import events_until, quiet
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin
 
@@ -32,11 +33,8 @@ async def test_a_source_answering_500_then_200_is_retried_and_published(
     assert job["status"] == "succeeded", job
     assert origin.statuses("/files/speech.m4a")[0] == 500
     assert await attempts(database_url, accepted["job_id"]) == 2
-    retrying = []
-    while not subscription.queue.empty():
-        event = subscription.queue.get_nowait()
-        if event.type == "job.retrying":
-            retrying.append(event.data)
+    seen = await events_until(subscription, lambda events: any(e.type == "job.succeeded" for e in events))
+    retrying = [e.data for e in seen + await quiet(subscription) if e.type == "job.retrying"]
     assert len(retrying) == 1 and "HTTP 500" in retrying[0]["error"]
 
 

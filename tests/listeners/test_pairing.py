@@ -138,7 +138,7 @@ async def test_devices_of_the_absorbed_account_are_told_where_their_account_went
     bus = tablet.client.app[keys.EVENT_BUS]
     old_channel = bus.subscribe([f"owner:{tablet.owner_id}"])
     await pair(phone, tablet)
-    event = old_channel.queue.get_nowait()
+    event = await asyncio.wait_for(old_channel.get(), 10)
     assert event.type == "owner.merged"
     assert event.data == {"owner_id": phone.owner_id, "channel": f"owner:{phone.owner_id}"}
     me = await tablet.ok("GET", "/api/v1/devices/me")

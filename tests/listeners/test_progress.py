@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from robian_media import keys
+from tests.events.clients import quiet
 from tests.listeners.conftest import Device, assert_problem
 from tests.listeners.factories import assert_debate_shape
 
@@ -205,7 +206,7 @@ async def test_a_stored_change_is_announced_on_the_owner_channel_only(
         "PUT", f"/api/v1/progress/{debate}", json=write(42.5, 1, duration=3600)
     )  # replay: no event
 
-    event = mine.queue.get_nowait()
+    event = await asyncio.wait_for(mine.get(), 10)
     assert event.channel == f"owner:{phone.owner_id}" and event.type == "progress"
     assert event.data == {
         "debate_id": str(debate),
@@ -214,4 +215,4 @@ async def test_a_stored_change_is_announced_on_the_owner_channel_only(
         "updated_at": "2025-05-01T10:01:00Z",
         "device_id": phone.device_id,
     }
-    assert mine.queue.empty() and theirs.queue.empty()
+    assert await quiet(mine) == [] and await quiet(theirs) == []
