@@ -6,6 +6,8 @@ Each server runs alone in its own process (``web.run_app``, access log off for a
 ``wrk -t1 -c64`` on loopback:
 
 - ``hello``: a bare aiohttp app answering a constant JSON body: the baseline.
+- ``hello, list bytes``: the same bare app answering the list's exact bytes (≈ 7 KB): what the
+  size of the answer costs by itself.
 - ``hello+stack``: the same handler inside ``create_app`` (every middleware and signal of the API:
   metrics, problem+json, CORS/security headers, preflight, rate limit): what the stack costs.
 - ``list cached``: ``GET /api/v1/debates?limit=20`` with the response cache (micro-cache in front of Redis).
@@ -29,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import NamedTuple
@@ -57,6 +60,15 @@ def serve(kind: str, port: int) -> None:
     if kind == "hello":
         app = web.Application()
         app.router.add_get("/hello", hello)
+    elif kind == "same-bytes":
+        # aiohttp answering the list's exact bytes: what the response size alone costs
+        body = Path(os.environ["BENCH_BODY_FILE"]).read_bytes()
+
+        async def same_bytes(request: web.Request) -> web.Response:
+            return web.Response(body=body, content_type="application/json")
+
+        app = web.Application()
+        app.router.add_get("/hello", same_bytes)
     else:
         from robian_media.app import create_app
         from robian_media.settings import Settings
@@ -194,11 +206,24 @@ def main() -> None:
             "list uncached": ("api", {**base, "ROBIAN_CACHE_ENABLED": "false"}, LIST_PATH),
         }
         servers = {name: Server(kind, env, path) for name, (kind, env, path) in runs.items()}
-        rounds: dict[str, list[Measure]] = {name: [] for name in servers}
         try:
             for server in servers.values():
                 wait_for_port(server.port, timeout=60)
                 server.measure(2, args.connections)  # warm up: pools, caches
+            body_file = Path(tmp) / "list.json"
+            with urllib.request.urlopen(servers["list cached"].url) as resp:
+                body_file.write_bytes(resp.read())
+            servers["hello, list bytes"] = same = Server(
+                "same-bytes", {"BENCH_BODY_FILE": str(body_file)}, "/hello"
+            )
+            wait_for_port(same.port, timeout=60)
+            same.measure(2, args.connections)
+            servers = {
+                "hello": servers.pop("hello"),
+                "hello, list bytes": servers.pop("hello, list bytes"),
+                **servers,
+            }
+            rounds: dict[str, list[Measure]] = {name: [] for name in servers}
             # rounds interleave the servers so that load from other processes hits each alike;
             # the best round of each is kept (the least disturbed)
             for number in range(1, args.rounds + 1):
@@ -206,7 +231,7 @@ def main() -> None:
                     m = server.measure(args.duration, args.connections)
                     rounds[name].append(m)
                     print(
-                        f"  round {number} {name:<16} {m.rps:>9.0f} req/s  p99 {m.p99_ms:7.2f} ms  "
+                        f"  round {number} {name:<18} {m.rps:>9.0f} req/s  p99 {m.p99_ms:7.2f} ms  "
                         f"{m.cpu_us:6.1f} µs CPU/request",
                         flush=True,
                     )
@@ -224,7 +249,7 @@ def main() -> None:
         f"best of {args.rounds} interleaved rounds; access log off everywhere"
     )
     print(
-        f"{'server':<16} {'req/s':>9} {'vs hello':>9} {'p99 ms':>8} {'µs CPU/req':>11} {'vs hello':>9}  goal"
+        f"{'server':<18} {'req/s':>9} {'vs hello':>9} {'p99 ms':>8} {'µs CPU/req':>11} {'vs hello':>9}  goal"
     )
     for name, m in best.items():
         goal = GOALS.get(name)
@@ -233,7 +258,7 @@ def main() -> None:
             met = m.rps / hello.rps >= goal and m.p99_ms < 20
             verdict = f"≥ {goal:.0%} and p99 < 20 ms: {'met' if met else 'NOT met'}"
         print(
-            f"{name:<16} {m.rps:>9.0f} {m.rps / hello.rps:>9.1%} {m.p99_ms:>8.2f} "
+            f"{name:<18} {m.rps:>9.0f} {m.rps / hello.rps:>9.1%} {m.p99_ms:>8.2f} "
             f"{cpu[name]:>11.1f} {cpu['hello'] / cpu[name]:>9.1%}  {verdict}"
         )
     print(

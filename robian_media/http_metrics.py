@@ -3,54 +3,70 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterator
+from itertools import accumulate
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.utils import floatToGoString
 
 from . import keys
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class HttpMetrics:
+    """Request counts, latencies and requests in flight of this application.
+
+    Kept as plain numbers on the request path and turned into Prometheus families when scraped:
+    prometheus_client's metric objects validate labels and take a lock on every update, which cost
+    more than answering a small request. One event loop updates them, so no lock is needed.
+    """
+
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "robian_http_requests_total",
-            "HTTP requests answered",
-            ["method", "route", "status"],
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "robian_http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["method", "route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=registry,
-        )
-        self.in_flight = Gauge("robian_http_requests_in_flight", "Requests being answered", registry=registry)
-        # the hot path keeps plain Python state: one event loop, no locks; the gauge reads it on scrape
         self.in_flight_now = 0
-        self.in_flight.set_function(lambda: self.in_flight_now)
-        # labelled children looked up once: labels() re-validates its arguments on every call
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._histograms: dict[tuple[str, str], Any] = {}
+        self._counts: dict[tuple[str, str, int], int] = {}
+        # per (method, route): a count per bucket of LATENCY_BUCKETS, one for +Inf, then the sum
+        self._latencies: dict[tuple[str, str], list[float]] = {}
+        registry.register(self)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         if method not in KNOWN_METHODS:
             method = "other"  # clients choose methods: keep label cardinality bounded
-        counter = self._counters.get((method, route, status))
-        if counter is None:
-            counter = self._counters[(method, route, status)] = self.requests.labels(
-                method, route, str(status)
+        key = (method, route, status)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        series = self._latencies.get((method, route))
+        if series is None:
+            series = self._latencies[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "robian_http_requests", "HTTP requests answered", labels=["method", "route", "status"]
+        )
+        for (method, route, status), count in self._counts.items():
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "robian_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["method", "route"],
+        )
+        bounds = [floatToGoString(b) for b in LATENCY_BUCKETS] + ["+Inf"]
+        for (method, route), series in self._latencies.items():
+            cumulative = list(accumulate(series[:-1]))
+            latency.add_metric(
+                [method, route], list(zip(bounds, cumulative, strict=True)), sum_value=series[-1]
             )
-        counter.inc()
-        histogram = self._histograms.get((method, route))
-        if histogram is None:
-            histogram = self._histograms[(method, route)] = self.latency.labels(method, route)
-        histogram.observe(seconds)
+        yield latency
+        yield GaugeMetricFamily(
+            "robian_http_requests_in_flight", "Requests being answered", value=self.in_flight_now
+        )
 
 
 def route_label(request: web.Request) -> str:

@@ -77,7 +77,7 @@ async def test_debats_list_in_the_old_shape(client: Any, db: asyncpg.Connection,
     assert first == {
         "id": str(seance),
         "title": "Séance publique",
-        "date": (day.date() + dt.timedelta(days=1)).isoformat(),  # 23:30 UTC: next day in Paris
+        "date": (day.date() + dt.timedelta(days=1)).isoformat(),  # 23:30 UTC is the next day in Paris
         "duration": 5400,
         "type": "seance_publique",
         "commission": None,
