@@ -16,8 +16,9 @@ $(BIN)/robian-media: pyproject.toml
 install: $(BIN)/robian-media
 
 ## Embedded PostgreSQL, in-process Redis fallback, aiohttp serving media: nothing to provision.
+## Serves on http://127.0.0.1:8080 and ingests a synthesised demo sitting (needs ffmpeg; espeak-ng for voices).
 run: install
-	$(BIN)/robian-media serve
+	$(BIN)/robian-media demo
 
 ## Installs what the tests need (apt packages, services), then runs them.
 test: install

@@ -29,21 +29,36 @@ def _settings() -> Settings:
         raise SystemExit(f"robian-media: invalid settings: {problems}") from None
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
     from .app import create_app
 
     settings = _settings()
+    if demo and settings.worker_count == 0:
+        raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
     host = args.host or settings.host
     port = args.port or settings.port
     configure_logging(settings.log_level, settings.log_json)
+    app = create_app(settings)
+    if demo:
+        from .demo import demo_ctx
+
+        app.cleanup_ctx.append(demo_ctx)
     web.run_app(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         access_log_class=AccessLogger,
         print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
     )
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return _run_server(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return _run_server(args, demo=True)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -162,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default ROBIAN_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default ROBIAN_PORT or 8080)")
     serve.set_defaults(func=cmd_serve)
+    demo = sub.add_parser(
+        "demo", help="serve, and ingest a synthesised multi-speaker sitting through the normal pipeline"
+    )
+    demo.add_argument("--host", help="listen address (default ROBIAN_HOST or 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="listen port (default ROBIAN_PORT or 8080)")
+    demo.set_defaults(func=cmd_demo)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
     nginx = sub.add_parser(

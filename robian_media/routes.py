@@ -43,7 +43,7 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/ws", ws.events_ws, name="events-ws")
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
-        router.add_route("GET", "/hls/{path:.+}", media.serve_media, name="hls")
+        router.add_get("/hls/{path:.+}", media.serve_media, name="hls")  # HEAD too
         router.add_route("OPTIONS", "/hls/{path:.+}", media.serve_media, name="hls-preflight")
 
     # metadata API

@@ -58,6 +58,18 @@ async def test_media_headers_are_the_same(
                 assert await direct.read() == await proxied.read(), path
 
 
+async def test_head_is_the_same(
+    both: tuple[Any, str], hls_media: HlsMedia, http: aiohttp.ClientSession
+) -> None:
+    # players and caches probe segments with HEAD: it must answer like GET, without a body
+    aiohttp_side, nginx = both
+    path = f"/hls/{hls_media.debate}/v1/a64/seg_1.m4s"
+    direct = await aiohttp_side.head(path, headers={"Accept-Encoding": "identity"})
+    async with http.head(nginx + path, headers={"Accept-Encoding": "identity"}) as proxied:
+        assert direct.status == proxied.status == 200
+        assert _picked(direct.headers, COMPARED) == _picked(proxied.headers, COMPARED)
+
+
 async def test_preflight_is_the_same(
     both: tuple[Any, str], hls_media: HlsMedia, http: aiohttp.ClientSession
 ) -> None:
