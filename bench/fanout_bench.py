@@ -72,7 +72,7 @@ class Run:
         self.loaders: list[tuple[multiprocessing.Process, Any]] = []
 
     def start_server(self) -> subprocess.Popen[bytes]:
-        if self.kind == "ours":
+        if self.kind != "baseline":
             code = (
                 "import resource, sys; s, h = resource.getrlimit(resource.RLIMIT_NOFILE);"
                 "resource.setrlimit(resource.RLIMIT_NOFILE, (h, h));"
@@ -196,7 +196,7 @@ async def measure(run: Run) -> dict[str, Any]:
         result["events_per_s"] = received / (last - first) if last > first else float("nan")
         result["burst_delivered"] = f"{received}/{ready * args.burst}"
 
-        if run.kind == "ours":  # shutdown with every stream still open
+        if run.kind != "baseline":  # shutdown with every stream still open
             stopping = time.monotonic()
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
@@ -214,23 +214,26 @@ async def measure(run: Run) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> None:
     print(
-        f"\n{'server':9} {'N':>6} {'ready':>6} {'KB/lst':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"\n{'server':10} {'N':>6} {'ready':>6} {'KB/lst':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
         f"{'h.p50':>6} {'h.p99':>6} {'deliv':>13} {'events/s':>9} {'shutdown':>8}"
     )
     for r in results:
         print(
-            f"{r['kind']:9} {r['n']:>6} {r['ready']:>6} {r['kb_per_listener']:>7.1f} {r['p50_ms']:>7.0f} "
+            f"{r['kind']:10} {r['n']:>6} {r['ready']:>6} {r['kb_per_listener']:>7.1f} {r['p50_ms']:>7.0f} "
             f"{r['p99_ms']:>7.0f} {r['max_ms']:>7.0f} "
             f"{r['handled_p50_ms']:>6.0f} {r['handled_p99_ms']:>6.0f} "
             f"{r['delivered']:>6}/{r['expected']:<6} "
             f"{r['events_per_s']:>9.0f} {r.get('shutdown_s', float('nan')):>7.2f}s"
         )
+    for r in results:
+        if r["ready"] < r["n"]:
+            print(f"WARNING {r['kind']} N={r['n']}: only {r['ready']} connected ({r['failed']} failed)")
     baselines = {r["n"]: r for r in results if r["kind"] == "baseline"}
     for r in results:
         base = baselines.get(r["n"])
-        if r["kind"] == "ours" and base:
+        if r["kind"] != "baseline" and base:
             print(
-                f"ours/baseline at N={r['n']}: p50 ×{r['p50_ms'] / base['p50_ms']:.2f}, "
+                f"{r['kind']}/baseline at N={r['n']}: p50 ×{r['p50_ms'] / base['p50_ms']:.2f}, "
                 f"p99 ×{r['p99_ms'] / base['p99_ms']:.2f}, memory/listener ×"
                 f"{r['kb_per_listener'] / base['kb_per_listener']:.2f}, events/s ×"
                 f"{r['events_per_s'] / base['events_per_s']:.2f}"
@@ -253,12 +256,20 @@ async def run_all(dsn: str, redis_url: str, data: str) -> list[dict[str, Any]]:
             "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
             "ROBIAN_LOG_LEVEL": "WARNING",
             "ROBIAN_WORKERS": "0",
+            # every listener connects within seconds from a handful of source addresses
+            "ROBIAN_RATE_LIMIT_PER_MINUTE": "0",
         }
         settings = Settings(_env_file=None, database_url=dsn, redis_url=redis_url, redis_prefix=prefix)
-        plan = [("baseline", n) for n in args.baseline] + [("ours", n) for n in args.ours]
+        plan = (
+            [("baseline", n) for n in args.baseline]
+            + [("ours", n) for n in args.ours]
+            + [("ours-pygc", n) for n in args.ours_python_gc]
+        )
         for kind, n in plan:
             print(f"{kind} N={n} …", flush=True)
-            result = await measure(Run(kind, n, env, settings if kind == "ours" else None))
+            # ours-pygc: the same server with Python's default collector thresholds (ROBIAN_GC_THRESHOLD=0)
+            run_env = {**env, "ROBIAN_GC_THRESHOLD": "0"} if kind == "ours-pygc" else env
+            result = await measure(Run(kind, n, run_env, settings if kind != "baseline" else None))
             print(f"  {result}", flush=True)
             results.append(result)
     finally:
@@ -282,6 +293,9 @@ if __name__ == "__main__":
     counts = lambda value: [int(x) for x in value.split(",") if x]  # noqa: E731
     parser.add_argument("--ours", type=counts, default=[5000, 10000, 19500], help="listener counts")
     parser.add_argument("--baseline", type=counts, default=[10000], help="listener counts")
+    parser.add_argument(
+        "--ours-python-gc", type=counts, default=[], help="listener counts, ours with Python's default GC"
+    )
     parser.add_argument("--rounds", type=int, default=10, help="single-event broadcasts measured")
     parser.add_argument("--burst", type=int, default=20, help="events published back to back for events/s")
     args = parser.parse_args()

@@ -146,6 +146,14 @@ class Settings(BaseSettings):
         60.0, gt=0, description="a WebSocket following no channel is closed after this long"
     )
 
+    gc_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="allocations between young-generation collections (Python's default is 700); "
+        "0 keeps Python's default. With thousands of listeners the default makes full collections "
+        "walk every connection's objects several times a second",
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
     min_free_disk_bytes: int = Field(512 << 20, ge=0)

@@ -61,7 +61,7 @@ async def test_cancel_while_packaging_stops_ffmpeg_and_publishes_nothing(
     status, accepted = await submit(ingest_client, origin.url("/files/long.m4a"))
     assert status == 202
     job_id, debate_id = accepted["job_id"], accepted["debate_id"]
-    await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "packaging" and j["progress"] > 0.35)
+    await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "packaging" and j["progress"] > 0.1)
     debate_dir = tmp_path / "data" / "media" / debate_id
     assert processes_in(debate_dir), "FFmpeg should be running in the version being made"
 
