@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,13 @@ def tune_gc(threshold: int) -> None:
         gc.freeze()
 
 
+def _unspecified(host: str) -> bool:
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        return False
+
+
 def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
     from .app import create_app
 
@@ -45,6 +53,11 @@ def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
         raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
     host = args.host or settings.host
     port = args.port or settings.port
+    if "public_base_url" not in settings.model_fields_set:
+        # unset: clients reach this server where it listens (the wildcard address is not reachable)
+        shown = "127.0.0.1" if _unspecified(host) else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
     configure_logging(settings.log_level, settings.log_json)
     tune_gc(settings.gc_threshold)
     app = create_app(settings)

@@ -22,7 +22,6 @@ def test_demo_publishes_a_playable_multi_speaker_sitting(tmp_path: Path, databas
             "ROBIAN_DATABASE_URL": database_url,
             "ROBIAN_WORKERS": "1",
             "ROBIAN_LADDER": "speech-fast",
-            "ROBIAN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "ROBIAN_LOG_LEVEL": "WARNING",
         }
     )
@@ -44,6 +43,8 @@ def test_demo_publishes_a_playable_multi_speaker_sitting(tmp_path: Path, databas
             published = re.search(r"demo sitting published: (\S+)", line)
         assert published is not None, "the demo sitting was not published"
         master = published.group(1)
+        # no ROBIAN_PUBLIC_BASE_URL: media URLs follow --port
+        assert master.startswith(f"http://127.0.0.1:{port}/hls/"), master
         decoded = subprocess.run(
             ["ffmpeg", "-v", "error", "-i", master, "-f", "null", "-"], capture_output=True
         )
