@@ -1,21 +1,21 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from robian_media.app import create_app
-from robian_media.db.migrate import migrate
 from robian_media.settings import Settings
-from tests.services import RedisServer, fresh_database, postgres_server
+from tests.factories import connect, migrated_database
+from tests.services import RedisServer, postgres_server
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 RUN_ID = uuid.uuid4().hex[:10]
@@ -30,18 +30,16 @@ def pg_admin_dsn() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(pg_admin_dsn: str) -> Iterator[str]:
     """One migrated database for this test run, dropped at the end."""
-    with fresh_database(pg_admin_dsn, f"robian_test_{RUN_ID}") as dsn:
-        import asyncpg
-
-        async def apply() -> None:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await migrate(conn)
-            finally:
-                await conn.close()
-
-        asyncio.run(apply())
+    with migrated_database(pg_admin_dsn, f"robian_test_{RUN_ID}") as dsn:
         yield dsn
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this run's database, for factories and direct checks."""
+    conn = await connect(database_url)
+    yield conn
+    await conn.close()
 
 
 @pytest.fixture(scope="session")

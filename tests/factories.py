@@ -6,14 +6,19 @@ something plausible; tests pass what they assert on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
+
+from robian_media.db.migrate import migrate
+from tests.services import fresh_database
 
 _serial = itertools.count(1)
 
@@ -51,6 +56,40 @@ DEFAULT_VARIANTS: list[dict[str, Any]] = [
         "codecs": "mp4a.40.2",
     },
 ]
+
+
+# DESIGN §4 Debate: exactly these fields
+DEBATE_FIELDS = frozenset(
+    {
+        "id",
+        "title",
+        "chamber",
+        "body",
+        "starts_at",
+        "duration",
+        "status",
+        "source_url",
+        "speakers_count",
+        "chapters_count",
+        "master_url",
+    }
+)
+
+
+@contextlib.contextmanager
+def migrated_database(admin_dsn: str, name: str) -> Iterator[str]:
+    """A new database with every migration applied, dropped afterwards."""
+    with fresh_database(admin_dsn, name) as dsn:
+
+        async def apply() -> None:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+
+        asyncio.run(apply())
+        yield dsn
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

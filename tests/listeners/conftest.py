@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.factories import connect, create_debate
+from tests.factories import create_debate
 
 
 @dataclass
@@ -58,13 +58,6 @@ async def register(client: TestClient[Any, Any]) -> Device:
 @pytest.fixture
 def new_device(client: TestClient[Any, Any]) -> Callable[[], Awaitable[Device]]:
     return lambda: register(client)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await connect(database_url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

@@ -5,19 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-DEBATE_FIELDS = {
-    "id",
-    "title",
-    "chamber",
-    "body",
-    "starts_at",
-    "duration",
-    "status",
-    "source_url",
-    "speakers_count",
-    "chapters_count",
-    "master_url",
-}
+from tests.factories import DEBATE_FIELDS
 
 
 def assert_debate_shape(debate: dict[str, Any], debate_id: UUID) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,24 +11,13 @@ import asyncpg
 import pytest
 
 from robian_media.app import create_app
-from robian_media.db.migrate import migrate
-from tests.factories import connect, create_debate, create_speaker
+from tests.factories import connect, create_debate, create_speaker, migrated_database
 from tests.listeners.conftest import Device, assert_problem, register, reply
-from tests.services import fresh_database
 
 
 @pytest.fixture
 def stats_database_url(pg_admin_dsn: str) -> Iterator[str]:
-    with fresh_database(pg_admin_dsn, f"robian_stats_{uuid.uuid4().hex[:8]}") as dsn:
-
-        async def apply() -> None:
-            conn = await asyncpg.connect(dsn)
-            try:
-                await migrate(conn)
-            finally:
-                await conn.close()
-
-        asyncio.run(apply())
+    with migrated_database(pg_admin_dsn, f"robian_stats_{uuid.uuid4().hex[:8]}") as dsn:
         yield dsn
 
 

@@ -10,21 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.factories import create_chapters, create_debate, create_job, create_speaker
+from tests.factories import DEBATE_FIELDS, create_chapters, create_debate, create_job, create_speaker
 
-DEBATE_FIELDS = {
-    "id",
-    "title",
-    "chamber",
-    "body",
-    "starts_at",
-    "duration",
-    "status",
-    "source_url",
-    "speakers_count",
-    "chapters_count",
-    "master_url",
-}
 BASE = dt.datetime(2026, 1, 5, 14, 0, tzinfo=dt.UTC)
 
 
