@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Coroutine
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -22,6 +23,28 @@ async def cancel_and_wait(task: asyncio.Task[object]) -> None:
             raise
     except Exception:
         log.exception("background task failed", extra={"task": task.get_name()})
+
+
+def start_task(coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+    """A task whose failure is logged the moment it happens (its owner still cancels and awaits it)."""
+    task = asyncio.create_task(coro, name=name)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+@contextlib.asynccontextmanager
+async def running(coro: Coroutine[Any, Any, object], name: str) -> AsyncIterator[asyncio.Task[object]]:
+    """Run ``coro`` as an owned task for the duration of the block (for ``cleanup_ctx`` generators)."""
+    task = start_task(coro, name)
+    try:
+        yield task
+    finally:
+        await cancel_and_wait(task)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s stopped", task.get_name(), exc_info=task.exception())
 
 
 async def complete_despite_cancel(awaitable: Awaitable[T]) -> T:

@@ -5,7 +5,6 @@ has something to play without providing a source."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import AsyncIterator
 
@@ -14,12 +13,10 @@ from aiohttp import web
 from packager.synth import STARTS_AT, make_sitting
 
 from . import keys
-from .background import cancel_and_wait
+from .background import cancel_and_wait, start_task
 from .jobs.follow import ProgressBar, follow_job
 from .jobs.models import IngestRequest
 from .jobs.submit import check_submission, submit_ingest
-
-log = logging.getLogger(__name__)
 
 DEMO_TITLE = "Séance de démonstration — projet de loi de finances"
 DEMO_BODY = "Séance publique"
@@ -58,13 +55,7 @@ async def ingest_demo(app: web.Application) -> None:
 
 async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
     """Runs after every resource is up (it is the last cleanup context): needs the queue and a worker."""
-    task = asyncio.create_task(ingest_demo(app), name="demo ingest")
-    task.add_done_callback(_log_failure)
+    task = start_task(ingest_demo(app), "demo ingest")
     app[DEMO_TASK] = task
     yield
     await cancel_and_wait(task)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("demo ingest failed", exc_info=task.exception())

@@ -6,20 +6,16 @@ through Redis, per node without it, client address read past trusted proxies), o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
 
 from . import keys
+from .background import running
 from .errors import TooManyRequests
 from .rate_limit import RateLimiter, sync_forever
 from .settings import Settings
-
-log = logging.getLogger(__name__)
 
 REGISTRATION_WINDOW_S = 3600
 
@@ -66,19 +62,8 @@ def _enforce(limiter: RateLimiter, key: str, what: str) -> None:
         )
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("listener limits sync stopped", exc_info=task.exception())
-
-
 async def listener_limits_ctx(app: web.Application) -> AsyncIterator[None]:
     limits = ListenerLimits(app[keys.SETTINGS], app.get(keys.REDIS))
     app[keys.LISTENER_LIMITS] = limits
-    task = asyncio.create_task(sync_forever(limits.sync), name="listener-limits-sync")
-    task.add_done_callback(_log_failure)
-    try:
+    async with running(sync_forever(limits.sync), "listener-limits-sync"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

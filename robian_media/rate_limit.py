@@ -10,7 +10,6 @@ while it is down, each node limits on its own counts. IPv6 clients are counted p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import math
@@ -24,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from . import keys
+from .background import running
 from .errors import TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -200,11 +200,6 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     return await handler(request)
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("rate limit sync stopped", exc_info=task.exception())
-
-
 async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     if settings.rate_limit_per_minute <= 0:
@@ -217,11 +212,5 @@ async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:
         prefix=settings.redis_prefix,
     )
     app[keys.RATE_LIMITER] = limiter
-    task = asyncio.create_task(limiter.run(), name="rate-limit-sync")
-    task.add_done_callback(_log_failure)
-    try:
+    async with running(limiter.run(), "rate-limit-sync"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
