@@ -274,7 +274,10 @@
   }
 
   async function openDebate(id, { push = false, start = null, jobId = null } = {}) {
-    if (push) history.pushState({ debate: id }, '', '?debate=' + encodeURIComponent(id));
+    if (push) {
+      const at = start != null ? '&t=' + start : '';
+      history.pushState({ debate: id }, '', '?debate=' + encodeURIComponent(id) + at);
+    }
     let debate;
     try {
       debate = await getJSON(API + '/debates/' + encodeURIComponent(id));

@@ -97,9 +97,9 @@ async def run_page(browser_tools: None, demo: DemoServer, screenshots: Path) -> 
     """Starts the driver on a scenario against the demo server's page."""
     started: list[Driver] = []
 
-    async def start(scenario: str) -> Driver:
+    async def start(scenario: str, *args: str) -> Driver:
         proc = await asyncio.create_subprocess_exec(
-            "node", str(DRIVER), scenario, f"{demo.base_url}/", demo.debate_id, str(screenshots),
+            "node", str(DRIVER), scenario, f"{demo.base_url}/", demo.debate_id, str(screenshots), *args,
             cwd=E2E_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         driver = Driver(proc)

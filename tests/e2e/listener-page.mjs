@@ -4,8 +4,9 @@
 //   node listener-page.mjs SCENARIO PAGE_URL DEBATE_ID SHOTS_DIR
 //
 // SCENARIO: play (open the debate from the list, playback advances), jump (the third speaker's
-// chapter from the keyboard), live (prints {"ready": true} once the page follows the sitting's events,
-// then waits for "now speaking" to change).
+// chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
+// live and job (print {"ready": true} once the page follows the sitting's events, then wait for
+// "now speaking", or the ingest's progress, to show; job takes the job id as a fifth argument).
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -94,7 +95,41 @@ async function live(page) {
   };
 }
 
-const scenarios = { play, jump, live };
+async function search(page) {
+  await page.goto(pageUrl);
+  await page.getByLabel('Rechercher un débat, un sujet, un député').fill('Mélenchon');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#list-title:has-text("Mélenchon")');
+  const hits = page.locator('#debate-list .debate-link');
+  await hits.first().waitFor();
+  const texts = await hits.allTextContents();
+  const chapterHit = hits.filter({ hasText: 'Jean-Luc Mélenchon (LFI)' }).first();
+  await chapterHit.click();
+  await playing(page, 0.1);
+  await playing(page, (await audioTime(page)) + 0.5);  // and playing on from there
+  return {
+    texts,
+    url: page.url(),
+    now_speaking: await page.locator('#now-speaking').textContent(),
+    time: await audioTime(page),
+  };
+}
+
+async function job(page) {
+  // JOB_ID comes as a fifth argument: the page was opened from the demo's "listen" URL
+  await page.goto(`${pageUrl}?debate=${debateId}&job=${process.argv[6]}`);
+  await page.waitForSelector('body[data-events="open"]', { timeout: 15000 });
+  report({ ready: true });
+  await page.waitForSelector('#job:not([hidden])', { timeout: 30000 });
+  await page.screenshot({ path: path.join(shots, 'job-phone.png') });
+  return {
+    stage: await page.locator('#job-stage').textContent(),
+    progress: await page.locator('#job-progress').getAttribute('value'),
+    label: await page.locator('label[for="job-progress"]').textContent(),
+  };
+}
+
+const scenarios = { play, jump, live, search, job };
 const browser = await chromium.launch({
   executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
   args: CHROMIUM_ARGS,
