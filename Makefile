@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ROBIAN_DATA_DIR ?= $(CURDIR)/data
 export ROBIAN_DATA_DIR
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean vendor-hls
 
 $(BIN)/robian-media: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ lint: install
 	$(BIN)/ruff format --check robian_media packager tests bench
 	$(BIN)/ruff check robian_media packager tests bench
 	$(BIN)/mypy robian_media packager
+
+## The page's hls.js is committed (make run needs no node): refresh it from the npm release pinned in
+## tests/e2e/package-lock.json after changing that pin (a test checks both are the same bytes).
+HLS_JS_VERSION := $(shell sed -n 's/.*"hls.js": "\([0-9.]*\)".*/\1/p' tests/e2e/package.json)
+vendor-hls:
+	cd tests/e2e && npm ci --no-audit --no-fund
+	rm -rf robian_media/static/vendor/hls.js-*
+	mkdir -p robian_media/static/vendor/hls.js-$(HLS_JS_VERSION)
+	cp tests/e2e/node_modules/hls.js/dist/hls.light.min.js tests/e2e/node_modules/hls.js/LICENSE \
+		robian_media/static/vendor/hls.js-$(HLS_JS_VERSION)/
+	@echo "hls.js $(HLS_JS_VERSION) vendored: update its path in robian_media/static/index.html"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from .events.factory import create_event_bus
 from .events.streams import end_streams
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
-from .http_policy import setup_http_policy
+from .http_policy import setup_http_policy, url_origin
 from .jobs.queue import job_queue_ctx
 from .jobs.worker import in_process_worker_ctx
 from .listener_limits import listener_limits_ctx
@@ -83,7 +83,7 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
-    http_policy = setup_http_policy(app, settings.cors_origins)
+    http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
     app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)

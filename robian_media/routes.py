@@ -17,6 +17,7 @@ from .handlers import (
     legacy,
     legacy_extraction,
     media,
+    page,
     programme,
     progress,
     search,
@@ -69,6 +70,11 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/programme", legacy.get_programme, name="legacy-programme")
 
     setup_listener_routes(router)
+
+    # the web listener page (HTML, its script and styles, the vendored hls.js)
+    listener_page = page.ListenerPage()
+    router.add_get("/", listener_page.index, name="page")
+    router.add_get("/static/{path:.+}", listener_page.static, name="page-static")
 
 
 def setup_listener_routes(router: web.UrlDispatcher) -> None:

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -179,3 +181,75 @@ class NginxServer:
             proc.kill()
             _, stderr = proc.communicate(timeout=10)
         return stderr.decode(errors="replace")
+
+
+class DemoServer:
+    """``robian-media demo`` in a subprocess: the server, once its synthesised sitting is published."""
+
+    def __init__(self, data_dir: Path, database_url: str, **settings: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ROBIAN_")}
+        self.env.update(
+            {
+                "ROBIAN_DATA_DIR": str(data_dir),
+                "ROBIAN_DATABASE_URL": database_url,
+                "ROBIAN_WORKERS": "1",
+                "ROBIAN_LADDER": "speech-fast",
+                "ROBIAN_LOG_LEVEL": "WARNING",
+                **{f"ROBIAN_{name.upper()}": value for name, value in settings.items()},
+            }
+        )
+        self.lines: list[str] = []
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 240) -> DemoServer:
+        """Returns once the demo prints its sitting's page, published (lines read are in ``lines``)."""
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "robian_media.cli", "demo", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self._proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if line.startswith("Listen in a browser:"):
+                return self
+        self.stop()
+        raise RuntimeError("the demo sitting was not published:\n" + "".join(self.lines))
+
+    def printed(self, label: str) -> str:
+        """The URL the demo printed after ``label`` (``published:``, ``listen:``…)."""
+        for line in self.lines:
+            words = line.split()
+            if label in words:
+                return words[words.index(label) + 1]
+        raise LookupError(f"the demo printed no {label!r}:\n" + "".join(self.lines))
+
+    @property
+    def master_url(self) -> str:
+        return self.printed("published:")
+
+    @property
+    def debate_id(self) -> str:
+        return self.master_url.split("/hls/")[1].split("/")[0]
+
+    def stop(self) -> None:
+        """SIGINT (what Ctrl-C does), then kill after a deadline."""
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

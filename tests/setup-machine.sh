@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs on a Debian/Ubuntu machine, idempotently:
-# apt packages (ffmpeg, nginx, espeak-ng, sox, redis, chromium), a running PostgreSQL and Redis.
+# apt packages (ffmpeg, nginx, espeak-ng, sox, redis, chromium, node), a running PostgreSQL and Redis,
+# and the npm packages of the browser tests (tests/e2e).
 set -euo pipefail
 
 SUDO=""
@@ -13,6 +14,10 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v wrk >/dev/null || need+=(wrk)
+# the listener page's end-to-end tests: Debian's Chromium driven by playwright-core (node >= 20)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup-machine: installing ${need[*]}"
     $SUDO apt-get update -qq
@@ -35,5 +40,11 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
         --dir /var/lib/redis --logfile /var/log/redis/ci.log
     for _ in $(seq 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+# playwright-core and hls.js exactly as pinned in tests/e2e/package-lock.json (again only when it changed)
+e2e="$(cd "$(dirname "$0")" && pwd)/e2e"
+if [ ! -f "$e2e/node_modules/.package-lock.json" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+    echo "setup-machine: npm ci in tests/e2e"
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup-machine: ready"

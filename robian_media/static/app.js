@@ -1,0 +1,395 @@
+// The listener page: find a debate, play it (hls.js, else native HLS), jump between speakers,
+// follow a live sitting and an ingest in progress over Server-Sent Events.
+// Text from the API is only ever set with textContent, never parsed as HTML.
+(function () {
+  'use strict';
+
+  const API = '/api/v1';
+  const STAGES = {
+    fetching: 'téléchargement de la source',
+    probing: 'analyse',
+    packaging: 'encodage',
+    publishing: 'publication',
+  };
+  const dateFormat = new Intl.DateTimeFormat('fr-FR', {
+    dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Paris',
+  });
+
+  const $ = (id) => document.getElementById(id);
+  const audio = $('audio');
+
+  const state = {
+    debate: null,      // DebateDetail of the open debate
+    chapters: [],
+    current: -1,       // index in chapters of what is playing
+    hls: null,
+    events: null,      // EventSource
+    jobId: null,       // ingest job followed for the open debate
+    checkedJobs: new Set(),
+    live: false,
+    nextCursor: null,
+    listUrl: null,
+  };
+
+  // ---------- helpers ----------
+
+  class ApiError extends Error {
+    constructor(status, detail) { super(detail); this.status = status; }
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: 'application/json' } });
+    if (!response.ok) {
+      let detail = response.statusText;
+      try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+      throw new ApiError(response.status, detail);
+    }
+    return response.json();
+  }
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    Object.assign(node, props || {});
+    for (const child of children) {
+      if (child != null) node.append(child); // strings become text nodes
+    }
+    return node;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds || 0));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const mm = String(m).padStart(h ? 2 : 1, '0');
+    return (h ? h + ':' : '') + mm + ':' + String(s % 60).padStart(2, '0');
+  }
+
+  function when(iso) {
+    return iso ? dateFormat.format(new Date(iso)) : 'date inconnue';
+  }
+
+  function speakerLabel(speaker) {
+    if (!speaker) return 'Intervenant inconnu';
+    return speaker.group ? `${speaker.name} (${speaker.group})` : speaker.name;
+  }
+
+  function showMessage(text) {
+    const box = $('player-message');
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+
+  // ---------- list and search ----------
+
+  function debateItem(debate) {
+    const link = el('a', { href: '?debate=' + encodeURIComponent(debate.id), className: 'debate-link' },
+      el('span', { className: 'title', textContent: debate.title }));
+    link.dataset.debateId = debate.id;
+    const meta = [when(debate.starts_at)];
+    if (debate.duration) meta.push(clock(debate.duration));
+    if (debate.speakers_count) meta.push(debate.speakers_count + ' intervenants');
+    link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
+    if (debate.status === 'live') link.append(el('span', { className: 'badge live', textContent: 'En direct' }));
+    if (debate.status === 'processing') {
+      link.append(el('span', { className: 'badge', textContent: 'En préparation' }));
+    }
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      openDebate(debate.id, { push: true });
+    });
+    return el('li', {}, link);
+  }
+
+  async function loadList(url, { append = false, status = '' } = {}) {
+    const list = $('debate-list');
+    $('list-status').textContent = 'Chargement…';
+    try {
+      const page = await getJSON(url);
+      if (!append) list.replaceChildren();
+      for (const debate of page.items) list.append(debateItem(debate));
+      state.listUrl = url;
+      state.nextCursor = page.next_cursor;
+      $('more').hidden = !page.next_cursor;
+      $('list-status').textContent = list.children.length ? status : 'Aucun débat pour l’instant.';
+    } catch (error) {
+      $('list-status').textContent = 'Liste indisponible : ' + error.message;
+    }
+  }
+
+  function loadDebates() {
+    $('list-title').textContent = 'Débats';
+    return loadList(API + '/debates?limit=20');
+  }
+
+  function searchHit(hit) {
+    if (hit.kind === 'speaker') {
+      const button = el('button', { type: 'button', className: 'debate-link' },
+        el('span', { className: 'title', textContent: hit.title }),
+        el('span', { className: 'meta', textContent: hit.group ? 'Député · ' + hit.group : 'Député' }));
+      button.addEventListener('click', () => {
+        $('list-title').textContent = 'Débats où ' + hit.title + ' est intervenu';
+        loadList(API + '/debates?limit=20&speaker_id=' + encodeURIComponent(hit.speaker_id));
+      });
+      return el('li', {}, button);
+    }
+    const link = el('a', {
+      href: '?debate=' + encodeURIComponent(hit.debate_id) + (hit.start != null ? '&t=' + hit.start : ''),
+      className: 'debate-link',
+    }, el('span', { className: 'title', textContent: hit.kind === 'chapter' ? hit.debate_title : hit.title }));
+    const meta = [when(hit.starts_at)];
+    if (hit.kind === 'chapter') meta.unshift(clock(hit.start) + ' · ' + speakerLabel(hit.speaker));
+    link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      openDebate(hit.debate_id, { push: true, start: hit.start });
+    });
+    return el('li', {}, link);
+  }
+
+  async function search(q) {
+    const list = $('debate-list');
+    $('list-title').textContent = 'Résultats pour « ' + q + ' »';
+    $('list-status').textContent = 'Recherche…';
+    $('more').hidden = true;
+    try {
+      const page = await getJSON(API + '/search?limit=30&q=' + encodeURIComponent(q));
+      list.replaceChildren(...page.items.map(searchHit));
+      $('list-status').textContent = page.items.length
+        ? page.items.length + ' résultat(s)'
+        : 'Aucun résultat : essayez d’autres mots.';
+    } catch (error) {
+      $('list-status').textContent = 'Recherche impossible : ' + error.message;
+    }
+  }
+
+  // ---------- player ----------
+
+  function stopPlayer() {
+    if (state.hls) { state.hls.destroy(); state.hls = null; }
+    audio.removeAttribute('src');
+    audio.load();
+  }
+
+  function play(stream, start) {
+    stopPlayer();
+    showMessage('');
+    const begin = () => audio.play().catch(() => { /* autoplay refused: the controls are there */ });
+    if (window.Hls && window.Hls.isSupported()) {
+      // MSE through hls.js first: Chromium answers "maybe" to native HLS without playing it
+      const hls = new window.Hls({ enableWorker: false, startPosition: start != null ? start : -1 });
+      hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal) return;
+        if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); return; }
+        if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) { hls.startLoad(); return; }
+        showMessage('Lecture impossible (' + data.details + ').');
+      });
+      hls.on(window.Hls.Events.MANIFEST_PARSED, begin);
+      hls.loadSource(stream.master_url);
+      hls.attachMedia(audio);
+      state.hls = hls;
+    } else if (audio.canPlayType('application/vnd.apple.mpegurl')) {
+      audio.src = stream.master_url;  // Safari, iOS
+      audio.addEventListener('loadedmetadata', () => {
+        if (start != null) audio.currentTime = start;
+        begin();
+      }, { once: true });
+    } else {
+      showMessage('Ce navigateur ne sait pas lire le HLS ; le téléchargement reste possible.');
+    }
+  }
+
+  function seek(seconds) {
+    if (audio.readyState === 0) {
+      // nothing loaded yet: seek as soon as the media knows its timeline
+      audio.addEventListener('loadedmetadata', () => { audio.currentTime = seconds; }, { once: true });
+    } else {
+      audio.currentTime = seconds;
+    }
+    if (audio.paused) audio.play().catch(() => {});
+  }
+
+  function renderChapters() {
+    const list = $('chapters');
+    list.replaceChildren();
+    state.chapters.forEach((chapter, i) => {
+      const button = el('button', { type: 'button', className: 'chapter' },
+        el('span', { className: 'time', textContent: clock(chapter.start) }),
+        el('span', { className: 'who', textContent: speakerLabel(chapter.speaker) }),
+        chapter.title ? el('span', { className: 'what', textContent: chapter.title }) : null);
+      button.dataset.index = String(i);
+      button.dataset.start = String(chapter.start);
+      button.setAttribute('aria-label',
+        'Écouter à partir de ' + clock(chapter.start) + ' : ' + speakerLabel(chapter.speaker));
+      button.addEventListener('click', () => seek(chapter.start));
+      list.append(el('li', {}, button));
+    });
+    state.current = -1;
+    highlight(audio.currentTime);
+  }
+
+  function chapterAt(seconds) {
+    let found = -1;
+    for (let i = 0; i < state.chapters.length; i++) {
+      if (state.chapters[i].start <= seconds + 0.05) found = i; else break;
+    }
+    return found;
+  }
+
+  function highlight(seconds) {
+    const index = chapterAt(seconds);
+    if (index === state.current) return;
+    state.current = index;
+    for (const button of $('chapters').querySelectorAll('button.chapter')) {
+      if (Number(button.dataset.index) === index) button.setAttribute('aria-current', 'true');
+      else button.removeAttribute('aria-current');
+    }
+    if (!state.live) {
+      $('now-label').textContent = 'Intervenant en cours :';
+      $('now-speaking').textContent = index >= 0 ? speakerLabel(state.chapters[index].speaker) : '—';
+    }
+  }
+
+  function step(delta) {
+    const target = Math.min(Math.max(chapterAt(audio.currentTime) + delta, 0), state.chapters.length - 1);
+    if (target >= 0) seek(state.chapters[target].start);
+  }
+
+  function setLive(live) {
+    state.live = live;
+    $('live-badge').hidden = !live;
+    if (live) {
+      $('now-label').textContent = 'En ce moment au micro :';
+      $('download').hidden = true;  // the whole sitting is downloadable once it has ended
+    }
+  }
+
+  function showJob(job) {
+    const box = $('job');
+    if (!job || job.status === 'succeeded') { box.hidden = true; return; }
+    box.hidden = false;
+    $('job-stage').textContent = job.status === 'failed'
+      ? 'échec (' + (job.error || 'raison inconnue') + ')'
+      : (STAGES[job.stage] || job.status) + ' — ' + Math.round((job.progress || 0) * 100) + ' %';
+    $('job-progress').value = Math.round((job.progress || 0) * 100);
+  }
+
+  async function openDebate(id, { push = false, start = null, jobId = null } = {}) {
+    if (push) {
+      const at = start != null ? '&t=' + start : '';
+      history.pushState({ debate: id }, '', '?debate=' + encodeURIComponent(id) + at);
+    }
+    let debate;
+    try {
+      debate = await getJSON(API + '/debates/' + encodeURIComponent(id));
+    } catch (error) {
+      $('player').hidden = false;
+      $('debate-title').textContent = 'Débat introuvable';
+      showMessage(error.message);
+      return;
+    }
+    state.debate = debate;
+    state.chapters = debate.chapters || [];
+    state.jobId = jobId;
+    state.checkedJobs.clear();
+    $('player').hidden = false;
+    $('debate-title').textContent = debate.title;
+    const meta = [when(debate.starts_at)];
+    if (debate.body) meta.push(debate.body);
+    if (debate.duration) meta.push(clock(debate.duration));
+    $('debate-meta').textContent = meta.join(' · ');
+    $('now-speaking').textContent = '—';
+    setLive(debate.status === 'live' || Boolean(debate.stream && debate.stream.live));
+    renderChapters();
+    const download = $('download');
+    download.hidden = !debate.stream || state.live;
+    if (debate.stream) download.href = debate.stream.download_url;
+    showJob(null);
+    if (debate.stream) {
+      play(debate.stream, start);
+    } else {
+      stopPlayer();
+      showMessage(debate.status === 'processing'
+        ? 'Ce débat est en préparation : la lecture commencera dès les premières minutes prêtes.'
+        : 'Ce débat n’a pas encore d’audio.');
+    }
+    if (jobId) refreshJob(jobId);
+    follow(debate);
+    if (push) $('player').focus();
+  }
+
+  async function refreshJob(jobId) {
+    try { showJob(await getJSON(API + '/jobs/' + encodeURIComponent(jobId))); } catch (_) { /* gone */ }
+  }
+
+  // ---------- live events ----------
+
+  function follow(debate) {
+    if (state.events) state.events.close();
+    document.body.dataset.events = 'connecting';
+    // live:{id} and debate:{id} always: a sitting can go live while the page is open
+    const channels = ['debate:' + debate.id, 'live:' + debate.id];
+    if (state.jobId) channels.push('job:' + state.jobId);
+    else if (debate.status === 'processing') channels.push('jobs');  // learn which job is ours
+    const source = new EventSource(API + '/events?channels=' + encodeURIComponent(channels.join(',')));
+    source.addEventListener('open', () => { document.body.dataset.events = 'open'; });
+    source.addEventListener('error', () => { document.body.dataset.events = 'reconnecting'; });
+    const on = (type, handler) => source.addEventListener(type, (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch (_) { return; }
+      if (state.debate && state.debate.id === debate.id) handler(event.data || {}, event.channel);
+    });
+    on('live.started', () => setLive(true));
+    on('live.speaker', (data) => {
+      setLive(true);
+      $('now-speaking').textContent = speakerLabel(data.speaker);
+    });
+    on('live.ended', () => {
+      setLive(false);
+      $('now-label').textContent = 'Séance terminée. Dernier intervenant :';
+    });
+    on('job.progress', (data) => {
+      if (data.job_id === state.jobId) { showJob({ status: 'running', ...data }); return; }
+      if (state.jobId || state.checkedJobs.has(data.job_id)) return;
+      state.checkedJobs.add(data.job_id);
+      getJSON(API + '/jobs/' + encodeURIComponent(data.job_id)).then((job) => {
+        if (job.debate_id === debate.id && !state.jobId) { state.jobId = job.id; showJob(job); }
+      }).catch(() => {});
+    });
+    const reopen = () => openDebate(debate.id, { start: audio.currentTime || null });
+    on('job.failed', (data) => { if (data.job_id === state.jobId) refreshJob(data.job_id); });
+    on('job.succeeded', (data) => { if (data.job_id === state.jobId) reopen(); });
+    on('debate.published', () => { if (!state.hls || state.debate.status !== 'published') reopen(); });
+    state.events = source;
+  }
+
+  // ---------- wiring ----------
+
+  function fromLocation() {
+    const params = new URLSearchParams(location.search);
+    const id = params.get('debate');
+    if (id) {
+      const t = Number(params.get('t'));
+      openDebate(id, { start: Number.isFinite(t) && t > 0 ? t : null, jobId: params.get('job') });
+    }
+  }
+
+  audio.addEventListener('timeupdate', () => highlight(audio.currentTime));
+  audio.addEventListener('seeked', () => highlight(audio.currentTime));
+  $('prev-chapter').addEventListener('click', () => step(-1));
+  $('next-chapter').addEventListener('click', () => step(1));
+  $('more').addEventListener('click', () => {
+    if (state.nextCursor && state.listUrl) {
+      const url = state.listUrl.replace(/&cursor=[^&]*/, '') + '&cursor=' + encodeURIComponent(state.nextCursor);
+      loadList(url, { append: true });
+    }
+  });
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const q = $('search-input').value.trim();
+    if (q) search(q); else loadDebates();
+  });
+  window.addEventListener('popstate', fromLocation);
+
+  loadDebates();
+  fromLocation();
+})();

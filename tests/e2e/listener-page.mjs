@@ -1,0 +1,151 @@
+// Drives the listener page in Debian's Chromium (headless) and reports what a listener would notice,
+// one JSON object per line on stdout; pytest (test_listener_page.py) reads and judges them.
+//
+//   node listener-page.mjs SCENARIO PAGE_URL DEBATE_ID SHOTS_DIR
+//
+// SCENARIO: play (open the debate from the list, playback advances), jump (the third speaker's
+// chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
+// live and job (print {"ready": true} once the page follows the sitting's events, then wait for
+// "now speaking", or the ingest's progress, to show; job takes the job id as a fifth argument).
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const [scenario, pageUrl, debateId, shots] = process.argv.slice(2);
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
+];
+const PHONE = { width: 390, height: 844 };
+
+function report(object) {
+  process.stdout.write(JSON.stringify(object) + '\n');
+}
+
+const audioTime = (page) => page.evaluate(() => document.getElementById('audio').currentTime);
+
+async function playing(page, after = 0.5) {
+  await page.waitForFunction((t) => document.getElementById('audio').currentTime > t, after, { timeout: 30000 });
+}
+
+async function play(page) {
+  await page.goto(pageUrl);
+  await page.locator(`a[data-debate-id="${debateId}"]`).click();
+  await playing(page, 1.0);
+  const first = await audioTime(page);
+  await page.waitForTimeout(1500);
+  const second = await audioTime(page);
+  await page.screenshot({ path: path.join(shots, 'playing-phone.png'), fullPage: true });
+  return {
+    first,
+    second,
+    title: await page.locator('#debate-title').textContent(),
+    chapters: await page.locator('button.chapter').count(),
+    current: await page.locator('button.chapter[aria-current="true"] .who').textContent(),
+    now_speaking: await page.locator('#now-speaking').textContent(),
+    download: await page.locator('#download').getAttribute('href'),
+    live_badge: await page.locator('#live-badge').isVisible(),
+  };
+}
+
+async function jump(page) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${pageUrl}?debate=${debateId}`);
+  await playing(page);
+  const third = page.locator('button.chapter').nth(2);
+  const start = Number(await third.getAttribute('data-start'));
+  const seeked = page.evaluate(() => new Promise((resolve) => {
+    const audio = document.getElementById('audio');
+    audio.addEventListener('seeked', () => resolve(audio.currentTime), { once: true });
+  }));
+  await third.focus();
+  await page.keyboard.press('Enter');  // keyboard only: the chapter list is a list of buttons
+  const landed = await seeked;
+  await page.waitForFunction((s) => document.getElementById('audio').currentTime > s + 0.3, start, {
+    timeout: 15000,
+  });
+  await page.screenshot({ path: path.join(shots, 'jumped-desktop.png') });
+  return {
+    start,
+    landed,
+    after: await audioTime(page),
+    current: await page.locator('button.chapter[aria-current="true"]').getAttribute('data-index'),
+    third_speaker: await third.locator('.who').textContent(),
+    now_speaking: await page.locator('#now-speaking').textContent(),
+  };
+}
+
+async function live(page) {
+  await page.goto(`${pageUrl}?debate=${debateId}`);
+  await page.waitForSelector('body[data-events="open"]', { timeout: 15000 });
+  const before = await page.locator('#now-speaking').textContent();
+  report({ ready: true });
+  await page.waitForFunction(
+    () => !document.getElementById('live-badge').hidden
+      && document.getElementById('now-label').textContent.includes('micro'),
+    null, { timeout: 30000 },
+  );
+  await page.screenshot({ path: path.join(shots, 'live-phone.png') });
+  return {
+    before,
+    now_speaking: await page.locator('#now-speaking').textContent(),
+    now_label: await page.locator('#now-label').textContent(),
+    live_badge: await page.locator('#live-badge').isVisible(),
+    aria_live: await page.locator('.now').getAttribute('aria-live'),
+  };
+}
+
+async function search(page) {
+  await page.goto(pageUrl);
+  await page.getByLabel('Rechercher un débat, un sujet, un député').fill('Mélenchon');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#list-title:has-text("Mélenchon")');
+  const hits = page.locator('#debate-list .debate-link');
+  await hits.first().waitFor();
+  const texts = await hits.allTextContents();
+  const chapterHit = hits.filter({ hasText: 'Jean-Luc Mélenchon (LFI)' }).first();
+  await chapterHit.click();
+  await playing(page, 0.1);
+  await playing(page, (await audioTime(page)) + 0.5);  // and playing on from there
+  return {
+    texts,
+    url: page.url(),
+    now_speaking: await page.locator('#now-speaking').textContent(),
+    time: await audioTime(page),
+  };
+}
+
+async function job(page) {
+  // JOB_ID comes as a fifth argument: the page was opened from the demo's "listen" URL
+  await page.goto(`${pageUrl}?debate=${debateId}&job=${process.argv[6]}`);
+  await page.waitForSelector('body[data-events="open"]', { timeout: 15000 });
+  report({ ready: true });
+  await page.waitForSelector('#job:not([hidden])', { timeout: 30000 });
+  await page.screenshot({ path: path.join(shots, 'job-phone.png') });
+  return {
+    stage: await page.locator('#job-stage').textContent(),
+    progress: await page.locator('#job-progress').getAttribute('value'),
+    label: await page.locator('label[for="job-progress"]').textContent(),
+  };
+}
+
+const scenarios = { play, jump, live, search, job };
+const browser = await chromium.launch({
+  executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: PHONE });
+  page.on('pageerror', (error) => errors.push('pageerror: ' + error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push('console: ' + message.text());
+  });
+  const result = await scenarios[scenario](page);
+  report({ result, errors });
+} catch (error) {
+  report({ failure: String(error && error.stack || error), errors });
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

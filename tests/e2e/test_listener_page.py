@@ -1,0 +1,96 @@
+"""A listener opens the page of `make run` in Chromium: the demo sitting plays, a speaker is one key
+press away, search finds an intervention, a live sitting says who is speaking now, an ingest in
+progress shows how far it got."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from robian_media.events.bus import EventBus
+from robian_media.events.factory import open_event_bus
+from robian_media.events.publish import publish_job_progress, publish_live_speaker
+from robian_media.settings import Settings
+from tests.e2e.conftest import Driver
+from tests.services import DemoServer
+
+SPEAKER = {"id": "PA605036", "name": "Élisabeth <Borne> & Cie", "group": "EPR"}
+
+
+async def test_the_demo_sitting_plays_with_its_speakers(run_page: Any, demo: DemoServer) -> None:
+    result = await (await run_page("play")).result()
+    assert result["second"] > result["first"] > 1.0, result  # time advances: it is playing
+    assert result["title"].startswith("Séance de démonstration")
+    assert result["chapters"] == 8  # 4 speakers, twice
+    assert result["current"] == result["now_speaking"] == "Yaël Braun-Pivet (EPR)"
+    assert result["download"] == f"{demo.base_url}/api/v1/debates/{demo.debate_id}/download"
+    assert result["live_badge"] is False
+
+
+async def test_jumping_to_the_third_speaker_lands_on_its_start(run_page: Any) -> None:
+    result = await (await run_page("jump")).result()
+    assert abs(result["landed"] - result["start"]) < 0.5, result
+    assert result["after"] > result["start"]  # and it plays on from there
+    assert result["current"] == "2"
+    assert result["now_speaking"] == result["third_speaker"] == "Jean-Luc Mélenchon (LFI)"
+
+
+async def test_search_finds_a_speaker_and_plays_from_their_intervention(run_page: Any) -> None:
+    result = await (await run_page("search")).result()
+    assert any("Jean-Luc Mélenchon (LFI)" in text for text in result["texts"]), result["texts"]
+    assert "&t=18" in result["url"] and result["time"] >= 18.0, result  # a link to that moment
+    assert result["now_speaking"] == "Jean-Luc Mélenchon (LFI)", result
+
+
+async def published_until_shown(
+    demo: DemoServer, driver: Driver, publish: Callable[[EventBus], Awaitable[None]]
+) -> dict[str, Any]:
+    """Once the page follows its events, another node publishes (every second, in case the first one
+    raced the subscription) until the page has shown it."""
+    assert (await driver.next_message()).get("ready"), "the page did not follow the sitting's events"
+    settings = Settings(
+        _env_file=None,
+        redis_url=demo.env["ROBIAN_REDIS_URL"],
+        redis_prefix=demo.env["ROBIAN_REDIS_PREFIX"],
+        data_dir=demo.env["ROBIAN_DATA_DIR"],
+    )
+    async with open_event_bus(settings, listen=False) as bus:
+
+        async def repeat() -> None:
+            while True:
+                await publish(bus)
+                await asyncio.sleep(1.0)
+
+        publisher = asyncio.create_task(repeat())
+        try:
+            return await driver.result()
+        finally:
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
+
+
+async def test_now_speaking_follows_live_speaker_events(run_page: Any, demo: DemoServer) -> None:
+    async def speaker(bus: EventBus) -> None:
+        # what POST /api/v1/live/{id}/speaker publishes
+        await publish_live_speaker(bus, demo.debate_id, SPEAKER, at=42.0)
+        await bus.publish(f"debate:{demo.debate_id}", "live.speaker", {"speaker": SPEAKER, "at": 42.0})
+
+    result = await published_until_shown(demo, await run_page("live"), speaker)
+    assert result["live_badge"] is True
+    assert result["now_speaking"] == "Élisabeth <Borne> & Cie (EPR)"  # shown as text, never as markup
+    assert result["aria_live"] == "polite"
+
+
+async def test_an_ingest_in_progress_shows_its_stage_and_progress(run_page: Any, demo: DemoServer) -> None:
+    # the page as the demo's "listen" URL opens it while its job runs
+    job_id = demo.printed("job:").rsplit("/", 1)[1]
+
+    async def progress(bus: EventBus) -> None:
+        await publish_job_progress(bus, job_id, "packaging", 0.42)
+
+    result = await published_until_shown(demo, await run_page("job", job_id), progress)
+    assert result["stage"] == "encodage — 42 %"
+    assert result["progress"] == "42"
