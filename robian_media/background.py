@@ -39,7 +39,10 @@ async def running(coro: Coroutine[Any, Any, object], name: str) -> AsyncIterator
     try:
         yield task
     finally:
-        await cancel_and_wait(task)
+        # at shutdown the cleanup itself may be running in a cancelled task: end the child either way
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure was logged when it ended
+            await task
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
