@@ -61,9 +61,10 @@ async def test_cancel_while_packaging_stops_ffmpeg_and_publishes_nothing(
     status, accepted = await submit(ingest_client, origin.url("/files/long.m4a"))
     assert status == 202
     job_id, debate_id = accepted["job_id"], accepted["debate_id"]
-    await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "packaging" and j["progress"] > 0.1)
+    await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "packaging")
     debate_dir = tmp_path / "data" / "media" / debate_id
-    assert processes_in(debate_dir), "FFmpeg should be running in the version being made"
+    # the encoder runs in the version being made (the loudness pass before it does not)
+    await eventually(lambda: processes_in(debate_dir), timeout=60)
 
     response = await ingest_client.delete(f"/api/v1/jobs/{job_id}", headers=AUTH)
     assert response.status == 200
