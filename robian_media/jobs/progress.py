@@ -2,13 +2,15 @@
 
 ``update`` is synchronous and cheap (yt-dlp and the packager call it from their progress hooks);
 an owned flusher task writes the latest value at most every ``interval`` seconds, and once more
-on exit. Progress is overall (0..1 across stages) so a progress bar never jumps back.
+on exit. Entering a stage is always written, however short the stage (a follower sees every stage
+in order). Progress is overall (0..1 across stages) so a progress bar never jumps back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from types import TracebackType
 
 import asyncpg
@@ -44,6 +46,7 @@ class ProgressReporter:
         self._interval = interval
         self._latest: tuple[str, float] = ("fetching", 0.0)
         self._written: tuple[str, float] | None = None
+        self._entered: deque[tuple[str, float]] = deque()  # stages entered since the last write
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -55,11 +58,17 @@ class ProgressReporter:
         value = overall(stage, fraction)
         if stage == self._latest[0] and value < self._latest[1]:
             return  # stage-internal progress never goes back
+        if stage != self._latest[0]:
+            self._entered.append((stage, value))
         self._latest = (stage, value)
         self._changed.set()
 
-    async def _write(self) -> None:
-        latest = self._latest
+    async def _write_pending(self) -> None:
+        while self._entered:
+            await self._write(self._entered.popleft())
+        await self._write(self._latest)
+
+    async def _write(self, latest: tuple[str, float]) -> None:
         if latest == self._written:
             return
         self._written = latest
@@ -73,7 +82,7 @@ class ProgressReporter:
         while True:
             await self._changed.wait()
             self._changed.clear()
-            await self._write()
+            await self._write_pending()
             await asyncio.sleep(self._interval)
 
     async def __aenter__(self) -> ProgressReporter:
@@ -86,4 +95,4 @@ class ProgressReporter:
         assert self._task is not None
         await cancel_and_wait(self._task)
         if exc_type is None:
-            await self._write()
+            await self._write_pending()
