@@ -136,6 +136,7 @@
       href: '?debate=' + encodeURIComponent(hit.debate_id) + (hit.start != null ? '&t=' + hit.start : ''),
       className: 'debate-link',
     }, el('span', { className: 'title', textContent: hit.kind === 'chapter' ? hit.debate_title : hit.title }));
+    link.dataset.debateId = hit.debate_id;
     const meta = [when(hit.starts_at)];
     if (hit.kind === 'chapter') meta.unshift(clock(hit.start) + ' · ' + speakerLabel(hit.speaker));
     link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));

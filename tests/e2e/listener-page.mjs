@@ -28,15 +28,26 @@ async function playing(page, after = 0.5) {
   await page.waitForFunction((t) => document.getElementById('audio').currentTime > t, after, { timeout: 30000 });
 }
 
+async function searchFor(page, words) {
+  await page.getByLabel('Rechercher un débat, un sujet, un député').fill(words);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#list-status:has-text("résultat")');
+}
+
 async function play(page) {
   await page.goto(pageUrl);
-  await page.locator(`a[data-debate-id="${debateId}"]`).click();
+  await page.locator('#debate-list a.debate-link').first().waitFor();  // the newest debates
+  const listed = await page.locator('#debate-list li').count();
+  // other tests' debates may be newer: find this one as a listener would
+  await searchFor(page, 'Séance de démonstration');
+  await page.locator(`a[data-debate-id="${debateId}"]`).first().click();
   await playing(page, 1.0);
   const first = await audioTime(page);
   await page.waitForTimeout(1500);
   const second = await audioTime(page);
   await page.screenshot({ path: path.join(shots, 'playing-phone.png'), fullPage: true });
   return {
+    listed,
     first,
     second,
     title: await page.locator('#debate-title').textContent(),
@@ -97,11 +108,8 @@ async function live(page) {
 
 async function search(page) {
   await page.goto(pageUrl);
-  await page.getByLabel('Rechercher un débat, un sujet, un député').fill('Mélenchon');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#list-title:has-text("Mélenchon")');
-  const hits = page.locator('#debate-list .debate-link');
-  await hits.first().waitFor();
+  await searchFor(page, 'Mélenchon');
+  const hits = page.locator(`#debate-list a[data-debate-id="${debateId}"]`);
   const texts = await hits.allTextContents();
   const chapterHit = hits.filter({ hasText: 'Jean-Luc Mélenchon (LFI)' }).first();
   await chapterHit.click();

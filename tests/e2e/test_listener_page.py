@@ -21,6 +21,7 @@ SPEAKER = {"id": "PA605036", "name": "Élisabeth <Borne> & Cie", "group": "EPR"}
 
 async def test_the_demo_sitting_plays_with_its_speakers(run_page: Any, demo: DemoServer) -> None:
     result = await (await run_page("play")).result()
+    assert result["listed"] >= 1  # the page opens on the newest debates
     assert result["second"] > result["first"] > 1.0, result  # time advances: it is playing
     assert result["title"].startswith("Séance de démonstration")
     assert result["chapters"] == 8  # 4 speakers, twice
