@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from .db.job_stats import ActiveJobs, QueueDepth, active_jobs, queue_depth
+from .jobs.queue import INGEST_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ class JobStateMetrics:
             "Jobs waiting in the queue (ready: can run now; scheduled: a retry waiting for its backoff)",
             labels=["queue", "state"],
         )
-        for row in self.depth:
+        # the ingest queue always shows, empty too: a board reads 0, not "no data"
+        depth = {INGEST_QUEUE: QueueDepth(INGEST_QUEUE, 0, 0)} | {row.queue: row for row in self.depth}
+        for row in depth.values():
             ready.add_metric([row.queue, "ready"], row.ready)
             ready.add_metric([row.queue, "scheduled"], row.scheduled)
         yield ready
