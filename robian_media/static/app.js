@@ -87,7 +87,9 @@
     link.dataset.debateId = debate.id;
     const meta = [when(debate.starts_at)];
     if (debate.duration) meta.push(clock(debate.duration));
-    if (debate.speakers_count) meta.push(debate.speakers_count + ' intervenants');
+    if (debate.speakers_count) {
+      meta.push(debate.speakers_count + (debate.speakers_count > 1 ? ' intervenants' : ' intervenant'));
+    }
     link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
     if (debate.status === 'live') link.append(el('span', { className: 'badge live', textContent: 'En direct' }));
     if (debate.status === 'processing') {
