@@ -320,6 +320,16 @@
     if (push) $('player').focus();
   }
 
+  async function refreshChapters(id) {
+    try {
+      const chapters = await getJSON(API + '/debates/' + encodeURIComponent(id) + '/chapters');
+      if (state.debate && state.debate.id === id) {
+        state.chapters = chapters;
+        renderChapters();
+      }
+    } catch (_) { /* keep the list we have */ }
+  }
+
   async function refreshJob(jobId) {
     try { showJob(await getJSON(API + '/jobs/' + encodeURIComponent(jobId))); } catch (_) { /* gone */ }
   }
@@ -345,6 +355,7 @@
     on('live.speaker', (data) => {
       setLive(true);
       $('now-speaking').textContent = speakerLabel(data.speaker);
+      refreshChapters(debate.id);  // a live sitting's list grows with each new speaker
     });
     on('live.ended', () => {
       setLive(false);

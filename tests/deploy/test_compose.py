@@ -42,6 +42,7 @@ def robian_services() -> dict[str, dict[str, Any]]:
 
 
 def test_the_compose_file_follows_the_compose_specification() -> None:
+    assert SCHEMA.exists(), "npm packages of the tests missing: run bash tests/setup-machine.sh"
     schema = json.loads(SCHEMA.read_text())
     # the top-level project name joined the specification after this schema's snapshot (npm 1.0.0)
     schema["properties"]["name"] = {"type": "string"}
