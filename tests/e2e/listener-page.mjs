@@ -56,6 +56,12 @@ async function play(page) {
     now_speaking: await page.locator('#now-speaking').textContent(),
     download: await page.locator('#download').getAttribute('href'),
     live_badge: await page.locator('#live-badge').isVisible(),
+    // a phone-sized screen: nothing wider than the screen, every control named for screen readers
+    overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    unlabelled: await page.evaluate(() => [...document.querySelectorAll('input, button, audio, a')]
+      .filter((e) => !e.hidden && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+        && !e.textContent.trim())
+      .map((e) => e.outerHTML.slice(0, 80))),
   };
 }
 

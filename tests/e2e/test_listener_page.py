@@ -28,6 +28,7 @@ async def test_the_demo_sitting_plays_with_its_speakers(run_page: Any, demo: Dem
     assert result["current"] == result["now_speaking"] == "Yaël Braun-Pivet (EPR)"
     assert result["download"] == f"{demo.base_url}/api/v1/debates/{demo.debate_id}/download"
     assert result["live_badge"] is False
+    assert result["overflow"] <= 0 and result["unlabelled"] == [], result
 
 
 async def test_jumping_to_the_third_speaker_lands_on_its_start(run_page: Any) -> None:
