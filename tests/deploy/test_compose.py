@@ -141,15 +141,14 @@ def test_prometheus_scrapes_each_metrics_port() -> None:
 
 
 def test_grafana_is_provisioned_with_the_dashboard() -> None:
-    grafana = compose()["services"]["grafana"]
-    mounts = dict(m.split(":")[:2] for m in grafana["volumes"])
+    grafana = mounts(compose()["services"]["grafana"])
     provisioning = REPO / "config/grafana/provisioning"
-    assert mounts["./config/grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert grafana["./config/grafana/provisioning"] == "/etc/grafana/provisioning"
     datasource = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())["datasources"][0]
     assert urlsplit(datasource["url"]).netloc == "prometheus:9090"
     provider = yaml.safe_load((provisioning / "dashboards/robian.yml").read_text())["providers"][0]
-    assert mounts["./config/grafana/dashboards"] == provider["options"]["path"]
-    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert grafana["./config/grafana/dashboards"] == provider["options"]["path"]
+    home = compose()["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     dashboard = REPO / "config/grafana/dashboards" / home.removeprefix(provider["options"]["path"] + "/")
     panels = json.loads(dashboard.read_text())["panels"]
     assert {p["datasource"]["uid"] for p in panels if p["type"] != "row"} == {datasource["uid"]}
@@ -169,3 +168,19 @@ def test_the_dockerfile_is_multi_stage_non_root_healthy_with_ffmpeg() -> None:
     cmd = next(line for line in runtime.lines if line.startswith("CMD "))
     parse_cli(json.loads(cmd.removeprefix("CMD "))[1:])
     assert "EXPOSE 8080" in runtime.lines
+
+
+def test_edge_metrics_reads_the_log_the_edge_writes() -> None:
+    services = compose()["services"]
+    nginx_conf = parse_cli(robian_argv(services["nginx-config"]["command"]) or [])
+    edge_metrics = parse_cli(robian_argv(services["edge-metrics"]["command"]) or [])
+    assert nginx_conf.edge_listen is not None
+    assert edge_metrics.log == nginx_conf.prefix / "edge-access.log"  # nginx/edge.conf.in's access_log
+    # and it sees that directory: the volume nginx-config renders into and nginx writes to
+    mounted = [mounts(services[name])["nginx-conf"] for name in ("nginx-config", "nginx", "edge-metrics")]
+    assert mounted == [str(nginx_conf.prefix)] * 3
+
+
+def mounts(svc: dict[str, Any]) -> dict[str, str]:
+    """Volume or host path → where it is mounted in the container."""
+    return {m.split(":")[0]: m.split(":")[1] for m in svc.get("volumes", [])}
