@@ -94,5 +94,5 @@ async def test_an_ingest_in_progress_shows_its_stage_and_progress(run_page: Any,
         await publish_job_progress(bus, job_id, "packaging", 0.42)
 
     result = await published_until_shown(demo, await run_page("job", job_id), progress)
-    assert result["stage"] == "encodage — 42 %"
+    assert result["stage"] == "encodage — 42\u00a0%"
     assert result["progress"] == "42"
