@@ -86,9 +86,10 @@ async def run_page(browser_tools: None, demo: DemoServer, screenshots: Path) -> 
     """Starts the driver on a scenario against the demo server's page."""
     started: list[Driver] = []
 
-    async def start(scenario: str, *args: str) -> Driver:
+    async def start(scenario: str, *args: str, debate_id: str | None = None) -> Driver:
+        debate = debate_id or demo.debate_id
         proc = await asyncio.create_subprocess_exec(
-            "node", str(DRIVER), scenario, f"{demo.base_url}/", demo.debate_id, str(screenshots), *args,
+            "node", str(DRIVER), scenario, f"{demo.base_url}/", debate, str(screenshots), *args,
             cwd=E2E_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         driver = Driver(proc)

@@ -6,7 +6,8 @@
 // SCENARIO: play (open the debate from the list, playback advances), jump (the third speaker's
 // chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
 // live and job (print {"ready": true} once the page follows the sitting's events, then wait for
-// "now speaking", or the ingest's progress, to show; job takes the job id as a fifth argument).
+// "now speaking", or the ingest's progress, to show), ingest (a debate still being packaged: the
+// page plays it once published). job and ingest take the job id as a fifth argument.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -143,7 +144,30 @@ async function job(page) {
   };
 }
 
-const scenarios = { play, jump, live, search, job };
+async function ingest(page) {
+  // opened as soon as the ingest is accepted (the demo's "listen" URL); DEBATE_ID is the new debate
+  const stages = new Set();
+  await page.goto(`${pageUrl}?debate=${debateId}&job=${process.argv[6]}`);
+  const deadline = Date.now() + 90000;
+  while (Date.now() < deadline) {
+    const seen = await page.evaluate(() => ({
+      job: document.getElementById('job').hidden ? null : document.getElementById('job-stage').textContent,
+      time: document.getElementById('audio').currentTime,
+    }));
+    if (seen.job) stages.add(seen.job.split(' — ')[0]);
+    if (seen.time > 1.0) break;
+    await page.waitForTimeout(100);
+  }
+  return {
+    stages: [...stages],
+    time: await audioTime(page),
+    chapters: await page.locator('button.chapter').count(),
+    job_hidden: await page.locator('#job').isHidden(),
+    message: await page.locator('#player-message').textContent(),
+  };
+}
+
+const scenarios = { play, jump, live, search, job, ingest };
 const browser = await chromium.launch({
   executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
   args: CHROMIUM_ARGS,
