@@ -16,7 +16,8 @@ $(BIN)/robian-media: pyproject.toml
 install: $(BIN)/robian-media
 
 ## Embedded PostgreSQL, in-process Redis fallback, aiohttp serving media: nothing to provision.
-## Serves on http://127.0.0.1:8080 and ingests a synthesised demo sitting (needs ffmpeg; espeak-ng for voices).
+## Serves on http://127.0.0.1:8080, ingests a synthesised demo sitting (espeak-ng voices when installed,
+## tones otherwise; FFmpeg comes as a wheel) and prints the listener page's URL.
 run: install
 	$(BIN)/robian-media demo
 

@@ -17,6 +17,7 @@ from .events.streams import end_streams
 from .ffmpeg_binary import resolve_ffmpeg
 from .http_metrics import HttpMetrics, metrics_middleware
 from .http_policy import setup_http_policy, url_origin
+from .job_state_metrics import JobStateMetrics
 from .jobs.queue import job_queue_ctx
 from .jobs.worker import in_process_worker_ctx
 from .listener_limits import listener_limits_ctx
@@ -67,6 +68,7 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
         cache if settings.cache_enabled else None,
         local_ttl=settings.cache_local_ttl,
         local_max_entries=settings.cache_local_max_entries,
+        registry=app[keys.METRICS_REGISTRY],
     )
     yield
 
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
+    app[keys.JOB_STATE_METRICS] = JobStateMetrics(registry)
     app.cleanup_ctx.extend(
         [
             database_ctx,

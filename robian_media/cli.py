@@ -166,6 +166,7 @@ async def _import_agenda(settings: Settings, documents: list[Any]) -> ImportResu
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from .jobs.metrics_server import worker_metrics_server
     from .jobs.standalone import job_process
     from .jobs.worker import run_worker
 
@@ -174,11 +175,31 @@ def cmd_worker(args: argparse.Namespace) -> int:
     concurrency = args.concurrency or settings.worker_concurrency
 
     async def run() -> None:
-        async with job_process(settings) as (queue, resources):
+        async with (
+            job_process(settings) as (queue, resources),
+            worker_metrics_server(settings, resources.metrics.registry),
+        ):
             print(f"robian-media worker running {concurrency} jobs at once", flush=True)
             await run_worker(queue, resources, concurrency=concurrency, install_signal_handlers=True)
 
     asyncio.run(run())
+    return 0
+
+
+def cmd_edge_metrics(args: argparse.Namespace) -> int:
+    from .edge_log_metrics import create_edge_metrics_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    web.run_app(
+        create_edge_metrics_app(args.log),
+        host=args.host,
+        port=args.port,
+        access_log=None,
+        print=lambda _: print(
+            f"edge metrics of {args.log} on http://{args.host}:{args.port}/metrics", flush=True
+        ),
+    )
     return 0
 
 
@@ -250,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, help="jobs at once (default ROBIAN_WORKER_CONCURRENCY or 2)"
     )
     worker.set_defaults(func=cmd_worker)
+    edge_metrics = sub.add_parser(
+        "edge-metrics",
+        help="serve the edge cache's hits and misses, read from its access log, on /metrics",
+    )
+    edge_metrics.add_argument(
+        "--log", type=Path, required=True, help="the edge's access log (edge-access.log)"
+    )
+    edge_metrics.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    edge_metrics.add_argument("--port", type=int, default=9113, help="listen port (default 9113)")
+    edge_metrics.set_defaults(func=cmd_edge_metrics)
     ingest = sub.add_parser("ingest", help="ingest a URL, an AN portal video or a local file")
     ingest.add_argument("source", metavar="URL", help="http(s) URL, AN portal page, or a file path")
     ingest.add_argument("--chapters", type=Path, help="JSON file: an array of ChapterIn")

@@ -100,6 +100,9 @@ async def metrics_middleware(
 
 async def metrics_handler(request: web.Request) -> web.Response:
     """Prometheus exposition of this app's registry (prometheus-async's handler reads the global one)."""
+    job_state = request.app.get(keys.JOB_STATE_METRICS)
+    if job_state is not None:
+        await job_state.refresh(request.app[keys.READ_POOL])
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     response = web.Response(body=encoder(request.app[keys.METRICS_REGISTRY]))
     response.content_type = content_type.split(";")[0]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
     from .http_metrics import HttpMetrics
+    from .job_state_metrics import JobStateMetrics
     from .listener_limits import ListenerLimits
     from .rate_limit import RateLimiter
     from .response_cache import ResponseCache
@@ -29,6 +30,7 @@ CACHE: web.AppKey[Cache] = web.AppKey("cache")
 EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")
 METRICS_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("metrics_registry")
 HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+JOB_STATE_METRICS: web.AppKey[JobStateMetrics] = web.AppKey("job_state_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")

@@ -9,10 +9,12 @@ build at a time per key (the shared cache's stampede protection).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import NamedTuple
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from .cache import Cache, LocalLRU
 
@@ -36,13 +38,47 @@ class CachedBody(NamedTuple):
         return cls(etag.decode(), body)
 
 
+class LookupCounts:
+    """Lookups per (namespace, result) as plain numbers (the hot path), exposed when scraped.
+
+    result: ``local`` (the in-process copy), ``shared`` (Redis or its fallback), ``built`` (a miss).
+    """
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        if registry is not None:
+            registry.register(self)
+
+    def add(self, namespace: str, result: str) -> None:
+        key = (namespace, result)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "robian_response_cache_lookups",
+            "Cached API answers looked up, by namespace and where they were found (built = a miss)",
+            labels=["namespace", "result"],
+        )
+        for (namespace, result), count in self.counts.items():
+            family.add_metric([namespace, result], count)
+        yield family
+
+
 class ResponseCache:
     """Response bodies per namespace and key; ``shared=None`` disables caching entirely."""
 
-    def __init__(self, shared: Cache | None, *, local_ttl: float, local_max_entries: int) -> None:
+    def __init__(
+        self,
+        shared: Cache | None,
+        *,
+        local_ttl: float,
+        local_max_entries: int,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.shared = shared
         self._local_ttl = local_ttl
         self._local: LocalLRU[CachedBody] = LocalLRU(local_max_entries)
+        self.lookups = LookupCounts(registry)
 
     @property
     def enabled(self) -> bool:
@@ -56,12 +92,17 @@ class ResponseCache:
         local_key = f"{namespace}:{key}"
         hit = self._local.get(local_key)
         if hit is not None:
+            self.lookups.add(namespace, "local")
             return hit
+        result = "shared"
 
         async def build_packed() -> bytes:
+            nonlocal result
+            result = "built"
             return CachedBody.of(await build()).pack()
 
         cached = CachedBody.unpack(await self.shared.get_or_build(namespace, key, build_packed))
+        self.lookups.add(namespace, result)
         if self._local_ttl:
             self._local.set(local_key, cached, min(self._local_ttl, self.shared.ttl(namespace)))
         return cached

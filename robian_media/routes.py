@@ -107,3 +107,10 @@ def setup_listener_routes(router: web.UrlDispatcher) -> None:
 
     router.add_get(f"{v1}/stats/global", stats.global_stats, name="stats")
     router.add_get(f"{v1}/stats/trending", stats.trending_debates, name="stats-trending")
+
+
+def setup_metrics_only_routes(router: web.UrlDispatcher) -> None:
+    """The small servers of ``robian-media worker`` (jobs/metrics_server.py) and ``edge-metrics``
+    (edge_log_metrics.py): liveness and their own metrics."""
+    router.add_get("/health", health.health, name="health")
+    router.add_get("/metrics", metrics_handler, name="metrics")

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     stalled_worker_seconds: float = Field(30.0, gt=0)
     # how long a stopping worker lets running jobs finish before re-queueing them
     worker_shutdown_grace_seconds: float = Field(10.0, ge=0)
+    # `robian-media worker` serves /metrics and /health here (0 = not at all)
+    worker_metrics_port: int = Field(0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
     job_max_attempts: int = Field(5, ge=1, le=50)
     # transient failures are retried after base, 2×base, 4×base… (capped)
     job_retry_base_seconds: float = Field(5.0, ge=0)

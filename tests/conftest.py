@@ -52,6 +52,10 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
     prefix = f"robian-test:{RUN_ID}:{uuid.uuid4().hex[:8]}:"
     yield prefix
+    await delete_redis_keys(redis_url, prefix)
+
+
+async def delete_redis_keys(redis_url: str, prefix: str) -> None:
     client = Redis.from_url(redis_url)
     try:
         keys = [key async for key in client.scan_iter(match=prefix + "*", count=500)]

@@ -169,6 +169,10 @@ class NginxServer:
                 time.sleep(0.02)
         return self
 
+    def reopen_logs(self) -> None:
+        """What logrotate asks of nginx after moving its logs away (SIGUSR1 to the master)."""
+        os.kill(self.pid, signal.SIGUSR1)
+
     def stop(self) -> str:
         """Fast shutdown (SIGTERM), then kill after a deadline; returns what nginx wrote on stderr."""
         if self._proc is None:

@@ -9,6 +9,7 @@ import asyncpg
 from ..cache import Cache
 from ..settings import Settings
 from ..sources.circuit_breaker import CircuitBreakers
+from .metrics import JobMetrics
 from .notify import JobNotifier
 
 CONTEXT_KEY = "robian"
@@ -22,6 +23,7 @@ class WorkerResources:
     cache: Cache | None
     ffmpeg: str
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+    metrics: JobMetrics = field(default_factory=JobMetrics)
 
     def master_url(self, debate_id: str) -> str:
         return f"{self.settings.public_base_url}/hls/{debate_id}/master.m3u8"

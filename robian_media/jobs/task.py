@@ -44,6 +44,7 @@ def _retry_in(context: JobContext, exc: BaseException) -> float | None:
 async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: BaseException) -> None:
     message = exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
     retry_in = _retry_in(context, exc)
+    res.metrics.attempts.labels("retried" if retry_in is not None else "failed").inc()
     if retry_in is not None:
         await store.requeue(res.pool, run, f"{message} (retrying in {retry_in:.0f} s)")
         await res.notifier.retrying(run.job_id, message, retry_in)
@@ -57,15 +58,18 @@ async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: B
 
 async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> None:
     work_dir = res.settings.work_dir / run.job_id / f"a{run.attempt}"
+    res.metrics.running.inc()
     try:
         async with ProgressReporter(res.pool, res.notifier, run) as progress:
             result = await run_ingest(run, res, progress, work_dir)
     except asyncio.CancelledError:
         if context.abort_reason() == AbortReason.USER_REQUEST or await store.is_cancelled(res.pool, run):
             log.info("ingest cancelled", extra={"job_id": run.job_id})
+            res.metrics.attempts.labels("cancelled").inc()
             # the operator's cancel is the outcome, not a failure to retry
             raise JobAborted() from None
         await store.requeue(res.pool, run, "The worker stopped; the job is queued again.")
+        res.metrics.attempts.labels("requeued").inc()
         raise
     except NotOwner as exc:
         log.info("ingest result not published", extra={"job_id": run.job_id, "reason": str(exc)})
@@ -79,7 +83,10 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
         await _failed(res, context, run, exc)
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        res.metrics.running.dec()
         await asyncio.to_thread(shutil.rmtree, work_dir.parent, True)
+    res.metrics.attempts.labels("succeeded").inc()
+    res.metrics.packaged(result.duration, result.timings.get("total", 0.0))
     master_url = res.master_url(run.debate_id)
     await invalidate_debate_caches(res.cache, run.debate_id)
     await res.notifier.succeeded(run.job_id, run.debate_id, result.version, master_url)

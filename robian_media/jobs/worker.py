@@ -22,6 +22,7 @@ from packager.publish import recover_all
 from .. import keys
 from ..background import cancel_and_wait
 from ..settings import Settings
+from .metrics import JobMetrics
 from .notify import JobNotifier
 from .queue import INGEST_QUEUE
 from .resources import CONTEXT_KEY, WorkerResources
@@ -113,6 +114,7 @@ async def in_process_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         notifier=JobNotifier(app[keys.EVENT_BUS]),
         cache=app[keys.CACHE],
         ffmpeg=app[keys.FFMPEG],
+        metrics=JobMetrics(app[keys.METRICS_REGISTRY]),
     )
     task = asyncio.create_task(
         run_worker(app[keys.JOB_QUEUE], resources, concurrency=settings.worker_count, name="serve-worker"),

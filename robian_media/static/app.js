@@ -29,6 +29,7 @@
     live: false,
     nextCursor: null,
     listUrl: null,
+    reopening: null,   // id of the debate being re-read after its publish
   };
 
   // ---------- helpers ----------
@@ -37,8 +38,9 @@
     constructor(status, detail) { super(detail); this.status = status; }
   }
 
-  async function getJSON(url) {
-    const response = await fetch(url, { headers: { Accept: 'application/json' } });
+  // fresh: revalidate with the server (ETag) instead of trusting the browser's copy (max-age)
+  async function getJSON(url, { fresh = false } = {}) {
+    const response = await fetch(url, { headers: { Accept: 'application/json' }, cache: fresh ? 'no-cache' : 'default' });
     if (!response.ok) {
       let detail = response.statusText;
       try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
@@ -87,7 +89,9 @@
     link.dataset.debateId = debate.id;
     const meta = [when(debate.starts_at)];
     if (debate.duration) meta.push(clock(debate.duration));
-    if (debate.speakers_count) meta.push(debate.speakers_count + ' intervenants');
+    if (debate.speakers_count) {
+      meta.push(debate.speakers_count + (debate.speakers_count > 1 ? ' intervenants' : ' intervenant'));
+    }
     link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
     if (debate.status === 'live') link.append(el('span', { className: 'badge live', textContent: 'En direct' }));
     if (debate.status === 'processing') {
@@ -136,6 +140,7 @@
       href: '?debate=' + encodeURIComponent(hit.debate_id) + (hit.start != null ? '&t=' + hit.start : ''),
       className: 'debate-link',
     }, el('span', { className: 'title', textContent: hit.kind === 'chapter' ? hit.debate_title : hit.title }));
+    link.dataset.debateId = hit.debate_id;
     const meta = [when(hit.starts_at)];
     if (hit.kind === 'chapter') meta.unshift(clock(hit.start) + ' · ' + speakerLabel(hit.speaker));
     link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
@@ -269,18 +274,21 @@
     box.hidden = false;
     $('job-stage').textContent = job.status === 'failed'
       ? 'échec (' + (job.error || 'raison inconnue') + ')'
-      : (STAGES[job.stage] || job.status) + ' — ' + Math.round((job.progress || 0) * 100) + ' %';
+      : (STAGES[job.stage] || job.status) + ' — ' + Math.round((job.progress || 0) * 100) + '\u00a0%';
     $('job-progress').value = Math.round((job.progress || 0) * 100);
   }
 
-  async function openDebate(id, { push = false, start = null, jobId = null } = {}) {
+  const debateUrl = (id) => API + '/debates/' + encodeURIComponent(id);
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  async function openDebate(id, { push = false, start = null, jobId = null, loaded = null } = {}) {
     if (push) {
       const at = start != null ? '&t=' + start : '';
       history.pushState({ debate: id }, '', '?debate=' + encodeURIComponent(id) + at);
     }
-    let debate;
+    let debate = loaded;
     try {
-      debate = await getJSON(API + '/debates/' + encodeURIComponent(id));
+      debate = debate || await getJSON(debateUrl(id));
     } catch (error) {
       $('player').hidden = false;
       $('debate-title').textContent = 'Débat introuvable';
@@ -317,8 +325,44 @@
     if (push) $('player').focus();
   }
 
+  async function refreshChapters(id) {
+    try {
+      const chapters = await getJSON(API + '/debates/' + encodeURIComponent(id) + '/chapters');
+      if (state.debate && state.debate.id === id) {
+        state.chapters = chapters;
+        renderChapters();
+      }
+    } catch (_) { /* keep the list we have */ }
+  }
+
   async function refreshJob(jobId) {
-    try { showJob(await getJSON(API + '/jobs/' + encodeURIComponent(jobId))); } catch (_) { /* gone */ }
+    let job;
+    try { job = await getJSON(API + '/jobs/' + encodeURIComponent(jobId), { fresh: true }); } catch (_) { return; }
+    showJob(job);
+    // done before this page followed its events: the debate we hold is out of date
+    if (job.status === 'succeeded' && state.debate && state.debate.status === 'processing') {
+      reopenWhenPublished(state.debate.id);
+    }
+  }
+
+  // Published: play the final version from where the listener is. API nodes may answer from
+  // their cache for a second after the publish: ask again until the debate says so.
+  async function reopenWhenPublished(id) {
+    if (state.reopening === id) return;
+    state.reopening = id;
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const fresh = await getJSON(debateUrl(id), { fresh: true }).catch(() => null);
+        if (!state.debate || state.debate.id !== id) return;
+        if (fresh && fresh.stream && fresh.status !== 'processing') {
+          openDebate(id, { start: audio.currentTime || null, jobId: state.jobId, loaded: fresh });
+          return;
+        }
+        await sleep(1000);
+      }
+    } finally {
+      state.reopening = null;
+    }
   }
 
   // ---------- live events ----------
@@ -342,6 +386,7 @@
     on('live.speaker', (data) => {
       setLive(true);
       $('now-speaking').textContent = speakerLabel(data.speaker);
+      refreshChapters(debate.id);  // a live sitting's list grows with each new speaker
     });
     on('live.ended', () => {
       setLive(false);
@@ -355,10 +400,9 @@
         if (job.debate_id === debate.id && !state.jobId) { state.jobId = job.id; showJob(job); }
       }).catch(() => {});
     });
-    const reopen = () => openDebate(debate.id, { start: audio.currentTime || null });
     on('job.failed', (data) => { if (data.job_id === state.jobId) refreshJob(data.job_id); });
-    on('job.succeeded', (data) => { if (data.job_id === state.jobId) reopen(); });
-    on('debate.published', () => { if (!state.hls || state.debate.status !== 'published') reopen(); });
+    on('job.succeeded', (data) => { if (data.job_id === state.jobId) reopenWhenPublished(debate.id); });
+    on('debate.published', () => { if (state.debate.status !== 'published') reopenWhenPublished(debate.id); });
     state.events = source;
   }
 

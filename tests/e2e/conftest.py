@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, delete_redis_keys
 from tests.services import DemoServer
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -56,17 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url:
         yield server
     finally:
         server.stop()
-        asyncio.run(_delete_keys(redis_url, prefix))
-
-
-async def _delete_keys(redis_url: str, prefix: str) -> None:
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=prefix + "*", count=500)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+        asyncio.run(delete_redis_keys(redis_url, prefix))
 
 
 @dataclass
@@ -97,9 +86,10 @@ async def run_page(browser_tools: None, demo: DemoServer, screenshots: Path) -> 
     """Starts the driver on a scenario against the demo server's page."""
     started: list[Driver] = []
 
-    async def start(scenario: str, *args: str) -> Driver:
+    async def start(scenario: str, *args: str, debate_id: str | None = None) -> Driver:
+        debate = debate_id or demo.debate_id
         proc = await asyncio.create_subprocess_exec(
-            "node", str(DRIVER), scenario, f"{demo.base_url}/", demo.debate_id, str(screenshots), *args,
+            "node", str(DRIVER), scenario, f"{demo.base_url}/", debate, str(screenshots), *args,
             cwd=E2E_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         driver = Driver(proc)

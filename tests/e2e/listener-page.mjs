@@ -6,7 +6,8 @@
 // SCENARIO: play (open the debate from the list, playback advances), jump (the third speaker's
 // chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
 // live and job (print {"ready": true} once the page follows the sitting's events, then wait for
-// "now speaking", or the ingest's progress, to show; job takes the job id as a fifth argument).
+// "now speaking", or the ingest's progress, to show), ingest (a debate still being packaged: the
+// page plays it once published). job and ingest take the job id as a fifth argument.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -28,15 +29,26 @@ async function playing(page, after = 0.5) {
   await page.waitForFunction((t) => document.getElementById('audio').currentTime > t, after, { timeout: 30000 });
 }
 
+async function searchFor(page, words) {
+  await page.getByLabel('Rechercher un débat, un sujet, un député').fill(words);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#list-status:has-text("résultat")');
+}
+
 async function play(page) {
   await page.goto(pageUrl);
-  await page.locator(`a[data-debate-id="${debateId}"]`).click();
+  await page.locator('#debate-list a.debate-link').first().waitFor();  // the newest debates
+  const listed = await page.locator('#debate-list li').count();
+  // other tests' debates may be newer: find this one as a listener would
+  await searchFor(page, 'Séance de démonstration');
+  await page.locator(`a[data-debate-id="${debateId}"]`).first().click();
   await playing(page, 1.0);
   const first = await audioTime(page);
   await page.waitForTimeout(1500);
   const second = await audioTime(page);
   await page.screenshot({ path: path.join(shots, 'playing-phone.png'), fullPage: true });
   return {
+    listed,
     first,
     second,
     title: await page.locator('#debate-title').textContent(),
@@ -45,6 +57,12 @@ async function play(page) {
     now_speaking: await page.locator('#now-speaking').textContent(),
     download: await page.locator('#download').getAttribute('href'),
     live_badge: await page.locator('#live-badge').isVisible(),
+    // a phone-sized screen: nothing wider than the screen, every control named for screen readers
+    overflow: await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    unlabelled: await page.evaluate(() => [...document.querySelectorAll('input, button, audio, a')]
+      .filter((e) => !e.hidden && !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+        && !e.textContent.trim())
+      .map((e) => e.outerHTML.slice(0, 80))),
   };
 }
 
@@ -97,11 +115,8 @@ async function live(page) {
 
 async function search(page) {
   await page.goto(pageUrl);
-  await page.getByLabel('Rechercher un débat, un sujet, un député').fill('Mélenchon');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#list-title:has-text("Mélenchon")');
-  const hits = page.locator('#debate-list .debate-link');
-  await hits.first().waitFor();
+  await searchFor(page, 'Mélenchon');
+  const hits = page.locator(`#debate-list a[data-debate-id="${debateId}"]`);
   const texts = await hits.allTextContents();
   const chapterHit = hits.filter({ hasText: 'Jean-Luc Mélenchon (LFI)' }).first();
   await chapterHit.click();
@@ -129,7 +144,30 @@ async function job(page) {
   };
 }
 
-const scenarios = { play, jump, live, search, job };
+async function ingest(page) {
+  // opened as soon as the ingest is accepted (the demo's "listen" URL); DEBATE_ID is the new debate
+  const stages = new Set();
+  await page.goto(`${pageUrl}?debate=${debateId}&job=${process.argv[6]}`);
+  const deadline = Date.now() + 90000;
+  while (Date.now() < deadline) {
+    const seen = await page.evaluate(() => ({
+      job: document.getElementById('job').hidden ? null : document.getElementById('job-stage').textContent,
+      time: document.getElementById('audio').currentTime,
+    }));
+    if (seen.job) stages.add(seen.job.split(' — ')[0]);
+    if (seen.time > 1.0) break;
+    await page.waitForTimeout(100);
+  }
+  return {
+    stages: [...stages],
+    time: await audioTime(page),
+    chapters: await page.locator('button.chapter').count(),
+    job_hidden: await page.locator('#job').isHidden(),
+    message: await page.locator('#player-message').textContent(),
+  };
+}
+
+const scenarios = { play, jump, live, search, job, ingest };
 const browser = await chromium.launch({
   executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
   args: CHROMIUM_ARGS,

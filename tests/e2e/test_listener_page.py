@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+
+from packager.synth import make_sitting
 from robian_media.events.bus import EventBus
 from robian_media.events.factory import open_event_bus
 from robian_media.events.publish import publish_job_progress, publish_live_speaker
@@ -21,12 +25,14 @@ SPEAKER = {"id": "PA605036", "name": "Élisabeth <Borne> & Cie", "group": "EPR"}
 
 async def test_the_demo_sitting_plays_with_its_speakers(run_page: Any, demo: DemoServer) -> None:
     result = await (await run_page("play")).result()
+    assert result["listed"] >= 1  # the page opens on the newest debates
     assert result["second"] > result["first"] > 1.0, result  # time advances: it is playing
     assert result["title"].startswith("Séance de démonstration")
     assert result["chapters"] == 8  # 4 speakers, twice
     assert result["current"] == result["now_speaking"] == "Yaël Braun-Pivet (EPR)"
     assert result["download"] == f"{demo.base_url}/api/v1/debates/{demo.debate_id}/download"
     assert result["live_badge"] is False
+    assert result["overflow"] <= 0 and result["unlabelled"] == [], result
 
 
 async def test_jumping_to_the_third_speaker_lands_on_its_start(run_page: Any) -> None:
@@ -92,5 +98,32 @@ async def test_an_ingest_in_progress_shows_its_stage_and_progress(run_page: Any,
         await publish_job_progress(bus, job_id, "packaging", 0.42)
 
     result = await published_until_shown(demo, await run_page("job", job_id), progress)
-    assert result["stage"] == "encodage — 42 %"
+    assert result["stage"] == "encodage — 42\u00a0%"
     assert result["progress"] == "42"
+
+
+async def test_a_debate_opened_while_packaging_plays_once_published(
+    run_page: Any, demo: DemoServer, tmp_path: Path
+) -> None:
+    # a second sitting, ingested through the API like any source; the page is opened at once
+    inbox = Path(demo.env["ROBIAN_DATA_DIR"]) / "inbox" / tmp_path.name
+    sitting = await asyncio.to_thread(make_sitting, inbox, "ffmpeg", 3)
+    token = (Path(demo.env["ROBIAN_DATA_DIR"]) / "admin-token").read_text().strip()
+    body = {
+        "source_url": str(sitting.path),
+        "title": "Séance en cours de préparation",
+        "chapters": [chapter.model_dump() for chapter in sitting.chapters],
+    }
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http,
+        http.post(f"{demo.base_url}/api/v1/ingest", json=body) as resp,
+    ):
+        assert resp.status == 202, await resp.text()
+        accepted = await resp.json()
+    driver = await run_page("ingest", accepted["job_id"], debate_id=accepted["debate_id"])
+    result = await driver.result(timeout=120)
+    assert result["time"] > 1.0, result  # it plays, without a reload
+    assert result["chapters"] == 12 and result["job_hidden"] and result["message"] == ""
+    # what the listener saw meanwhile (packaging may be done before the page is up)
+    assert set(result["stages"]) <= {"téléchargement de la source", "analyse", "encodage", "publication"}
+    print(f"stages shown while packaging: {result['stages']}")

@@ -5,6 +5,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.services import DemoServer
 
 
@@ -27,5 +29,19 @@ def test_demo_publishes_a_playable_multi_speaker_sitting(tmp_path: Path, databas
         with urllib.request.urlopen(page, timeout=10) as resp:
             assert resp.headers.get_content_type() == "text/html"
             assert "hls.light.min.js" in resp.read().decode()
+        # the in-process worker counted its job into the server's /metrics
+        with urllib.request.urlopen(f"{demo.base_url}/metrics", timeout=10) as resp:
+            samples = {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(resp.read().decode())
+                for sample in family.samples
+            }
+        assert samples[("robian_ingest_attempts_total", (("outcome", "succeeded"),))] == 1
+        media = samples[("robian_packaging_media_seconds_total", ())]
+        wall = samples[("robian_packaging_wall_seconds_total", ())]
+        assert media == debate["duration"] and wall > 0
+        print(f"demo sitting packaged at {media / wall:.1f}x real time ({media:.1f} s in {wall:.2f} s)")
+        assert samples[("robian_jobs_active", (("kind", "ingest"), ("status", "running")))] == 0
+        assert samples[("robian_job_state_up", ())] == 1
     finally:
         demo.stop()
