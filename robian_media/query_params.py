@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def split_commas(value: object) -> object:
     """``a,b`` → ``["a", "b"]`` for list parameters (a ``BeforeValidator``)."""
     return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+def _iso_day(value: object) -> object:
+    # pydantic alone reads "1700000000" or "-3e-177" as a Unix time: a day is written YYYY-MM-DD only
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
+"""A day in a query string, as YYYY-MM-DD."""
 
 
 class QueryModel(BaseModel):

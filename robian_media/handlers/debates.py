@@ -17,7 +17,7 @@ from ..errors import NotFound
 from ..media_urls import MediaUrls
 from ..models import Chapter, Debate, DebateDetail, DebatePage, DebateStatus, Stream
 from ..openapi import operation
-from ..query_params import QueryModel, split_commas
+from ..query_params import IsoDate, QueryModel, split_commas
 from ..response_cache import cached_response
 
 LIST_CACHE_CONTROL = "public, max-age=30"
@@ -34,8 +34,8 @@ DebateCursor = Annotated[
 
 
 class DebateListQuery(QueryModel):
-    date_from: dt.date | None = Field(None, description="sittings from this day (Paris), YYYY-MM-DD")
-    date_to: dt.date | None = Field(None, description="sittings up to this day included (Paris)")
+    date_from: IsoDate | None = Field(None, description="sittings from this day (Paris), YYYY-MM-DD")
+    date_to: IsoDate | None = Field(None, description="sittings up to this day included (Paris)")
     chamber: str | None = Field(None, max_length=64, description="e.g. AN")
     body: str | None = Field(None, max_length=200, description="séance publique, a commission… (any case)")
     speaker_id: str | None = Field(None, max_length=64, description="debates where this speaker spoke")

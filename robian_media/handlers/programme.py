@@ -14,7 +14,7 @@ from ..db import programme as db
 from ..db.debates import SITTING_TIMEZONE
 from ..models import Programme
 from ..openapi import operation
-from ..query_params import QueryModel
+from ..query_params import IsoDate, QueryModel
 from ..response_cache import cached_response
 from .debates import media_urls
 
@@ -22,7 +22,7 @@ PROGRAMME_CACHE_CONTROL = "public, max-age=300"
 
 
 class ProgrammeQuery(QueryModel):
-    date: dt.date | None = Field(None, description="YYYY-MM-DD; default today in Paris")
+    date: IsoDate | None = Field(None, description="YYYY-MM-DD; default today in Paris")
 
 
 def today_in_paris() -> dt.date:
