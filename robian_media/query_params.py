@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 def split_commas(value: object) -> object:
     """``a,b`` → ``["a", "b"]`` for list parameters (a ``BeforeValidator``)."""
     return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-
-
-def _iso_day(value: object) -> object:
-    # pydantic alone reads "1700000000" or "-3e-177" as a Unix time: a day is written YYYY-MM-DD only
-    if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
-        raise ValueError("a day is written YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
-"""A day in a query string, as YYYY-MM-DD."""
 
 
 class QueryModel(BaseModel):
@@ -37,7 +22,8 @@ class QueryModel(BaseModel):
     @classmethod
     def _blank_is_absent(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+            # empty only (Swagger's allowEmptyValue): "limit= " is a mistake worth a 422
+            return {k: v for k, v in data.items() if v != ""}
         return data
 
     def cache_key(self) -> str:

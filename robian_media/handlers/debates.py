@@ -17,8 +17,9 @@ from ..errors import NotFound
 from ..media_urls import MediaUrls
 from ..models import Chapter, Debate, DebateDetail, DebatePage, DebateStatus, Stream
 from ..openapi import operation
-from ..query_params import IsoDate, QueryModel, split_commas
+from ..query_params import QueryModel, split_commas
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 
 LIST_CACHE_CONTROL = "public, max-age=30"
 DETAIL_CACHE_CONTROL = "public, max-age=30"
@@ -40,7 +41,7 @@ class DebateListQuery(QueryModel):
     body: str | None = Field(None, max_length=200, description="séance publique, a commission… (any case)")
     speaker_id: str | None = Field(None, max_length=64, description="debates where this speaker spoke")
     status: Annotated[list[DebateStatus], BeforeValidator(split_commas)] | None = Field(
-        None, description="comma-separated; default published,live,processing"
+        None, min_length=1, description="comma-separated; default published,live,processing"
     )
     q: str | None = Field(None, max_length=200, description="French full text over titles and chapters")
     limit: int = Field(20, ge=1, le=100)

@@ -27,8 +27,9 @@ from ..errors import NotFound
 from ..media_urls import MediaUrls, download_file
 from ..models import ProgrammeItem
 from ..openapi import operation
-from ..query_params import IsoDate, QueryModel
+from ..query_params import QueryModel
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 from .debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,

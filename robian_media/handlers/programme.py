@@ -14,8 +14,9 @@ from ..db import programme as db
 from ..db.debates import SITTING_TIMEZONE
 from ..models import Programme
 from ..openapi import operation
-from ..query_params import IsoDate, QueryModel
+from ..query_params import QueryModel
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 from .debates import media_urls
 
 PROGRAMME_CACHE_CONTROL = "public, max-age=300"

@@ -2,7 +2,8 @@
 
 ``update`` is synchronous and cheap (yt-dlp and the packager call it from their progress hooks);
 an owned flusher task writes the latest value at most every ``interval`` seconds, and once more
-on exit. Progress is overall (0..1 across stages) so a progress bar never jumps back.
+on exit. Progress is overall (0..1 across stages) so a progress bar never jumps back. Every stage
+entered is reported, even one shorter than the interval (a client follows the stages in order).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class ProgressReporter:
         self._interval = interval
         self._latest: tuple[str, float] = ("fetching", 0.0)
         self._written: tuple[str, float] | None = None
+        # the first value of each stage entered since the last write
+        self._entered: list[tuple[str, float]] = []
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -55,19 +58,25 @@ class ProgressReporter:
         value = overall(stage, fraction)
         if stage == self._latest[0] and value < self._latest[1]:
             return  # stage-internal progress never goes back
+        if stage != self._latest[0]:
+            self._entered.append((stage, value))
         self._latest = (stage, value)
         self._changed.set()
 
     async def _write(self) -> None:
         latest = self._latest
-        if latest == self._written:
-            return
-        self._written = latest
+        entered, self._entered = self._entered, []
+        for value in [*(v for v in entered if v[0] != latest[0]), latest]:
+            if value != self._written:
+                await self._write_one(value)
+
+    async def _write_one(self, value: tuple[str, float]) -> None:
+        self._written = value
         try:
-            await store.update_progress(self._pool, self._run, *latest)
+            await store.update_progress(self._pool, self._run, *value)
         except (asyncpg.PostgresError, OSError):
             log.warning("progress not saved", extra={"job_id": self._run.job_id}, exc_info=True)
-        await self._notifier.progress(self._run.job_id, *latest)
+        await self._notifier.progress(self._run.job_id, *value)
 
     async def _flush_forever(self) -> None:
         while True:

@@ -65,3 +65,15 @@ async def test_a_token_that_is_not_utf8_is_a_401_not_a_crash(client: Any, path: 
     writer.close()
     assert head.startswith(b"HTTP/1.1 401"), head[:300]
     assert b"application/problem+json" in head
+
+
+async def test_a_status_list_of_nothing_is_refused(client: Any) -> None:
+    await assert_problem(await client.get("/api/v1/debates?status=,"), 422)
+
+
+async def test_an_ingest_start_time_is_iso_text_not_a_number(client: Any) -> None:
+    response = await client.post(
+        "/api/v1/ingest", json={"source_url": "http://127.0.0.1/a.m4a", "starts_at": 0}, headers=AUTH
+    )
+    body = await assert_problem(response, 422)
+    assert [e["location"] for e in body["errors"]] == ["body.starts_at"]
