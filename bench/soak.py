@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.fanout_clients import LoadProcess  # noqa: E402
+from tests.factories import connect, create_debate  # noqa: E402
 from tests.ingest.media import tones  # noqa: E402
 from tests.ingest.origin import Origin  # noqa: E402
 from tests.services import DEFAULT_PG, ServerProcess, fresh_database, server_env  # noqa: E402
@@ -141,6 +142,15 @@ async def packager_loop(http: aiohttp.ClientSession, url: str, origin: Origin, d
         await asyncio.sleep(2)
 
 
+async def seed_debates(database_url: str, count: int) -> list[str]:
+    """Published debates to read from the first minute (and, with --no-jobs, the only ones)."""
+    conn = await connect(database_url)
+    try:
+        return [str(await create_debate(conn, title=f"Séance {i}")) for i in range(count)]
+    finally:
+        await conn.close()
+
+
 def p99(values: list[float]) -> float:
     if not values:
         return float("nan")
@@ -197,10 +207,13 @@ async def soak(args: argparse.Namespace, database_url: str, work: Path) -> None:
     connector = aiohttp.TCPConnector(limit=args.readers + 4)
     async with aiohttp.ClientSession(connector=connector) as http:
         tasks = [asyncio.create_task(reader(http, server.url, debates, stats)) for _ in range(args.readers)]
-        tasks.append(asyncio.create_task(packager_loop(http, server.url, origin, debates, stats)))
+        debates.extend(await seed_debates(database_url, 50))
+        if args.jobs:
+            tasks.append(asyncio.create_task(packager_loop(http, server.url, origin, debates, stats)))
+        packaging = f"one packaging job at a time, ladder {args.ladder}" if args.jobs else "no packaging"
         print(
-            f"soak: {args.minutes} min, {args.listeners} listeners, {args.readers} readers, ladder "
-            f"{args.ladder}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
+            f"soak: {args.minutes} min, {args.listeners} listeners, {args.readers} readers, {packaging}; "
+            f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
             flush=True,
         )
         header = (
@@ -272,6 +285,12 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=8, help="concurrent metadata readers")
     parser.add_argument("--ladder", default=str(LIGHT_LADDER))
     parser.add_argument("--source-seconds", type=float, default=120.0, help="length of each ingested source")
+    parser.add_argument(
+        "--no-jobs",
+        dest="jobs",
+        action="store_false",
+        help="no packaging: a fixed set of debates (leak baseline)",
+    )
     args = parser.parse_args()
     admin_dsn = os.environ.get("ROBIAN_TEST_PG_URL", DEFAULT_PG)
     work = Path(tempfile.mkdtemp(prefix="robian-soak-"))
