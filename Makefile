@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ROBIAN_DATA_DIR ?= $(CURDIR)/data
 export ROBIAN_DATA_DIR
 
-.PHONY: run test install lint bench clean vendor-hls
+.PHONY: run test install lint bench clean vendor-hls fuzz soak audit
 
 $(BIN)/robian-media: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ test: install
 	$(BIN)/ruff check robian_media packager tests bench
 	$(BIN)/mypy robian_media packager
 	$(BIN)/pytest -q
+
+## Hardening (docs/hardening.md): the API fuzzing at length, the 10-minute soak, the dependency audit.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	ROBIAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/fuzz
+
+SOAK_MINUTES ?= 10
+soak: install
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --listeners 2000
+
+## needs the network (PyPI's vulnerability database); not part of `make test`
+audit: install
+	$(BIN)/pip install -q pip-audit
+	$(BIN)/pip-audit --skip-editable
 
 lint: install
 	$(BIN)/ruff format --check robian_media packager tests bench

@@ -26,6 +26,7 @@ from .rate_limit import rate_limit_ctx, rate_limit_middleware
 from .redis_client import create_cache, create_redis
 from .response_cache import ResponseCache
 from .routes import setup_routes
+from .runtime_metrics import register_runtime_metrics
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
     app[keys.JOB_STATE_METRICS] = JobStateMetrics(registry)
+    register_runtime_metrics(registry)
     app.cleanup_ctx.extend(
         [
             database_ctx,

@@ -36,7 +36,8 @@ def new_device_token() -> str:
 
 
 def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    # surrogatepass: a header with bytes that are not UTF-8 is an unknown token, not a crash
+    return hashlib.sha256(token.encode(errors="surrogatepass")).digest()
 
 
 def new_pairing_code() -> str:

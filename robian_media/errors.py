@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .db.unavailable import RETRY_AFTER_S, database_unavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -140,7 +142,17 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return problem_response(exc.status, exc.reason, detail, instance=instance, slug=slug, headers=headers)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            log.warning("database unavailable", extra={"path": request.path, "error": type(exc).__name__})
+            return problem_response(
+                503,
+                "Service unavailable",
+                "The database cannot be reached right now; retry in a few seconds.",
+                instance=instance,
+                slug="service-unavailable",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error", extra={"incident": incident, "path": request.path})
         return problem_response(

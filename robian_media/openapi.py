@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import keys
 from .device_auth import authenticate
-from .errors import BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
+from .errors import PROBLEM_CONTENT_TYPE, BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
 
 REF_TEMPLATE = "#/definitions/{model}"
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -29,6 +29,7 @@ TYPES_ATTR = "__robian_types__"
 
 M = TypeVar("M", bound=BaseModel)
 
+UNSTORABLE = "Text may not contain the NUL character or invalid Unicode (lone surrogates)."
 PROBLEM_RESPONSE = {"description": "RFC 9457 problem", "schema": {"$ref": "#/definitions/Problem"}}
 
 
@@ -52,8 +53,50 @@ def _errors(exc: ValidationError, where: str) -> list[dict[str, Any]]:
     ]
 
 
+def _unstorable(text: str) -> bool:
+    """PostgreSQL text takes neither NUL nor lone surrogates (invalid UTF-8): refuse them at the edge."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _label(text: str) -> str:
+    """A name safe to echo in a problem (escaped when it could not be encoded)."""
+    return ascii(text) if _unstorable(text) else text
+
+
+def _unstorable_strings(value: Any, where: str) -> list[dict[str, Any]]:
+    """Every string (key or value) of a JSON document that the database could not store."""
+    if isinstance(value, str):
+        return (
+            [{"location": where, "message": UNSTORABLE, "type": "invalid_character"}]
+            if _unstorable(value)
+            else []
+        )
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_unstorable_strings(key, f"{where}.{_label(key)}"))
+            found.extend(_unstorable_strings(item, f"{where}.{_label(key)}"))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_unstorable_strings(item, f"{where}.{index}"))
+    return found
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
     raw = {name: request.query.getone(name) for name in request.query}
+    bad = [
+        {"location": f"query.{_label(name)}", "message": UNSTORABLE, "type": "invalid_character"}
+        for name, value in raw.items()
+        if _unstorable(value) or _unstorable(name)
+    ]
+    if bad:
+        raise ValidationFailed("Some query parameters are invalid.", errors=bad)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -76,6 +119,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    bad = _unstorable_strings(data, "body")
+    if bad:
+        raise ValidationFailed("The request body is invalid.", errors=bad)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -91,7 +137,8 @@ def check_admin(request: web.Request) -> None:
             "This route needs the admin token: Authorization: Bearer <token>.",
             headers={"WWW-Authenticate": 'Bearer realm="robian-media"'},
         )
-    if not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    # constant time; surrogatepass: header bytes that are not UTF-8 are a wrong token, not a crash
+    if not hmac.compare_digest(token.strip().encode(errors="surrogatepass"), expected.encode()):
         raise Unauthorized(
             "The admin token is not valid.", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
@@ -147,7 +194,8 @@ def operation(
         op: dict[str, Any] = {
             "summary": summary,
             "tags": tags,
-            "produces": produces or ["application/json"],
+            # every operation may answer a problem (RFC 9457) instead of its success type
+            "produces": [*(produces or ["application/json"]), PROBLEM_CONTENT_TYPE],
             "responses": op_responses,
             "parameters": [],
         }
@@ -211,7 +259,10 @@ def _query_parameters(model: type[BaseModel], definitions: dict[str, Any]) -> li
         prop.pop("x-nullable", None)
         if "$ref" in prop:
             prop = definitions.get(prop["$ref"].rsplit("/", 1)[-1], {"type": "string"})
-        params.append({"in": "query", "name": name, "required": name in required, **prop})
+        param = {"in": "query", "name": name, "required": name in required, **prop}
+        if name not in required:
+            param["allowEmptyValue"] = True  # a blank optional parameter counts as absent
+        params.append(param)
     return params
 
 

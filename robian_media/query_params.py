@@ -22,7 +22,8 @@ class QueryModel(BaseModel):
     @classmethod
     def _blank_is_absent(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+            # empty only (Swagger's allowEmptyValue): "limit= " is a mistake worth a 422
+            return {k: v for k, v in data.items() if v != ""}
         return data
 
     def cache_key(self) -> str:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,3 +258,149 @@ class DemoServer:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def server_env(**settings: str) -> dict[str, str]:
+    """This environment less its ROBIAN_* variables, plus ``settings`` (names without the prefix)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBIAN_")}
+    env.update({"ROBIAN_LOG_JSON": "false", "ROBIAN_LOG_LEVEL": "WARNING"})
+    env.update({f"ROBIAN_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+class ServerProcess:
+    """``robian-media serve`` (or ``worker``) in a process of its own, as deployed; serve on a free port."""
+
+    def __init__(
+        self, env: dict[str, str], log: Path, *, command: str = "serve", args: tuple[str, ...] = ()
+    ) -> None:
+        self.env = env
+        self.log = log
+        self.command = command
+        self.args = args
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("the server is not running")
+        return self._proc.pid
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        """Start; for ``serve``, return once /health answers."""
+        port = ["--port", str(self.port)] if self.command == "serve" else []
+        with self.log.open("ab") as out:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "robian_media.cli", self.command, *port, *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while self.command == "serve" and not _answers(f"{self.url}/health"):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the server did not start:\n{self.output()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGINT (a clean shutdown), then SIGKILL after ``timeout``; returns the exit code."""
+        if self._proc is None:
+            return None
+        proc, self._proc = self._proc, None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        return proc.returncode
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+class PostgresServer:
+    """A PostgreSQL cluster owned by a test (Debian's binaries, run as the ``postgres`` user when root).
+
+    ``stop()`` is an immediate shutdown (what a crash or a failover looks like to clients);
+    ``start()`` brings it back on the same port with the same data.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.bin = _postgres_bin()
+        self.directory = directory
+        self.data = directory / "pgdata"
+        self.port = free_port()
+        self.admin_dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *argv: str) -> None:
+        prefix = ["runuser", "-u", _postgres_user(), "--"] if os.geteuid() == 0 else []
+        done = subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+    def init(self) -> PostgresServer:
+        """``directory`` must be reachable by the ``postgres`` user (not under pytest's 0700 basetemp)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            user = _postgres_user()
+            shutil.chown(self.directory, user, user)
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"
+        )
+        return self
+
+    def start(self) -> PostgresServer:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+            str(self.directory / "postgres.log"), "-w", "start",
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+def _postgres_bin() -> Path:
+    """Debian's server binaries, else the ones the pgserver wheel carries (a dependency of ours)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if found:
+        return found[-1].parent
+    import pgserver
+
+    return Path(pgserver.__file__).parent / "pginstall" / "bin"
+
+
+def _postgres_user() -> str:
+    """Who runs PostgreSQL when we are root (it refuses root): Debian's user, else pgserver's."""
+    import pwd
+
+    for name in ("postgres", "pgserver"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "pgserver"], check=True)
+    return "pgserver"

@@ -11,6 +11,7 @@ import asyncpg
 from ..settings import Settings
 from .embedded import embedded_postgres
 from .migrate import migrate
+from .unavailable import CONNECT_TIMEOUT_S
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -34,6 +35,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        timeout=CONNECT_TIMEOUT_S,
         command_timeout=30,
         max_inactive_connection_lifetime=300,
     )
@@ -58,6 +60,7 @@ async def create_read_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
         min_size=1,
         max_size=max_size,
         init=_init_connection,
+        timeout=CONNECT_TIMEOUT_S,
         reset=_keep_session,
         max_inactive_connection_lifetime=300,
         server_settings={"default_transaction_read_only": "on", "statement_timeout": "30s"},

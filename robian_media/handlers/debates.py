@@ -19,6 +19,7 @@ from ..models import Chapter, Debate, DebateDetail, DebatePage, DebateStatus, St
 from ..openapi import operation
 from ..query_params import QueryModel, split_commas
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 
 LIST_CACHE_CONTROL = "public, max-age=30"
 DETAIL_CACHE_CONTROL = "public, max-age=30"
@@ -34,13 +35,13 @@ DebateCursor = Annotated[
 
 
 class DebateListQuery(QueryModel):
-    date_from: dt.date | None = Field(None, description="sittings from this day (Paris), YYYY-MM-DD")
-    date_to: dt.date | None = Field(None, description="sittings up to this day included (Paris)")
+    date_from: IsoDate | None = Field(None, description="sittings from this day (Paris), YYYY-MM-DD")
+    date_to: IsoDate | None = Field(None, description="sittings up to this day included (Paris)")
     chamber: str | None = Field(None, max_length=64, description="e.g. AN")
     body: str | None = Field(None, max_length=200, description="séance publique, a commission… (any case)")
     speaker_id: str | None = Field(None, max_length=64, description="debates where this speaker spoke")
     status: Annotated[list[DebateStatus], BeforeValidator(split_commas)] | None = Field(
-        None, description="comma-separated; default published,live,processing"
+        None, min_length=1, description="comma-separated; default published,live,processing"
     )
     q: str | None = Field(None, max_length=200, description="French full text over titles and chapters")
     limit: int = Field(20, ge=1, le=100)

@@ -29,6 +29,7 @@ from ..models import ProgrammeItem
 from ..openapi import operation
 from ..query_params import QueryModel
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 from .debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,
@@ -95,8 +96,8 @@ PROGRAMME_JSON = TypeAdapter(list[ProgrammeSeance])
 
 
 class LegacyDebatsQuery(QueryModel):
-    date_debut: dt.date | None = None
-    date_fin: dt.date | None = None
+    date_debut: IsoDate | None = None
+    date_fin: IsoDate | None = None
     type_debat: LegacyType | None = None
     commission: str | None = Field(None, max_length=200)
     # the old backend had no upper bound: larger values are served as MAX_LIMIT, not refused
@@ -104,7 +105,7 @@ class LegacyDebatsQuery(QueryModel):
 
 
 class LegacyProgrammeQuery(QueryModel):
-    date_param: dt.date | None = Field(None, description="YYYY-MM-DD, default today (Paris)")
+    date_param: IsoDate | None = Field(None, description="YYYY-MM-DD, default today (Paris)")
 
 
 def debat_info(row: db.LegacyDebateRow, urls: MediaUrls) -> DebatInfo:

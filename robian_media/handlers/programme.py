@@ -16,13 +16,14 @@ from ..models import Programme
 from ..openapi import operation
 from ..query_params import QueryModel
 from ..response_cache import cached_response
+from ..text_formats import IsoDate
 from .debates import media_urls
 
 PROGRAMME_CACHE_CONTROL = "public, max-age=300"
 
 
 class ProgrammeQuery(QueryModel):
-    date: dt.date | None = Field(None, description="YYYY-MM-DD; default today in Paris")
+    date: IsoDate | None = Field(None, description="YYYY-MM-DD; default today in Paris")
 
 
 def today_in_paris() -> dt.date:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from .. import keys
 from ..db.devices import Listener
@@ -23,6 +23,7 @@ from ..openapi import operation
 from ..owner_events import publish_to_owner
 from ..owner_pages import PageQuery, TimeKey, next_cursor
 from ..path_params import uuid_param
+from ..text_formats import IsoTimestamp
 from .debates import media_urls
 
 MAX_MEDIA_SECONDS = 7 * 86400.0  # longer than any sitting
@@ -34,7 +35,7 @@ DURATION_TOLERANCE_S = 1.0
 class ProgressIn(BaseModel):
     position: float = Field(ge=0, le=MAX_MEDIA_SECONDS, allow_inf_nan=False, description="seconds")
     duration: float | None = Field(None, gt=0, le=MAX_MEDIA_SECONDS, allow_inf_nan=False)
-    updated_at: AwareDatetime = Field(description="when the device was at this position (its clock)")
+    updated_at: IsoTimestamp = Field(description="when the device was at this position (its clock)")
 
     @model_validator(mode="after")
     def _within_duration(self) -> ProgressIn:

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..chapter_input import ChapterIn
+from ..text_formats import IsoTimestamp
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 JobStage = Literal["fetching", "probing", "packaging", "publishing"]
@@ -24,7 +25,7 @@ class IngestRequest(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=500)
     chamber: str | None = Field(None, min_length=1, max_length=32)
     body: str | None = Field(None, min_length=1, max_length=300)
-    starts_at: AwareDatetime | None = None
+    starts_at: IsoTimestamp | None = None
     chapters: list[ChapterIn] | None = Field(None, max_length=5000)
     compte_rendu_url: str | None = Field(None, min_length=1, max_length=4096)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ class DebateBusy(TransientError):
     """Another packager works on this debate (a presumed-dead attempt still running)."""
 
 
+class MediaDiskFull(TransientError):
+    """The media root ran out of space; the partial version is gone, a later attempt may fit."""
+
+
 @contextmanager
 def packager_errors() -> Iterator[None]:
     try:
@@ -43,6 +48,13 @@ def packager_errors() -> Iterator[None]:
         raise DebateBusy(str(exc)) from exc
     except (LadderError, RenditionInvalid, BoxError) as exc:
         raise PackagingFailed(f"The rendition could not be built: {exc}") from exc
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise MediaDiskFull(
+                "The media disk is full (No space left on device): the partial version was removed; "
+                "free space under ROBIAN_MEDIA_ROOT, then submit again."
+            ) from exc
+        raise
 
 
 async def probe_source(ffmpeg: str, source: Path) -> MediaInfo:

@@ -17,6 +17,7 @@ from procrastinate.jobs import Job as QueueJob
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from .. import keys
+from ..db.unavailable import CONNECT_TIMEOUT_S
 from ..settings import Settings
 from ..sources.errors import PermanentError
 from .task import ingest_task
@@ -64,7 +65,12 @@ def retry_strategy(settings: Settings) -> IngestRetryStrategy:
 def create_job_queue(dsn: str, settings: Settings, *, max_connections: int = 6) -> procrastinate.App:
     """libpq takes our DSNs as they are: TCP URLs and pgserver's ``…?host=/socket/dir`` URIs."""
     connector = procrastinate.PsycopgConnector(
-        conninfo=dsn, min_size=1, max_size=max_connections, kwargs={"application_name": "robian-media"}
+        conninfo=dsn,
+        min_size=1,
+        max_size=max_connections,
+        # while PostgreSQL is down, submitting fails fast (503) instead of waiting 30 s for a connection
+        timeout=CONNECT_TIMEOUT_S,
+        kwargs={"application_name": "robian-media", "connect_timeout": int(CONNECT_TIMEOUT_S)},
     )
     app = procrastinate.App(connector=connector)
     app.task(

@@ -148,6 +148,7 @@ async def test_a_comment_heartbeat_keeps_quiet_streams_alive(
 async def test_the_route_is_documented_as_an_event_stream(client: Any) -> None:
     spec = await (await client.get("/api/docs/swagger.json")).json()
     operation = spec["paths"]["/api/v1/events"]["get"]
-    assert operation["produces"] == ["text/event-stream"]
+    # a refusal before the stream starts is a problem (RFC 9457)
+    assert operation["produces"] == ["text/event-stream", "application/problem+json"]
     assert {p["name"] for p in operation["parameters"]} == {"channels", "last_event_id"}
     assert "/ws" in spec["paths"]

@@ -97,3 +97,6 @@ async def test_metrics_count_requests_by_route(client: Any) -> None:
     assert 'robian_http_requests_total{method="GET",route="/health",status="200"} 3.0' in text
     assert 'route="unmatched",status="404"' in text
     assert "robian_http_request_duration_seconds_bucket" in text
+    # what a leak shows first (the soak in bench/soak.py reads them)
+    for gauge in ("robian_asyncio_tasks ", "process_resident_memory_bytes ", "process_open_fds "):
+        assert gauge in text
