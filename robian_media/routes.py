@@ -16,6 +16,7 @@ from .handlers import (
     ingest,
     legacy,
     legacy_extraction,
+    live,
     media,
     programme,
     progress,
@@ -34,6 +35,9 @@ def setup_routes(app: web.Application) -> None:
     router.add_post("/api/v1/ingest", ingest.ingest, name="ingest")
     router.add_get("/api/v1/jobs/{job_id}", ingest.get_job, name="job")
     router.add_delete("/api/v1/jobs/{job_id}", ingest.cancel_job, name="job-cancel")
+    router.add_post("/api/v1/live", live.start_live, name="live")
+    router.add_post("/api/v1/live/{id}/speaker", live.change_speaker, name="live-speaker")
+    router.add_post("/api/v1/live/{id}/stop", live.stop_live, name="live-stop")
     # the old mobile client's routes
     router.add_post("/api/extraction", legacy_extraction.start_extraction, name="legacy-extraction")
     router.add_get(
