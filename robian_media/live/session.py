@@ -267,8 +267,10 @@ class LiveSession:
             return
         for chapter in fresh:
             start = segment_start_at_or_after(rendition, chapter.start)
-            aligned = replace(chapter, start=start)
             previous = rendition.chapters[-1] if rendition.chapters else None
+            if previous is not None and start <= previous.start:
+                start = previous.start + rendition.segment_seconds  # two speakers never share a start
+            aligned = replace(chapter, start=start)
             if previous is not None:
                 rendition.chapters[-1] = replace(previous, end=max(previous.start, start))
             rendition.chapters.append(aligned)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,3 +62,21 @@ async def stop_live(client: TestClient[Any, Any], debate_id: str) -> dict[str, A
     response = await client.post(f"/api/v1/live/{debate_id}/stop", headers=AUTH)
     assert response.status == 202, await response.text()
     return dict(await response.json())
+
+
+def _date(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def reaches(chapter_id: str) -> Any:
+    """A playlist check: the media published runs past the start of DATERANGE ``chapter_id``."""
+
+    def check(body: str) -> bool:
+        found = re.search(rf'ID="{chapter_id}",[^\n]*START-DATE="([^"]+)"', body)
+        dates = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:([\d.]+)", body)
+        if not found or not dates:
+            return False
+        last_date, last_duration = dates[-1]
+        return _date(last_date) + timedelta(seconds=float(last_duration)) > _date(found.group(1))
+
+    return check
