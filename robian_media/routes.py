@@ -17,6 +17,7 @@ from .handlers import (
     legacy,
     legacy_extraction,
     live,
+    live_playlist,
     media,
     programme,
     progress,
@@ -45,6 +46,8 @@ def setup_routes(app: web.Application) -> None:
     )
     router.add_get("/api/v1/events", sse.events_sse, name="events-sse")
     router.add_get("/ws", ws.events_ws, name="events-ws")
+    # LL-HLS blocking reloads and delta updates (nginx sends those here; without nginx, every playlist)
+    router.add_get(r"/hls/{path:.+\.m3u8}", live_playlist.serve_playlist, name="hls-playlist")
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_get("/hls/{path:.+}", media.serve_media, name="hls")  # HEAD too
