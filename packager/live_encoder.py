@@ -80,7 +80,9 @@ def live_encode_args(
     input_format: str | None,
 ) -> list[str]:
     """Arguments (after ``ffmpeg``): stdin in, each fMP4 rung to ``pipe:{fd}``."""
-    args = ["-v", "error", "-fflags", "+nobuffer", "-probesize", "32768", "-analyzeduration", "0"]
+    # a small probe: FFmpeg replays what it probed, and a 32 KB probe held 1.5 s of a 96 kbit/s source
+    # back for the whole sitting (bench/live_edge_bench.py); HLS segments start with PAT/PMT or ftyp+moov
+    args = ["-v", "error", "-fflags", "+nobuffer", "-probesize", "2048", "-analyzeduration", "0"]
     if input_format:
         args += ["-f", input_format]
     rungs = ladder.fmp4_rungs

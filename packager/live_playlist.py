@@ -144,11 +144,12 @@ def live_playlist(state: LivePlaylistState, chapters: Sequence[LiveChapter]) -> 
             lines.append("#EXT-X-DISCONTINUITY")
             if segment.map_uri and state.kind == "fmp4":
                 lines.append(f"#EXT-X-MAP:URI={_quoted(segment.map_uri)}")
+        if not segment.gap and low_latency and edge - position <= PART_WINDOW_TARGETS * target:
+            lines += [_part(part) for part in segment.parts]
+        # right before its EXTINF, where every reader attaches it to the segment
         lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_date(segment.pdt)}")
         if segment.gap:
             lines.append("#EXT-X-GAP")
-        elif low_latency and edge - position <= PART_WINDOW_TARGETS * target:
-            lines += [_part(part) for part in segment.parts]
         lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
         position += segment.duration
     if low_latency:
