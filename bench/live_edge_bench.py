@@ -15,7 +15,8 @@ in-process worker and event bus), and in one run the script measures:
   - a player's latency estimate: the newest sample's availability delay plus the hold-back a player
     keeps (PART-HOLD-BACK for LL-HLS, 3 target durations for plain HLS, as hls.js does by default);
   - hls.js in Chromium (with ``--node-modules`` holding playwright-core and hls.js): wall clock minus
-    ``hls.playingDate`` (the PROGRAM-DATE-TIME of the sample being heard), low-latency mode on and off;
+    ``hls.playingDate`` (the PROGRAM-DATE-TIME of the sample being heard), low-latency mode on (without
+    and with catching up at 1.5× speed, ``maxLiveSyncPlaybackRate``) and off;
   - speaker change → ``live.speaker`` event on an SSE listener, and → DATERANGE in the playlist;
   - the playlist watch's own share: how long after the playlist file changed the blocking reload answered.
 
@@ -53,8 +54,8 @@ PDT = re.compile(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)")
 HLS_PAGE = """<!doctype html><meta charset="utf-8"><audio id="a" muted></audio>
 <script src="hls.js"></script>
 <script>
-window.start = (url, lowLatency) => {
-  const hls = new Hls({ lowLatencyMode: lowLatency });
+window.start = (url, lowLatency, catchUp) => {
+  const hls = new Hls({ lowLatencyMode: lowLatency, maxLiveSyncPlaybackRate: catchUp });
   window.hls = hls;
   hls.loadSource(url);
   hls.attachMedia(document.getElementById('a'));
@@ -69,10 +70,10 @@ const [page_url, master, seconds] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
   '--autoplay-policy=no-user-gesture-required'] });
-for (const low of [true, false]) {
+for (const [low, catchUp] of [[true, 1], [true, 1.5], [false, 1]]) {
   const page = await browser.newPage();
   await page.goto(page_url);
-  await page.evaluate(([m, l]) => window.start(m, l), [master, low]);
+  await page.evaluate(([m, l, c]) => window.start(m, l, c), [master, low, catchUp]);
   const samples = [];
   const until = Date.now() + Number(seconds) * 1000;
   await page.waitForTimeout(8000);  // let the player settle on its target latency
@@ -81,7 +82,7 @@ for (const low of [true, false]) {
     if (value !== null) samples.push(value / 1000);
     await page.waitForTimeout(500);
   }
-  process.stdout.write(JSON.stringify({ low_latency: low, samples }) + '\n');
+  process.stdout.write(JSON.stringify({ low_latency: low, catch_up: catchUp, samples }) + '\n');
   await page.close();
 }
 await browser.close();
@@ -173,18 +174,20 @@ async def watch_source(
 def pipeline(
     listed: list[tuple[Media, float]], parts: list[tuple[Media, float]]
 ) -> tuple[list[float], list[float]]:
-    """Per source segment: from the source listing it to our first, and to our last, part of it listed."""
+    """Per source segment: from the source listing it to our part holding its first sample, and to our
+    part holding its sample 0.1 s before its end (FFmpeg's encoder keeps its last 2-3 frames until more
+    input comes, so the very last samples go out with the next source segment)."""
+
+    def listed_at(instant: float) -> float | None:
+        return next((t for part, t in parts if part.start <= instant < part.start + part.duration), None)
+
     first: list[float] = []
     last: list[float] = []
     for segment, seen in listed:
-        ours = [
-            t
-            for part, t in parts
-            if segment.start - 1e-3 <= part.start < segment.start + segment.duration - 1e-3
-        ]
-        if ours:
-            first.append(min(ours) - seen)
-            last.append(max(ours) - seen)
+        begin, end = listed_at(segment.start + 1e-3), listed_at(segment.start + segment.duration - 0.1)
+        if begin is not None and end is not None:
+            first.append(begin - seen)
+            last.append(end - seen)
     return first, last
 
 
@@ -365,8 +368,8 @@ async def main(args: argparse.Namespace) -> None:
         print(summary("plain HLS segment listed, first sample", plain_first))
         print(summary("plain HLS segment listed, last sample", plain_last))
         added_first, added_last = pipeline(source_listed, parts_listed)
-        print(summary("ours: source lists a segment -> our first part of it", added_first))
-        print(summary("ours: source lists a segment -> our last part of it", added_last))
+        print(summary("ours: source lists a segment -> its first sample listed", added_first))
+        print(summary("ours: source lists a segment -> its end - 0.1 s listed", added_last))
         if ll_last:
             print(f"{'LL-HLS player estimate (+ PART-HOLD-BACK 1.536 s)':<52} "
                   f"{statistics.mean(ll_last) + part_hold_back:6.3f} s   goal <= 3 s")  # fmt: skip
@@ -374,7 +377,8 @@ async def main(args: argparse.Namespace) -> None:
             print(f"{'plain HLS player estimate (+ 3 target durations)':<52} "
                   f"{statistics.mean(plain_last) + hold_back:6.3f} s   goal <= 8 s")  # fmt: skip
         for result in browser:
-            mode = "hls.js in Chromium, lowLatencyMode " + ("on" if result["low_latency"] else "off")
+            mode = "hls.js lowLatencyMode " + ("on" if result["low_latency"] else "off")
+            mode += f", maxLiveSyncPlaybackRate {result['catch_up']:g}"
             print(summary(mode + " (now - playingDate)", result["samples"]))
         print(summary("speaker POST -> live.speaker event on SSE", events) + "   goal <= 0.5 s")
         print(summary("speaker POST -> DATERANGE in the playlist", dateranges))

@@ -3,6 +3,9 @@
 Layout (DESIGN §3, same as VOD): ``v{n}/master.m3u8``, ``v{n}/{rung}/index.m3u8``, ``init.mp4``,
 ``seg_{n}.m4s`` (2 s segments) and, while live, ``part_{n}_{i}.m4s`` (the Low-Latency HLS parts a
 segment is made of: the segment file is its parts' bytes end to end). The TS rung has ``seg_{n}.ts``.
+Parts are built here from FFmpeg's one-frame fragments: ``part_seconds`` of frames each, or what came
+so far when FFmpeg goes quiet (the source delivers whole segments: its last frames are not held back
+until the next one arrives).
 
 Time: ``start`` of a segment counts seconds since the sitting began, gaps included, and its
 PROGRAM-DATE-TIME is the wall clock at which the source emitted its first sample. A run is one FFmpeg
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from packager.atomic import write_atomic
 from packager.chapters import Chapter, Speaker, apple_chapters, webvtt_chapters
-from packager.cmaf import Track, read_track, to_media_segment
+from packager.cmaf import Track, build_fragment, fragment_samples, read_track
 from packager.ladder import Ladder, Rung
 from packager.live_playlist import LiveChapter, LivePart, LivePlaylistState, LiveSegment, live_playlist
 from packager.playlists import CODECS, MediaSegment, Variant, bandwidths, master_playlist
@@ -36,6 +39,8 @@ class _Rung:
     track: Track | None = None
     init: bytes = b""
     decode_time: int = 0  # timescale units since the sitting began
+    pending: list[tuple[int, int]] = field(default_factory=list)  # frames not in a part yet
+    pending_payload: bytearray = field(default_factory=bytearray)
     open_data: list[bytes] = field(default_factory=list)
     open_duration: float = 0.0
     sequence: int = 1  # mfhd numbers, across the whole sitting
@@ -149,6 +154,8 @@ class LiveRendition:
     def end_run(self) -> None:
         """The run's FFmpeg has flushed everything: what is left of the open segment becomes a segment."""
         for state in self.rungs.values():
+            if state.pending:
+                self._emit_part(state, len(state.pending))
             if state.open_data:
                 self._close_segment(state)
             state.playlist.next_part_uri = None
@@ -156,7 +163,8 @@ class LiveRendition:
     # -- fMP4 fragments → parts and segments ------------------------------------------------------
 
     def add_fragment(self, name: str, init: bytes, data: bytes) -> bool:
-        """One moof+mdat of rung ``name``; returns True when it closed a segment."""
+        """One moof+mdat of rung ``name`` (a frame or a few): parts of ``part_seconds`` are cut from the
+        frames as they come; returns True when that closed a segment."""
         state = self.rungs[name]
         if init != state.init:
             map_uri = INIT_NAME if not state.init else f"init_{self.run}.mp4"
@@ -166,15 +174,46 @@ class LiveRendition:
             state.init = init
             state.track = read_track(init)
         assert state.track is not None
-        fragment = to_media_segment(data, state.track, state.decode_time, state.sequence)
+        samples = fragment_samples(data, state.track)
+        state.pending += samples.entries
+        state.pending_payload += samples.payload
+        part_units = round(self.part_seconds * state.track.timescale)
+        closed = False
+        while sum(duration for duration, _ in state.pending) >= part_units:
+            total = count = 0
+            while total < part_units:
+                total += state.pending[count][0]
+                count += 1
+            closed |= self._emit_part(state, count)
+        return closed
+
+    def flush_part(self, name: str) -> bool:
+        """The frames FFmpeg gave so far (it went quiet: a source segment is all in) as a shorter part;
+        True when that closed a segment."""
+        state = self.rungs[name]
+        return self._emit_part(state, len(state.pending)) if state.pending else False
+
+    def _emit_part(self, state: _Rung, count: int) -> bool:
+        assert state.track is not None
+        entries = state.pending[:count]
+        size = sum(length for _, length in entries)
+        data = build_fragment(
+            entries,
+            bytes(state.pending_payload[:size]),
+            sequence=state.sequence,
+            decode_time=state.decode_time,
+        )
+        del state.pending[:count]
+        del state.pending_payload[:size]
+        units = sum(duration for duration, _ in entries)
         state.sequence += 1
-        state.decode_time += fragment.duration
+        state.decode_time += units
         number = len(state.segments)
         index = len(state.open_data)
         uri = f"part_{number}_{index}.m4s"
-        write_atomic(state.directory / uri, fragment.data)
-        duration = fragment.duration / state.track.timescale
-        state.open_data.append(fragment.data)
+        write_atomic(state.directory / uri, data)
+        duration = units / state.track.timescale
+        state.open_data.append(data)
         state.open_duration += duration
         state.playlist.open_parts.append(LivePart(uri, duration))
         state.playlist.next_part_uri = f"part_{number}_{index + 1}.m4s"

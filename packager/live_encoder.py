@@ -1,8 +1,8 @@
 """One FFmpeg run of a live sitting: source bytes in on stdin, the whole ladder out at once.
 
 FFmpeg decodes the source once and encodes every rung. Each fMP4 rung comes out as fragmented MP4 on
-a pipe of its own (``-frag_duration`` = the part duration), which :class:`FragmentReader` splits into
-the init segment (ftyp+moov) and moof+mdat fragments, each one a Low-Latency HLS part. The MPEG-TS
+a pipe of its own, one fragment per AAC frame, which :class:`FragmentReader` splits into the init
+segment (ftyp+moov) and moof+mdat fragments (packager/live.py puts parts together from them). The MPEG-TS
 rung is not encoded here: it is its fMP4 twin's segments remuxed (:func:`remux_to_ts`), as in VOD
 where it rides on the same encoding.
 """
@@ -21,7 +21,10 @@ from packager.ffmpeg import STDERR_TAIL, FFmpegError, _launcher, run_ffmpeg
 from packager.ladder import Ladder, Rung
 
 FragmentCallback = Callable[[Rung, bytes, bytes], Awaitable[None]]  # rung, init, moof+mdat
-_MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"
+# one fragment per AAC frame, written as soon as the frame is encoded: with -frag_duration FFmpeg closes
+# a fragment only when the next frame arrives, which held the last part of each source segment back
+# until the next segment (2 s); parts are put together from these frames (packager/live.py)
+_MOVFLAGS = "+frag_every_frame+empty_moov+default_base_moof"
 _STOP_TIMEOUT = 5.0
 
 
@@ -76,7 +79,6 @@ def live_encode_args(
     ladder: Ladder,
     fds: dict[str, int],
     *,
-    part_seconds: float,
     input_format: str | None,
 ) -> list[str]:
     """Arguments (after ``ffmpeg``): stdin in, each fMP4 rung to ``pipe:{fd}``."""
@@ -95,10 +97,7 @@ def live_encode_args(
             "-c:a", "aac", "-aac_coder", ladder.aac_coder, "-b:a", str(rung.bitrate),
             "-ac", str(rung.channels), "-ar", str(rung.sample_rate),
         ]  # fmt: skip
-        args += [
-            "-f", "mp4", "-movflags", _MOVFLAGS, "-frag_duration", str(round(part_seconds * 1e6)),
-            "-flush_packets", "1", f"pipe:{fds[rung.name]}",
-        ]  # fmt: skip
+        args += ["-f", "mp4", "-movflags", _MOVFLAGS, "-flush_packets", "1", f"pipe:{fds[rung.name]}"]
     return args
 
 
@@ -110,13 +109,11 @@ class LiveEncoder:
         ffmpeg: str,
         ladder: Ladder,
         *,
-        part_seconds: float,
         on_fragment: FragmentCallback,
         input_format: str | None = None,
     ) -> None:
         self.ffmpeg = ffmpeg
         self.ladder = ladder
-        self.part_seconds = part_seconds
         self.on_fragment = on_fragment
         self.input_format = input_format
         self.proc: asyncio.subprocess.Process | None = None
@@ -129,7 +126,6 @@ class LiveEncoder:
         args = live_encode_args(
             self.ladder,
             {name: write for name, (_, write) in pipes.items()},
-            part_seconds=self.part_seconds,
             input_format=self.input_format,
         )
         try:

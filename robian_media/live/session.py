@@ -39,6 +39,8 @@ from .source import LiveSource, SourceEnded, SourceSegment, SourceStalled
 log = logging.getLogger(__name__)
 
 CONTROL_SECONDS = 0.5
+# FFmpeg writes a source segment's frames within milliseconds; this long without one, it is all in
+FLUSH_QUIET = 0.1
 
 
 class NothingRecorded(PermanentError):
@@ -66,6 +68,8 @@ class LiveSession:
         self.ended_reason = "stopped by an operator"
         self.started = time.monotonic()
         self.ts_wanted = asyncio.Event()
+        self._flushes: dict[str, asyncio.TimerHandle] = {}
+        self._listed: dict[str, list[object]] = {}  # open parts as last written, per rung
 
     @property
     def version_dir(self) -> Path:
@@ -84,6 +88,7 @@ class LiveSession:
                     await self._record(client)
                     await self._finish()
                 except BaseException:
+                    self._cancel_flushes()
                     if self.encoder is not None:
                         await self.encoder.stop()
                     await asyncio.shield(run_blocking(restore_version, self.debate_dir, version))
@@ -117,6 +122,7 @@ class LiveSession:
         finally:
             await cancel_and_wait(feeder)
             await cancel_and_wait(ts)
+            self._cancel_flushes()
         if self.rendition is None or not self.rendition.playable():
             raise NothingRecorded("The live source gave no audio before the sitting ended.")
 
@@ -158,7 +164,6 @@ class LiveSession:
         self.encoder = LiveEncoder(
             self.res.ffmpeg,
             self.ladder,
-            part_seconds=self.part,
             on_fragment=self._on_fragment,
             input_format=input_format,
         )
@@ -168,6 +173,7 @@ class LiveSession:
         encoder, self.encoder = self.encoder, None
         if encoder is None or self.rendition is None:
             return
+        self._cancel_flushes()
         try:
             with packager_errors():
                 await encoder.finish()
@@ -184,10 +190,33 @@ class LiveSession:
         rendition = self.rendition
         assert rendition is not None
         closed = rendition.add_fragment(rung.name, init, data)
-        rendition.write_playlist(rung.name)
+        if closed or rendition.rungs[rung.name].playlist.open_parts != self._listed.get(rung.name):
+            rendition.write_playlist(rung.name)
+            self._listed[rung.name] = list(rendition.rungs[rung.name].playlist.open_parts)
         if closed:
             self.ts_wanted.set()
+        # FFmpeg quiet for a moment: the source segment is all encoded, publish its last frames now
+        previous = self._flushes.get(rung.name)
+        if previous is not None:
+            previous.cancel()
+        self._flushes[rung.name] = asyncio.get_running_loop().call_later(FLUSH_QUIET, self._flush, rung.name)
         await self._maybe_announce()
+
+    def _cancel_flushes(self) -> None:
+        for handle in self._flushes.values():
+            handle.cancel()
+        self._flushes.clear()
+
+    def _flush(self, name: str) -> None:
+        self._flushes.pop(name, None)
+        rendition = self.rendition
+        if rendition is None or name not in rendition.rungs:
+            return
+        closed = rendition.flush_part(name)
+        rendition.write_playlist(name)
+        self._listed[name] = list(rendition.rungs[name].playlist.open_parts)
+        if closed:
+            self.ts_wanted.set()
 
     async def _ts_loop(self) -> None:
         while True:
