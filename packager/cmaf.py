@@ -146,3 +146,72 @@ def to_media_segment(data: bytes, track: Track, decode_time: int, sequence: int)
                 raise BoxError("decode time overflows a version 0 tfdt")
             duration += _traf_duration(kept, traf, track)
     return Fragment(data=bytes(kept), duration=duration)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The samples of one fragment: (duration, size) each, and their bytes end to end."""
+
+    entries: list[tuple[int, int]]
+    payload: bytes
+
+
+def fragment_samples(data: bytes, track: Track) -> Samples:
+    """The samples of a single-track moof+mdat (what FFmpeg writes with ``frag_every_frame``)."""
+    moof = next((box for box in boxes(data) if box.type == b"moof"), None)
+    mdat = next((box for box in boxes(data) if box.type == b"mdat"), None)
+    if moof is None or mdat is None:
+        raise BoxError("no moof/mdat in fragment")
+    traf = _child(data, moof, b"traf")
+    tfhd = _child(data, traf, b"tfhd") if traf is not None else None
+    if traf is None or tfhd is None:
+        raise BoxError("moof without traf/tfhd")
+    (flags,) = struct.unpack_from(">I", data, tfhd.start + 8)
+    offset = tfhd.start + 16 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+    default_duration = track.default_duration
+    if flags & 0x08:
+        (default_duration,) = struct.unpack_from(">I", data, offset)
+        offset += 4
+    default_size = struct.unpack_from(">I", data, offset)[0] if flags & 0x10 else 0
+    entries: list[tuple[int, int]] = []
+    for trun in (box for box in boxes(data, traf.start + traf.header, traf.end) if box.type == b"trun"):
+        (trun_flags, count) = struct.unpack_from(">II", data, trun.start + 8)
+        trun_flags &= 0xFFFFFF
+        cursor = trun.start + 16 + (4 if trun_flags & 0x01 else 0) + (4 if trun_flags & 0x04 else 0)
+        for _ in range(count):
+            duration, size = default_duration, default_size
+            if trun_flags & 0x100:
+                (duration,) = struct.unpack_from(">I", data, cursor)
+                cursor += 4
+            if trun_flags & 0x200:
+                (size,) = struct.unpack_from(">I", data, cursor)
+                cursor += 4
+            cursor += 4 * sum(1 for bit in (0x400, 0x800) if trun_flags & bit)
+            entries.append((duration, size))
+    payload = data[mdat.start + mdat.header : mdat.end]
+    if sum(size for _, size in entries) != len(payload):
+        raise BoxError("sample sizes do not add up to the mdat")
+    return Samples(entries, bytes(payload))
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def build_fragment(
+    entries: list[tuple[int, int]], payload: bytes, *, sequence: int, decode_time: int
+) -> bytes:
+    """One CMAF fragment (moof+mdat, track 1, base = moof) holding ``entries``' samples."""
+    mfhd = _box(b"mfhd", struct.pack(">II", 0, sequence))
+    tfhd = _box(b"tfhd", struct.pack(">II", 0x020000, 1))  # default-base-is-moof
+    tfdt = _box(b"tfdt", struct.pack(">IQ", 1 << 24, decode_time))
+    # data-offset, sample-duration, sample-size present
+    trun_size = 8 + 12 + 8 * len(entries)
+    traf_size = 8 + len(tfhd) + len(tfdt) + trun_size
+    moof_size = 8 + len(mfhd) + traf_size
+    samples = b"".join(struct.pack(">II", duration, size) for duration, size in entries)
+    trun = _box(b"trun", struct.pack(">IIi", 0x000301, len(entries), moof_size + 8), samples)
+    moof = _box(b"moof", mfhd, _box(b"traf", tfhd, tfdt, trun))
+    assert len(moof) == moof_size
+    return moof + _box(b"mdat", payload)

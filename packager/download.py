@@ -30,11 +30,24 @@ async def write_download(
     The concatenation goes through a temporary file rather than FFmpeg's stdin: FFmpeg 5.1 reads a pipe
     input next to a second input (the chapters) at a crawl (32 s instead of 0.5 s for 10 minutes).
     """
+    parts = [rung.directory / INIT_NAME, *(rung.directory / segment.uri for segment in rung.segments)]
+    return await write_download_from(ffmpeg, parts, version_dir, chapters, title=title, on_time=on_time)
+
+
+async def write_download_from(
+    ffmpeg: str,
+    parts: Sequence[Path],
+    version_dir: Path,
+    chapters: Sequence[Chapter],
+    *,
+    title: str | None = None,
+    on_time: Callable[[float], None] | None = None,
+) -> Path:
+    """download.m4a from an init segment and its media segments, in order (a live recording's too)."""
     metadata = version_dir / ".download.ffmeta"
     joined = version_dir / ".download.src.mp4"
     tmp = version_dir / f".{DOWNLOAD_NAME}.tmp"
     target = version_dir / DOWNLOAD_NAME
-    parts = [rung.directory / INIT_NAME, *(rung.directory / segment.uri for segment in rung.segments)]
     try:
         await run_blocking(_prepare_inputs, parts, joined, metadata, ffmetadata(chapters, title))
         await run_ffmpeg(

@@ -266,3 +266,25 @@ async def package(
             loudness=rendition.loudness,
             timings=rendition.timings,
         )
+
+
+@contextlib.contextmanager
+def live_version(debate_dir: Path) -> Iterator[int]:
+    """A new version for a live recording, the debate locked meanwhile (the caller finishes/restores it)."""
+    with _debate_lock(debate_dir):
+        yield _allocate_version(debate_dir)
+
+
+def point_master(debate_dir: Path, version: int) -> None:
+    """Let players start on v{version} (its master must exist) before it is complete."""
+    _point_master(debate_dir, version)
+
+
+def finish_version(debate_dir: Path, version: int, keep: int = DEFAULT_KEEP) -> None:
+    """v{version} is complete: mark it, switch the debate master to it, apply retention."""
+    _finish(debate_dir, version, keep)
+
+
+def restore_version(debate_dir: Path, version: int) -> None:
+    """Withdraw an unfinished v{version}; the debate master goes back to the newest complete one."""
+    _restore(debate_dir, version)

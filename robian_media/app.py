@@ -22,6 +22,7 @@ from .jobs.queue import job_queue_ctx
 from .jobs.worker import in_process_worker_ctx
 from .listener_limits import listener_limits_ctx
 from .openapi import setup_openapi
+from .playlist_watch import playlist_watch_ctx
 from .rate_limit import rate_limit_ctx, rate_limit_middleware
 from .redis_client import create_cache, create_redis
 from .response_cache import ResponseCache
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> web.Application:
             event_bus_ctx,
             job_queue_ctx,
             in_process_worker_ctx,
+            playlist_watch_ctx,
         ]
     )
     # SSE/WebSocket streams end in on_shutdown, before aiohttp waits for handlers to finish

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .http_metrics import HttpMetrics
     from .job_state_metrics import JobStateMetrics
     from .listener_limits import ListenerLimits
+    from .playlist_watch import PlaylistWatch
     from .rate_limit import RateLimiter
     from .response_cache import ResponseCache
     from .settings import Settings
@@ -37,3 +38,5 @@ RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
 LISTENER_LIMITS: web.AppKey[ListenerLimits] = web.AppKey("listener_limits")
+# LL-HLS blocking playlist reloads wait on it
+PLAYLIST_WATCH: web.AppKey[PlaylistWatch] = web.AppKey("playlist_watch")

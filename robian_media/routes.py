@@ -16,6 +16,8 @@ from .handlers import (
     ingest,
     legacy,
     legacy_extraction,
+    live,
+    live_playlist,
     media,
     page,
     programme,
@@ -35,6 +37,9 @@ def setup_routes(app: web.Application) -> None:
     router.add_post("/api/v1/ingest", ingest.ingest, name="ingest")
     router.add_get("/api/v1/jobs/{job_id}", ingest.get_job, name="job")
     router.add_delete("/api/v1/jobs/{job_id}", ingest.cancel_job, name="job-cancel")
+    router.add_post("/api/v1/live", live.start_live, name="live")
+    router.add_post("/api/v1/live/{id}/speaker", live.change_speaker, name="live-speaker")
+    router.add_post("/api/v1/live/{id}/stop", live.stop_live, name="live-stop")
     # the old mobile client's routes
     router.add_post("/api/extraction", legacy_extraction.start_extraction, name="legacy-extraction")
     router.add_get(
@@ -42,6 +47,8 @@ def setup_routes(app: web.Application) -> None:
     )
     router.add_get("/api/v1/events", sse.events_sse, name="events-sse")
     router.add_get("/ws", ws.events_ws, name="events-ws")
+    # LL-HLS blocking reloads and delta updates (nginx sends those here; without nginx, every playlist)
+    router.add_get(r"/hls/{path:.+\.m3u8}", live_playlist.serve_playlist, name="hls-playlist")
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_get("/hls/{path:.+}", media.serve_media, name="hls")  # HEAD too

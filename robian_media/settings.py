@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     )
     ingest_max_bytes: int = Field(8 << 30, ge=1 << 20, description="largest source download")
     ingest_max_duration_seconds: float = Field(16 * 3600, gt=0, description="longest source accepted")
+    # live sittings (README "Live sittings"): LL-HLS part and segment targets (cut on AAC frames)
+    live_part_seconds: float = Field(0.5, ge=0.2, le=2.0)
+    live_segment_seconds: float = Field(2.0, ge=1.0, le=6.0)
+    # DVR window of live playlists in seconds; 0 = the whole sitting (EVENT playlist)
+    live_dvr_seconds: float = Field(0.0, ge=0)
+    live_source_poll_seconds: float = Field(0.25, gt=0, le=10)
+    # no new source segment this long: the run ends and a gap will be marked when it is back
+    live_stall_seconds: float = Field(5.0, gt=0)
+    # no new source segment this long: the sitting is over (ENDLIST, VOD)
+    live_outage_seconds: float = Field(300.0, gt=0)
+    live_max_seconds: float = Field(16 * 3600, gt=0, description="longest live sitting recorded")
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
     an_portal_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["videos.assemblee-nationale.fr"]

@@ -48,13 +48,15 @@ async def publish_debate_event(
 
 async def publish_live_event(
     bus: EventBus, live_id: UUID | str, type: str, data: Mapping[str, Any] | None = None
-) -> Event:
-    """``live.started``, ``live.ended`` on ``live:{id}``."""
-    return await bus.publish(f"live:{live_id}", type, dict(data or {}))
+) -> list[Event]:
+    """``live.started``, ``live.ended`` on ``live:{id}`` and ``debate:{id}`` (live id = debate id)."""
+    return await _publish_both(bus, f"live:{live_id}", f"debate:{live_id}", type, dict(data or {}))
 
 
 async def publish_live_speaker(
-    bus: EventBus, live_id: UUID | str, speaker: Mapping[str, Any], at: float
-) -> Event:
-    """``live.speaker`` ``{"speaker": {"id","name","group"}, "at": seconds since the sitting began}``."""
-    return await bus.publish(f"live:{live_id}", "live.speaker", {"speaker": dict(speaker), "at": at})
+    bus: EventBus, live_id: UUID | str, speaker: Mapping[str, Any], at: float, **extra: Any
+) -> list[Event]:
+    """``live.speaker`` ``{"speaker": {"id","name","group"}, "at": seconds since the sitting began}``
+    on ``live:{id}`` and ``debate:{id}``."""
+    data = {"speaker": dict(speaker), "at": at, **extra}
+    return await _publish_both(bus, f"live:{live_id}", f"debate:{live_id}", "live.speaker", data)

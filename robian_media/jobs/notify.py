@@ -29,6 +29,10 @@ class JobNotifier:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
 
+    @property
+    def bus(self) -> EventBus:
+        return self._bus
+
     async def _publish(self, channels: list[str], type: str, data: dict[str, Any]) -> None:
         for channel in channels:
             try:

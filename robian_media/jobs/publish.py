@@ -48,6 +48,8 @@ UPDATE renditions SET status = 'retired' WHERE debate_id = $1 AND status = 'publ
 INSERT_RENDITION = """
 INSERT INTO renditions (debate_id, version, status, duration, variants, published_at)
 VALUES ($1, $2, 'published', $3, $4, now())
+ON CONFLICT (debate_id, version) DO UPDATE SET
+    status = 'published', duration = EXCLUDED.duration, variants = EXCLUDED.variants, published_at = now()
 """
 UPDATE_DEBATE = """
 UPDATE debates SET

@@ -18,12 +18,15 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from .. import keys
 from ..db.unavailable import CONNECT_TIMEOUT_S
+from ..live.task import live_task
 from ..settings import Settings
 from ..sources.errors import PermanentError
 from .task import ingest_task
 
 INGEST_TASK = "robian.ingest"
 INGEST_QUEUE = "ingest"
+LIVE_TASK = "robian.live"
+LIVE_QUEUE = "live"
 
 
 def debate_lock(debate_id: str) -> str:
@@ -79,6 +82,8 @@ def create_job_queue(dsn: str, settings: Settings, *, max_connections: int = 6) 
         pass_context=True,
         retry=retry_strategy(settings),
     )(ingest_task)
+    # live jobs retry like ingest jobs: a worker stopping re-queues at once, transient failures back off
+    app.task(name=LIVE_TASK, queue=LIVE_QUEUE, pass_context=True, retry=retry_strategy(settings))(live_task)
     return app
 
 

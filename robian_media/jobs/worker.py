@@ -24,7 +24,7 @@ from ..background import cancel_and_wait
 from ..settings import Settings
 from .metrics import JobMetrics
 from .notify import JobNotifier
-from .queue import INGEST_QUEUE
+from .queue import INGEST_QUEUE, LIVE_QUEUE
 from .resources import CONTEXT_KEY, WorkerResources
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ async def run_worker(
     settings = resources.settings
     worker = Worker(
         queue,
-        queues=[INGEST_QUEUE],
+        queues=[INGEST_QUEUE, LIVE_QUEUE],
         name=name,
         concurrency=concurrency,
         additional_context={CONTEXT_KEY: resources},

@@ -81,13 +81,13 @@ class FakeApi:
         )
 
     async def blocking_playlist(self, request: web.Request) -> web.Response:
-        if "_HLS_msn" not in request.query:
-            raise web.HTTPNotFound()  # the API answers only blocking reloads under /hls/
+        if "_HLS_msn" not in request.query and "_HLS_skip" not in request.query:
+            raise web.HTTPNotFound()  # the API answers only blocking reloads and delta updates under /hls/
         self.hits["blocking"] += 1
         text = (
             "#EXTM3U\n#EXT-X-VERSION:9\n"
             f"# answered by the API: {request.path} msn={request.query.get('_HLS_msn')} "
-            f"part={request.query.get('_HLS_part')}\n"
+            f"part={request.query.get('_HLS_part')} skip={request.query.get('_HLS_skip')}\n"
         )
         # the API's own CORS middleware answers too: nginx must not send a second Allow-Origin
         headers = {"Cache-Control": "max-age=1", "Access-Control-Allow-Origin": "https://app.example"}

@@ -157,10 +157,12 @@ async def test_ll_hls_blocking_reloads_go_to_the_api(
         assert resp.headers["Cache-Control"] == "max-age=1"  # the API decides how long it holds
     async with http.get(base + "?_HLS_msn=8") as resp:
         assert "msn=8 part=None" in await resp.text()
+    async with http.get(base + "?_HLS_skip=YES") as resp:  # a delta update
+        assert "msn=None part=None skip=YES" in await resp.text()
     # without the directive, the playlist on disk
     async with http.get(base) as resp:
         assert await resp.read() == hls_media.file(f"{hls_media.debate}/live/index.m3u8").read_bytes()
-    assert api.hits["blocking"] == 2
+    assert api.hits["blocking"] == 3
 
 
 async def test_an_unreachable_api_is_a_502_problem(

@@ -1,0 +1,55 @@
+"""The procrastinate task behind a live job: the worker that runs it owns the recording.
+
+Outcomes: stopped by an operator or the source ending → the recording is published as the VOD
+debate, job ``succeeded``; operator cancel (DELETE /jobs/{id}) → aborted, recording removed; worker
+stopping → the job goes back to the queue and another worker takes it up (a new version: the
+recording so far is withdrawn); a failure → ``failed`` (or retried, when transient).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import cast
+
+from procrastinate.exceptions import JobAborted
+from procrastinate.job_context import AbortReason, JobContext
+
+from ..jobs import store as job_store
+from ..jobs.notify import invalidate_debate_caches
+from ..jobs.publish import NotOwner
+from ..jobs.resources import CONTEXT_KEY, WorkerResources
+from ..sources.errors import IngestError, TransientError
+from . import store
+from .session import LiveSession
+
+log = logging.getLogger(__name__)
+
+
+async def live_task(context: JobContext, job_id: str) -> None:
+    res = cast(WorkerResources, context.additional_context[CONTEXT_KEY])
+    run = await store.start_live(res.pool, job_id)
+    if run is None:
+        log.info("live job no longer active", extra={"job_id": job_id})
+        return
+    log.info("live job started", extra={"job_id": job_id, "attempt": run.attempt})
+    try:
+        await LiveSession(res, run).record()
+    except asyncio.CancelledError:
+        if context.abort_reason() == AbortReason.USER_REQUEST or await job_store.is_cancelled(res.pool, run):
+            raise JobAborted() from None
+        await store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
+        raise
+    except NotOwner as exc:
+        log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
+    except Exception as exc:
+        message = (
+            exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
+        )
+        log.warning("live job failed", extra={"job_id": job_id, "error": message}, exc_info=True)
+        if await job_store.fail(res.pool, run, message):
+            await invalidate_debate_caches(res.cache, run.debate_id)
+            await res.notifier.failed(run.job_id, run.debate_id, message)
+        if isinstance(exc, IngestError):
+            raise
+        raise TransientError(message) from exc
