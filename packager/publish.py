@@ -220,8 +220,12 @@ async def package(
     keep: int = DEFAULT_KEEP,
     processes: int | None = None,
     title: str | None = None,
+    on_playable: Callable[[int, list[Variant]], None] | None = None,
 ) -> PackageResult:
     """Package `source` as the next version of `debate_dir` and publish it (see the module docstring).
+
+    When nothing is published yet, the debate's master points at the version being made as soon as
+    every rung has a segment, and `on_playable(version, nominal variants)` is called then.
 
     Raises MediaError, ChapterError, LadderError, FFmpegError, ValidationError, DebateBusyError; cancelling
     the awaiting task stops FFmpeg, removes the partial version and restores the previous one.
@@ -231,11 +235,13 @@ async def package(
         version_dir = debate_dir / f"v{version}"
         has_complete = bool(await asyncio.to_thread(complete_versions, debate_dir))
 
-        on_playable: Callable[[], None] | None = None
+        playable: Callable[[list[Variant]], None] | None = None
         if not has_complete:
             # Nothing published yet: let players start on the version being made.
-            def on_playable() -> None:
+            def playable(variants: list[Variant]) -> None:
                 _point_master(debate_dir, version)
+                if on_playable is not None:
+                    on_playable(version, variants)
 
         try:
             rendition = await build_rendition(
@@ -247,7 +253,7 @@ async def package(
                 ffmpeg=ffmpeg,
                 loudness=loudness,
                 on_progress=on_progress,
-                on_playable=on_playable,
+                on_playable=playable,
                 processes=processes,
                 title=title,
             )

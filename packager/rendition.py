@@ -160,7 +160,7 @@ async def build_rendition(
     ffmpeg: str | None = None,
     loudness: LoudnessTarget | None = None,
     on_progress: ProgressCallback | None = None,
-    on_playable: Callable[[], None] | None = None,
+    on_playable: Callable[[list[Variant]], None] | None = None,
     processes: int | None = None,
     title: str | None = None,
 ) -> Rendition:
@@ -207,7 +207,7 @@ async def _build(
     ffmpeg: str,
     target: LoudnessTarget,
     progress: _Progress,
-    on_playable: Callable[[], None] | None,
+    on_playable: Callable[[list[Variant]], None] | None,
     processes: int | None,
     title: str | None,
 ) -> Rendition:
@@ -244,7 +244,7 @@ async def _build(
 
     async def collect() -> None:
         if await run_blocking(publisher.collect) and on_playable is not None:
-            on_playable()
+            on_playable(publisher.variants(measured=False))
 
     groups = group_encodings(plan_encodings(ladder), processes)
     positions = [0.0] * len(groups)

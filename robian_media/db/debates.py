@@ -72,9 +72,14 @@ ORDER BY c.idx
 
 GET_STREAM = """
 SELECT d.status, d.current_version, coalesce(r.duration, d.duration) AS duration,
-       r.status AS rendition_status, coalesce(r.variants, '[]'::jsonb) AS variants
+       r.status AS rendition_status, coalesce(r.variants, '[]'::jsonb) AS variants, p.playable
 FROM debates d
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
+LEFT JOIN LATERAL (
+    SELECT j.playable FROM jobs j
+     WHERE j.debate_id = d.id AND j.status = 'running' AND j.playable IS NOT NULL
+     ORDER BY j.created_at DESC LIMIT 1
+) p ON d.current_version IS NULL
 WHERE d.id = $1
 """
 
@@ -224,17 +229,20 @@ async def get_stream(conn: asyncpg.Connection, debate_id: UUID, urls: MediaUrls)
     row = await conn.fetchrow(GET_STREAM, debate_id)
     if row is None:
         return None
-    version = row["current_version"]
+    version, raw_variants, duration = row["current_version"], row["variants"], row["duration"]
+    if version is None and isinstance(playable := row["playable"], dict):
+        # nothing published yet, but a running job's version already plays (progressive, EVENT)
+        version, raw_variants, duration = int(playable["version"]), playable["variants"], None
     if version is None:
         return StreamState(row["status"], None)
-    variants = [v for raw in row["variants"] if (v := _variant(debate_id, version, raw, urls)) is not None]
+    variants = [v for raw in raw_variants if (v := _variant(debate_id, version, raw, urls)) is not None]
     stream = Stream(
         master_url=urls.master(debate_id),
         variants=variants,
         chapters_url=urls.chapters_json(debate_id, version),
         vtt_url=urls.chapters_vtt(debate_id, version),
         download_url=urls.download(debate_id),
-        duration=row["duration"],
+        duration=duration,
         live=row["status"] == "live",
     )
     return StreamState(row["status"], stream)

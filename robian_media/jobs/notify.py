@@ -60,6 +60,11 @@ class JobNotifier:
         data = {"job_id": job_id, "debate_id": debate_id}
         await self._publish(["jobs", f"job:{job_id}"], "job.cancelled", data)
 
+    async def debate_playable(self, debate_id: str, version: int, master_url: str) -> None:
+        """``debate.updated`` with ``playable``: the version being made can be listened to already."""
+        data = {"debate_id": debate_id, "version": version, "playable": True, "master_url": master_url}
+        await self._publish(["debates", f"debate:{debate_id}"], "debate.updated", data)
+
     async def debate_published(self, debate_id: str, version: int, duration: float, master_url: str) -> None:
         data = {"debate_id": debate_id, "version": version, "duration": duration, "master_url": master_url}
         await self._publish(["debates", f"debate:{debate_id}"], "debate.published", data)

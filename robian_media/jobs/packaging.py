@@ -14,6 +14,7 @@ from packager.chapters import ChapterError, ChapterIn
 from packager.cmaf import BoxError
 from packager.ffmpeg import FFmpegError, MediaError, MediaInfo, probe
 from packager.ladder import LadderError
+from packager.playlists import Variant
 from packager.publish import DebateBusyError, PackageResult, package, recover
 from packager.validate import ValidationError as RenditionInvalid
 
@@ -72,6 +73,7 @@ async def package_source(
     ffmpeg: str,
     title: str | None,
     on_progress: Callable[[str, float], None],
+    on_playable: Callable[[int, list[Variant]], None] | None = None,
 ) -> PackageResult:
     """Package ``source`` as the debate's next version; progress is reported as stage ``packaging``."""
     with packager_errors():
@@ -84,6 +86,7 @@ async def package_source(
             ffmpeg=ffmpeg,
             on_progress=lambda _stage, fraction: on_progress("packaging", fraction),
             title=title,
+            on_playable=on_playable,
         )
 
 

@@ -34,6 +34,7 @@ from ..sources.source_url import locate_source
 from ..sources.ytdlp_runner import Download, download_source
 from .models import IngestRequest
 from .packaging import discard_version, package_source, packager_errors, probe_source
+from .playable import PlayableMarker
 from .progress import ProgressReporter
 from .publish import DebateUpdate, publish_version
 from .resources import WorkerResources
@@ -170,16 +171,21 @@ async def run_ingest(
         # a killed earlier attempt may have left an incomplete version (and the master on it)
         await asyncio.to_thread(recover, debate_dir)
     progress.update("packaging", 0.0)
-    result = await package_source(
-        source,
-        debate_dir,
-        ladder=settings.ladder,
-        chapters=chapters,
-        starts_at=debate.starts_at,
-        ffmpeg=res.ffmpeg,
-        title=request.title or debate.title,
-        on_progress=progress.update,
-    )
+    playable = PlayableMarker(res, run)
+    try:
+        result = await package_source(
+            source,
+            debate_dir,
+            ladder=settings.ladder,
+            chapters=chapters,
+            starts_at=debate.starts_at,
+            ffmpeg=res.ffmpeg,
+            title=request.title or debate.title,
+            on_progress=progress.update,
+            on_playable=playable,
+        )
+    finally:
+        await playable.wait()
     progress.update("publishing", 0.0)
     try:
         await publish_version(

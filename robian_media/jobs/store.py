@@ -21,7 +21,7 @@ SELECT id, kind, status, stage, progress, error, debate_id, created_at, updated_
 
 START_ATTEMPT = """
 UPDATE jobs
-   SET status = 'running', stage = 'fetching', progress = 0, error = NULL,
+   SET status = 'running', stage = 'fetching', progress = 0, error = NULL, playable = NULL,
        attempts = attempts + 1, updated_at = now()
  WHERE id = $1 AND status IN ('queued', 'running')
 RETURNING id, debate_id, params, attempts
@@ -35,6 +35,11 @@ UPDATE debates SET status = 'processing', updated_at = now()
 UPDATE_PROGRESS = """
 UPDATE jobs SET stage = $2, progress = $3, updated_at = now()
  WHERE id = $1 AND status = 'running' AND attempts = $4
+"""
+
+SET_PLAYABLE = """
+UPDATE jobs SET playable = $2, updated_at = now()
+ WHERE id = $1 AND status = 'running' AND attempts = $3
 """
 
 REQUEUE = """
@@ -86,6 +91,12 @@ async def start_attempt(pool: asyncpg.Pool, job_id: str) -> JobRun | None:
 
 async def update_progress(pool: asyncpg.Pool, run: JobRun, stage: str, progress: float) -> None:
     await pool.execute(UPDATE_PROGRESS, UUID(run.job_id), stage, progress, run.attempt)
+
+
+async def set_playable(pool: asyncpg.Pool, run: JobRun, version: int, variants: list[dict[str, Any]]) -> None:
+    """Players can start on ``version`` while it is being made (until this attempt ends)."""
+    playable = {"version": version, "variants": variants}
+    await pool.execute(SET_PLAYABLE, UUID(run.job_id), playable, run.attempt)
 
 
 async def requeue(pool: asyncpg.Pool, run: JobRun, error: str) -> None:
