@@ -7,7 +7,7 @@
 // chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
 // live and job (print {"ready": true} once the page follows the sitting's events, then wait for
 // "now speaking", or the ingest's progress, to show), ingest (a debate still being packaged: the
-// page plays it once published). job and ingest take the job id as a fifth argument.
+// page plays it progressively, then the published version with its chapters). job and ingest take the job id as a fifth argument.
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 
@@ -147,19 +147,24 @@ async function job(page) {
 async function ingest(page) {
   // opened as soon as the ingest is accepted (the demo's "listen" URL); DEBATE_ID is the new debate
   const stages = new Set();
+  let playedWhilePackaging = false;
   await page.goto(`${pageUrl}?debate=${debateId}&job=${process.argv[6]}`);
   const deadline = Date.now() + 90000;
   while (Date.now() < deadline) {
     const seen = await page.evaluate(() => ({
       job: document.getElementById('job').hidden ? null : document.getElementById('job-stage').textContent,
       time: document.getElementById('audio').currentTime,
+      chapters: document.querySelectorAll('button.chapter').length,
     }));
     if (seen.job) stages.add(seen.job.split(' — ')[0]);
-    if (seen.time > 1.0) break;
+    if (seen.time > 0 && seen.chapters === 0) playedWhilePackaging = true;
+    // the published version: its chapters are listed and it plays
+    if (seen.time > 1.0 && seen.chapters > 0) break;
     await page.waitForTimeout(100);
   }
   return {
     stages: [...stages],
+    played_while_packaging: playedWhilePackaging,
     time: await audioTime(page),
     chapters: await page.locator('button.chapter').count(),
     job_hidden: await page.locator('#job').isHidden(),

@@ -102,7 +102,7 @@ async def test_an_ingest_in_progress_shows_its_stage_and_progress(run_page: Any,
     assert result["progress"] == "42"
 
 
-async def test_a_debate_opened_while_packaging_plays_once_published(
+async def test_a_debate_opened_while_packaging_plays_then_shows_the_published_version(
     run_page: Any, demo: DemoServer, tmp_path: Path
 ) -> None:
     # a second sitting, ingested through the API like any source; the page is opened at once
@@ -126,4 +126,7 @@ async def test_a_debate_opened_while_packaging_plays_once_published(
     assert result["chapters"] == 12 and result["job_hidden"] and result["message"] == ""
     # what the listener saw meanwhile (packaging may be done before the page is up)
     assert set(result["stages"]) <= {"téléchargement de la source", "analyse", "encodage", "publication"}
-    print(f"stages shown while packaging: {result['stages']}")
+    print(
+        f"stages shown while packaging: {result['stages']}; played before publish: "
+        f"{result['played_while_packaging']}"
+    )
