@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     )
     ingest_max_bytes: int = Field(8 << 30, ge=1 << 20, description="largest source download")
     ingest_max_duration_seconds: float = Field(16 * 3600, gt=0, description="longest source accepted")
+    # a source bringing less than this on average over ingest_stall_seconds is abandoned (and retried)
+    ingest_stall_seconds: float = Field(60.0, gt=0, description="window of the download rate check")
+    ingest_min_bytes_per_second: int = Field(1024, ge=0, description="slowest download rate accepted")
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
     an_portal_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["videos.assemblee-nationale.fr"]
