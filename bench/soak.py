@@ -174,6 +174,7 @@ async def soak(args: argparse.Namespace, database_url: str, work: Path) -> None:
         workers="0",
         ladder=args.ladder,
         events_max_listeners=str(args.listeners + 1000),
+        **dict(item.split("=", 1) for item in args.set),
     )
     server = ServerProcess(env, work / "server.log").start()
     worker = ServerProcess(env, work / "worker.log", command="worker", args=("--concurrency", "1")).start()
@@ -285,6 +286,13 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=8, help="concurrent metadata readers")
     parser.add_argument("--ladder", default=str(LIGHT_LADDER))
     parser.add_argument("--source-seconds", type=float, default=120.0, help="length of each ingested source")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting (ROBIAN_ without prefix)",
+    )
     parser.add_argument(
         "--no-jobs",
         dest="jobs",
