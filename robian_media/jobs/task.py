@@ -13,6 +13,7 @@ Outcomes, as the queue and the API see them:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from typing import cast
@@ -79,7 +80,11 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
         await _failed(res, context, run, exc)
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
     finally:
-        await asyncio.to_thread(shutil.rmtree, work_dir.parent, True)
+        # this attempt's files only: after a database outage another attempt of the same job may
+        # be running beside this one (its worker's heartbeat looked stale), in the next directory
+        await asyncio.to_thread(shutil.rmtree, work_dir, True)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(work_dir.parent.rmdir)  # the job's directory, once empty
     master_url = res.master_url(run.debate_id)
     await invalidate_debate_caches(res.cache, run.debate_id)
     await res.notifier.succeeded(run.job_id, run.debate_id, result.version, master_url)
