@@ -37,6 +37,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.fanout_bench import rss_kb  # noqa: E402
 from bench.fanout_clients import LoadProcess  # noqa: E402
 from tests.factories import connect, create_debate  # noqa: E402
 from tests.ingest.media import tones  # noqa: E402
@@ -76,10 +77,7 @@ def listeners_process(pipe: Connection, port: int, source_ip: str, sse: int, ws:
 
 def proc_stats(pid: int) -> tuple[float, int]:
     """RSS in MB and open file descriptors of a process."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    rss = int(match.group(1)) / 1024 if match else 0.0
-    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+    return rss_kb(pid) / 1024, len(os.listdir(f"/proc/{pid}/fd"))
 
 
 async def tasks_of(http: aiohttp.ClientSession, url: str) -> int:

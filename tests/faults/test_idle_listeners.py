@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fanout_clients import load_process
+from bench.soak import proc_stats
 from robian_media.events.factory import open_event_bus
 from robian_media.settings import Settings
 from tests.conftest import RUN_ID
@@ -26,17 +27,6 @@ from tests.services import ServerProcess, server_env
 
 LISTENERS = int(os.environ.get("ROBIAN_FAULTS_LISTENERS", "2000"))
 PER_PROCESS = 5000
-
-
-def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def get(url: str) -> tuple[int, float]:
@@ -70,7 +60,7 @@ def test_thousands_of_idle_listeners_then_all_gone(database_url: str, redis_url:
     loaders: list[tuple[Any, Any]] = []
     try:
         get(f"{server.url}/api/v1/debates?limit=5")
-        baseline_fds, baseline_rss = open_fds(server.pid), rss_mb(server.pid)
+        baseline_rss, baseline_fds = proc_stats(server.pid)
         count = max(1, -(-LISTENERS // PER_PROCESS))
         for index in range(count):
             share = LISTENERS // count + (1 if index < LISTENERS % count else 0)
@@ -106,7 +96,7 @@ def test_thousands_of_idle_listeners_then_all_gone(database_url: str, redis_url:
         latencies = sorted(get(f"{server.url}/api/v1/debates?limit=5")[1] for _ in range(20))
         assert latencies[-1] < 2.0, latencies  # the API is not starved by the idle sockets
         assert get(f"{server.url}/health/ready")[0] == 200
-        per_listener_kb = (rss_mb(server.pid) - baseline_rss) * 1024 / LISTENERS
+        per_listener_kb = (proc_stats(server.pid)[0] - baseline_rss) * 1024 / LISTENERS
         (tmp_path / "measured.json").write_text(
             json.dumps({"listeners": LISTENERS, "kb_each": per_listener_kb})
         )
@@ -132,9 +122,9 @@ def test_thousands_of_idle_listeners_then_all_gone(database_url: str, redis_url:
             proc.join(timeout=30)
         loaders.clear()
         deadline = time.monotonic() + 30
-        while open_fds(server.pid) > baseline_fds + 20:
+        while proc_stats(server.pid)[1] > baseline_fds + 20:
             assert time.monotonic() < deadline, (
-                f"{open_fds(server.pid)} fds still open (baseline {baseline_fds})"
+                f"{proc_stats(server.pid)[1]} fds still open (baseline {baseline_fds})"
             )
             time.sleep(0.2)
         assert get(f"{server.url}/health")[0] == 200
