@@ -37,6 +37,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.fanout_bench import rss_kb  # noqa: E402
 from bench.fanout_clients import LoadProcess  # noqa: E402
 from tests.factories import connect, create_debate  # noqa: E402
 from tests.ingest.media import tones  # noqa: E402
@@ -76,10 +77,7 @@ def listeners_process(pipe: Connection, port: int, source_ip: str, sse: int, ws:
 
 def proc_stats(pid: int) -> tuple[float, int]:
     """RSS in MB and open file descriptors of a process."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    rss = int(match.group(1)) / 1024 if match else 0.0
-    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+    return rss_kb(pid) / 1024, len(os.listdir(f"/proc/{pid}/fd"))
 
 
 async def tasks_of(http: aiohttp.ClientSession, url: str) -> int:
@@ -174,6 +172,7 @@ async def soak(args: argparse.Namespace, database_url: str, work: Path) -> None:
         workers="0",
         ladder=args.ladder,
         events_max_listeners=str(args.listeners + 1000),
+        **dict(item.split("=", 1) for item in args.set),
     )
     server = ServerProcess(env, work / "server.log").start()
     worker = ServerProcess(env, work / "worker.log", command="worker", args=("--concurrency", "1")).start()
@@ -285,6 +284,13 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=8, help="concurrent metadata readers")
     parser.add_argument("--ladder", default=str(LIGHT_LADDER))
     parser.add_argument("--source-seconds", type=float, default=120.0, help="length of each ingested source")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting (ROBIAN_ without prefix)",
+    )
     parser.add_argument(
         "--no-jobs",
         dest="jobs",

@@ -148,6 +148,8 @@ async def run_ingest(
                     max_duration=settings.ingest_max_duration_seconds,
                     ffmpeg_location=shutil.which("ffmpeg"),
                     on_progress=lambda fraction, _bytes: progress.update("fetching", fraction or 0.0),
+                    stall_seconds=settings.ingest_stall_seconds,
+                    min_bytes_per_second=settings.ingest_min_bytes_per_second,
                 )
             source = findings.download.path
         progress.update("probing", 0.0)

@@ -13,6 +13,7 @@ Outcomes, as the queue and the API see them:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from typing import cast
@@ -83,8 +84,12 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
         await _failed(res, context, run, exc)
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
     finally:
+        # this attempt's files only: after a database outage another attempt of the same job may
+        # be running beside this one (its worker's heartbeat looked stale), in the next directory
+        await asyncio.to_thread(shutil.rmtree, work_dir, True)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(work_dir.parent.rmdir)  # the job's directory, once empty
         res.metrics.running.dec()
-        await asyncio.to_thread(shutil.rmtree, work_dir.parent, True)
     res.metrics.attempts.labels("succeeded").inc()
     res.metrics.packaged(result.duration, result.timings.get("total", 0.0))
     master_url = res.master_url(run.debate_id)

@@ -21,6 +21,7 @@ from packager.publish import recover_all
 
 from .. import keys
 from ..background import cancel_and_wait
+from ..db.unavailable import database_unavailable
 from ..settings import Settings
 from .metrics import JobMetrics
 from .notify import JobNotifier
@@ -28,6 +29,10 @@ from .queue import INGEST_QUEUE, LIVE_QUEUE
 from .resources import CONTEXT_KEY, WorkerResources
 
 log = logging.getLogger(__name__)
+
+# a worker stopped by a database outage is started again after 1, 2, 4… up to 30 s
+RESTART_MIN_S = 1.0
+RESTART_MAX_S = 30.0
 
 
 async def requeue_stalled_jobs(
@@ -72,29 +77,49 @@ async def run_worker(
     name: str = "robian-worker",
     install_signal_handlers: bool = False,
 ) -> None:
-    """Run jobs until cancelled (or stopped by a signal when ``install_signal_handlers``)."""
+    """Run jobs until cancelled (or stopped by a signal when ``install_signal_handlers``).
+
+    procrastinate's worker stops as soon as one of its queries meets a database that is down (a
+    heartbeat, a poll): here it is started again, with backoff, once PostgreSQL answers, so an
+    outage never leaves ``serve`` without its worker or a ``worker`` process exited. Jobs the stopped
+    worker held are re-queued by the sweeper when its heartbeat is old enough.
+    """
     settings = resources.settings
-    worker = Worker(
-        queue,
-        queues=[INGEST_QUEUE, LIVE_QUEUE],
-        name=name,
-        concurrency=concurrency,
-        additional_context={CONTEXT_KEY: resources},
-        install_signal_handlers=install_signal_handlers,
-        update_heartbeat_interval=settings.worker_heartbeat_seconds,
-        stalled_worker_timeout=settings.stalled_worker_seconds,
-        shutdown_graceful_timeout=settings.worker_shutdown_grace_seconds,
-        fetch_job_polling_interval=settings.worker_poll_seconds,
-        delete_jobs="successful",
-    )
     # versions left half-made by a killed packager (a job cancelled since, never re-run) are removed
     # and their debate masters pointed back at the newest complete version
     await asyncio.to_thread(recover_all, settings.media_root)
-    sweeper = asyncio.create_task(sweep_stalled_jobs(queue, settings, worker), name="stalled-job sweeper")
-    try:
-        await worker.run()
-    finally:
-        await cancel_and_wait(sweeper)
+    delay = RESTART_MIN_S
+    while True:
+        worker = Worker(
+            queue,
+            queues=[INGEST_QUEUE, LIVE_QUEUE],
+            name=name,
+            concurrency=concurrency,
+            additional_context={CONTEXT_KEY: resources},
+            install_signal_handlers=install_signal_handlers,
+            update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=settings.stalled_worker_seconds,
+            shutdown_graceful_timeout=settings.worker_shutdown_grace_seconds,
+            fetch_job_polling_interval=settings.worker_poll_seconds,
+            delete_jobs="successful",
+        )
+        sweeper = asyncio.create_task(sweep_stalled_jobs(queue, settings, worker), name="stalled-job sweeper")
+        started = asyncio.get_running_loop().time()
+        try:
+            await worker.run()
+            return
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            if asyncio.get_running_loop().time() - started > RESTART_MAX_S:
+                delay = RESTART_MIN_S  # it had been running well: this is a new outage
+            log.warning(
+                "worker stopped: the database is unavailable; restarting", extra={"retry_in_s": delay}
+            )
+        finally:
+            await cancel_and_wait(sweeper)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RESTART_MAX_S)
 
 
 def _log_end(task: asyncio.Task[None]) -> None:

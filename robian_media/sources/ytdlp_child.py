@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,9 +37,19 @@ class Reporter:
 
 
 class StderrLogger:
-    """yt-dlp prints to stdout unless given a logger; stdout is our protocol channel."""
+    """yt-dlp prints to stdout unless given a logger; stdout is our protocol channel.
+
+    It also remembers yt-dlp's one notice of a file over ``max_filesize``: yt-dlp then skips the
+    download without raising, and the job should say why.
+    """
+
+    def __init__(self) -> None:
+        self.too_large: str | None = None
 
     def debug(self, msg: str) -> None:
+        if "larger than max-filesize" in msg:
+            announced = re.search(r"\((\d+) bytes >", msg)
+            self.too_large = f"it announces {announced.group(1)} bytes" if announced else "its size says so"
         if not msg.startswith("[debug] "):
             print(msg, file=sys.stderr)
 
@@ -81,6 +92,11 @@ def classify(exc: BaseException, guard: SocketGuard) -> tuple[str, str]:
         if isinstance(item, HTTPError):
             status = item.status
             url = getattr(getattr(item, "response", None), "url", None) or "the source"
+            if 300 <= status < 400:
+                return (
+                    "not_found",
+                    f"{url} keeps redirecting (HTTP {status}): too many redirects, probably a loop.",
+                )
             text = f"{url} answered HTTP {status} {item.reason or ''}".strip()
             if status >= 500 or status in (408, 425, 429):
                 return "transient", text
@@ -121,6 +137,8 @@ def run(request: dict[str, Any], reporter: Reporter) -> None:
         downloaded = status.get("downloaded_bytes") or 0
         if downloaded > max_bytes:
             raise TooLarge(f"The source is larger than the {max_bytes} bytes allowed.")
+        if status.get("status") == "finished":
+            reporter.send({"type": "downloaded"})  # the rate watchdog stops here
         if status.get("status") != "downloading":
             return
         total = status.get("total_bytes") or status.get("total_bytes_estimate")
@@ -131,13 +149,14 @@ def run(request: dict[str, Any], reporter: Reporter) -> None:
             fraction = min(1.0, (status.get("fragment_index") or 0) / status["fragment_count"])
         reporter.send({"type": "progress", "downloaded": downloaded, "total": total, "fraction": fraction})
 
+    logger = StderrLogger()
     options: dict[str, Any] = {
         "format": "bestaudio/best",
         "outtmpl": {"default": str(Path(request["out_dir"]) / "source.%(ext)s")},
         "paths": {"home": request["out_dir"], "temp": request["out_dir"]},
         "noplaylist": True,
         "playlist_items": "1",
-        "logger": StderrLogger(),
+        "logger": logger,
         "quiet": True,
         "noprogress": True,
         "progress_hooks": [on_progress],
@@ -178,6 +197,10 @@ def run(request: dict[str, Any], reporter: Reporter) -> None:
     downloads = info.get("requested_downloads") or []
     path = downloads[0].get("filepath") if downloads else None
     if not path or not Path(path).is_file():
+        if logger.too_large is not None:
+            message = f"The source is larger than the {max_bytes} bytes allowed: {logger.too_large}."
+            reporter.send({"type": "error", "kind": "too_large", "message": message})
+            return
         reporter.send({"type": "error", "kind": "unsupported", "message": "yt-dlp downloaded nothing."})
         return
     reporter.send(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..background import cancel_and_wait
 from ..subprocesses import stop_process
 from .errors import (
     IngestError,
@@ -62,8 +63,14 @@ async def download_source(
     max_duration: float,
     ffmpeg_location: str | None,
     on_progress: Callable[[float | None, int], None],
+    stall_seconds: float = 60.0,
+    min_bytes_per_second: int = 1024,
 ) -> Download:
-    """Fetch ``url`` into ``out_dir``; cancelling this coroutine stops yt-dlp and its children."""
+    """Fetch ``url`` into ``out_dir``; cancelling this coroutine stops yt-dlp and its children.
+
+    A source that brings fewer than ``min_bytes_per_second`` on average over ``stall_seconds``
+    (silent, or a slowloris trickle that never trips a socket timeout) is abandoned as transient.
+    """
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     request = {
         "url": url,
@@ -85,6 +92,23 @@ async def download_source(
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     stderr_tail: deque[str] = deque(maxlen=20)
     outcome: dict[str, Any] = {}
+    received = {"bytes": 0, "finished": False}
+    stalled: list[str] = []
+
+    async def watch_rate() -> None:
+        counted = 0
+        while True:
+            await asyncio.sleep(stall_seconds)
+            if received["finished"]:
+                return  # downloaded: what follows (remuxing) reports no bytes
+            if received["bytes"] - counted < min_bytes_per_second * stall_seconds:
+                stalled.append(
+                    f"The source is too slow: {received['bytes'] - counted} bytes in the last "
+                    f"{stall_seconds:.0f} s (at least {min_bytes_per_second} bytes/s are needed)."
+                )
+                await stop_process(proc)
+                return
+            counted = received["bytes"]
 
     async def read_messages() -> None:
         assert proc.stdout is not None
@@ -94,7 +118,10 @@ async def download_source(
             except ValueError:
                 continue
             if message.get("type") == "progress":
-                on_progress(message.get("fraction"), int(message.get("downloaded") or 0))
+                received["bytes"] = int(message.get("downloaded") or 0)
+                on_progress(message.get("fraction"), received["bytes"])
+            elif message.get("type") == "downloaded":
+                received["finished"] = True
             elif message.get("type") in ("done", "error"):
                 outcome.update(message)
 
@@ -106,6 +133,7 @@ async def download_source(
                 stderr_tail.append(line)
 
     readers = asyncio.gather(read_messages(), drain_stderr())
+    watchdog = asyncio.create_task(watch_rate(), name="yt-dlp rate watchdog")
     try:
         proc.stdin.write(json.dumps(request).encode())
         await proc.stdin.drain()
@@ -118,6 +146,10 @@ async def download_source(
         with contextlib.suppress(asyncio.CancelledError):
             await readers
         raise
+    finally:
+        await cancel_and_wait(watchdog)
+    if stalled:
+        raise SourceUnavailable(stalled[0])
     return _result(outcome, returncode, stderr_tail)
 
 

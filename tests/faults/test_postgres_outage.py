@@ -41,18 +41,35 @@ async def test_postgres_down_then_back(own_postgres: PostgresServer, origin: Ori
         ingest_allow_private="true",
         workers="1",
         worker_poll_seconds="0.2",
+        # a heartbeat during the outage is what used to stop procrastinate's worker for good
+        worker_heartbeat_seconds="0.5",
+        stalled_worker_seconds="5",
         job_retry_base_seconds="0.5",
         ladder=str(LIGHT_LADDER),
         rate_limit_per_minute="0",
     )
     server = ServerProcess(env, tmp_path / "server.log")
     await asyncio.to_thread(server.start)
+    # and a worker process of its own, as deployed beside the API
+    worker = ServerProcess({**env, "ROBIAN_WORKERS": "0"}, tmp_path / "worker.log", command="worker")
+    await asyncio.to_thread(worker.start)
+    assert await eventually(lambda: worker_running(worker), 30), worker.output()[-3000:]
     try:
         async with aiohttp.ClientSession(base_url=server.url) as http:
             await run_outage(http, server, own_postgres, origin)
+        assert worker.alive(), worker.output()[-4000:]
+        conn = await asyncpg.connect(dsn)
+        try:
+            renditions = await conn.fetch("SELECT debate_id, status FROM renditions ORDER BY debate_id")
+        finally:
+            await conn.close()
+        # each sitting published once, though two attempts of the first may have run side by side
+        assert sorted(r["status"] for r in renditions) == ["published", "published"], renditions
     finally:
         code = await asyncio.to_thread(server.stop)
+        worker_code = await asyncio.to_thread(worker.stop)
     assert code == 0, server.output()[-4000:]
+    assert worker_code == 0, worker.output()[-4000:]
     assert "unhandled error" not in server.output(), server.output()[-4000:]  # no 500 at any time
 
 
@@ -122,3 +139,7 @@ async def job_status(http: aiohttp.ClientSession, path: str, *wanted: str) -> di
             return None
         job: dict[str, Any] = await response.json()
         return job if job["status"] in wanted else None
+
+
+async def worker_running(worker: ServerProcess) -> bool:
+    return "worker running" in worker.output()

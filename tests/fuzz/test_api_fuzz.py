@@ -25,6 +25,8 @@ from tests.conftest import ADMIN_TOKEN
 from tests.services import ServerProcess
 
 EXAMPLES = int(os.environ.get("ROBIAN_FUZZ_EXAMPLES", "10"))
+# aiohttp's limit on the request line (max_line_size)
+MAX_REQUEST_LINE = 8190
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -102,6 +104,8 @@ def fuzz(
         with requests.Session() as session:
             headers = tokens.headers(case, session)
             response = case.call(tokens.base_url, session=session, headers=headers, timeout=30)
+            if response.status_code == 400 and len(response.request.url) > MAX_REQUEST_LINE:
+                return  # aiohttp's HTTP parser refuses it before any route (nginx in front: 414)
             excluded = []
             if case.operation.path == "/ws":
                 # Swagger 2.0 cannot describe a WebSocket handshake: /ws answers a plain GET with
