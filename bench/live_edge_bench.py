@@ -70,7 +70,7 @@ const [page_url, master, seconds] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
   '--autoplay-policy=no-user-gesture-required'] });
-for (const [low, catchUp] of [[true, 1], [true, 1.5], [false, 1]]) {
+for (const [low, catchUp] of [[true, 1], [true, 1.5], [false, 1], [false, 1.5]]) {
   const page = await browser.newPage();
   await page.goto(page_url);
   await page.evaluate(([m, l, c]) => window.start(m, l, c), [master, low, catchUp]);
