@@ -26,7 +26,7 @@ from ..background import cancel_and_wait
 from ..events.publish import publish_live_event
 from ..jobs.notify import invalidate_debate_caches
 from ..jobs.packaging import packager_errors
-from ..jobs.publish import DebateUpdate, publish_version
+from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..sources.errors import PermanentError, SourceUnavailable
@@ -283,7 +283,7 @@ class LiveSession:
         """Apply new speakers; True when the recording must end (stop requested)."""
         control = await store.control(self.res.pool, self.run)
         if control.gone:
-            raise asyncio.CancelledError("the live job is no longer ours")
+            raise NotOwner(f"live job {self.run.job_id} is no longer this attempt's")
         await self._speakers()
         return control.stop
 
