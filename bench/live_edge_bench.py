@@ -65,12 +65,14 @@ window.latency = () => (window.hls && window.hls.playingDate
   ? Date.now() - window.hls.playingDate.getTime() : null);
 </script>"""
 NODE_SCRIPT = r"""
-import { chromium } from 'playwright-core';
-const [page_url, master, seconds] = process.argv.slice(2);
+import { createRequire } from 'node:module';
+import path from 'node:path';
+const [modules, page_url, master, seconds] = process.argv.slice(2);
+const { chromium } = createRequire(path.join(modules, 'noop.js'))('playwright-core');
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
   '--autoplay-policy=no-user-gesture-required'] });
-for (const [low, catchUp] of [[true, 1], [true, 1.5], [false, 1]]) {
+for (const [low, catchUp] of [[true, 1], [true, 1.5], [false, 1], [false, 1.5]]) {
   const page = await browser.newPage();
   await page.goto(page_url);
   await page.evaluate(([m, l, c]) => window.start(m, l, c), [master, low, catchUp]);
@@ -267,16 +269,15 @@ async def speaker_latency(
     return events, dateranges
 
 
-def hls_js(node_modules: Path, page_url: str, master: str, seconds: float) -> list[dict[str, Any]]:
-    script = node_modules.parent / ".live-latency.mjs"
+def hls_js(
+    node_modules: Path, work: Path, page_url: str, master: str, seconds: float
+) -> list[dict[str, Any]]:
+    script = work / "live-latency.mjs"
     script.write_text(NODE_SCRIPT)
-    try:
-        out = subprocess.run(
-            ["node", str(script), page_url, master, str(seconds)],
-            capture_output=True, text=True, timeout=seconds * 2 + 120, check=True,
-        )  # fmt: skip
-    finally:
-        script.unlink(missing_ok=True)
+    out = subprocess.run(
+        ["node", str(script), str(node_modules.resolve()), page_url, master, str(seconds)],
+        capture_output=True, text=True, timeout=4 * (seconds + 30) + 60, check=True,
+    )  # fmt: skip
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
@@ -354,7 +355,7 @@ async def main(args: argparse.Namespace) -> None:
             browser: list[dict[str, Any]] = []
             if args.node_modules:
                 page = f"http://127.0.0.1:{origin_port}/player.html"
-                browser = await asyncio.to_thread(hls_js, args.node_modules, page, master, args.seconds)
+                browser = await asyncio.to_thread(hls_js, args.node_modules, work, page, master, args.seconds)
             async with session.post(
                 f"{base}/api/v1/live/{debate_id}/stop", headers={"Authorization": f"Bearer {TOKEN}"}
             ):

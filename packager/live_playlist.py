@@ -201,6 +201,7 @@ class PlaylistPosition:
 
 _INT = re.compile(r"^#EXT-X-(MEDIA-SEQUENCE|TARGETDURATION):(\d+)")
 _SKIP = re.compile(r"CAN-SKIP-UNTIL=([\d.]+)")
+_SKIPPED = re.compile(r"SKIPPED-SEGMENTS=(\d+)")
 
 
 def playlist_position(text: str) -> PlaylistPosition:
@@ -216,6 +217,8 @@ def playlist_position(text: str) -> PlaylistPosition:
             open_parts += 1
         elif line.startswith("#EXT-X-ENDLIST"):
             ended = True
+        elif line.startswith("#EXT-X-SKIP:") and (skipped := _SKIPPED.search(line)):
+            segments += int(skipped.group(1))  # a delta update still numbers the skipped segments
         elif match := _INT.match(line):
             values[match.group(1)] = int(match.group(2))
         elif line.startswith("#EXT-X-SERVER-CONTROL:") and (found := _SKIP.search(line)):

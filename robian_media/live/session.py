@@ -26,10 +26,10 @@ from ..background import cancel_and_wait
 from ..events.publish import publish_live_event
 from ..jobs.notify import invalidate_debate_caches
 from ..jobs.packaging import packager_errors
-from ..jobs.publish import DebateUpdate, publish_version
+from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
-from ..sources.errors import PermanentError, SourceUnavailable
+from ..sources.errors import PermanentError
 from ..sources.fetch_policy import FetchPolicy
 from ..sources.http_fetch import SourceClient
 from . import store
@@ -171,17 +171,17 @@ class LiveSession:
 
     async def _end_run(self) -> None:
         encoder, self.encoder = self.encoder, None
-        if encoder is None or self.rendition is None:
+        if self.rendition is None:
             return
         self._cancel_flushes()
-        try:
-            with packager_errors():
-                await encoder.finish()
-        except SourceUnavailable:
-            raise
-        except Exception:
-            # a run that cannot finish cleanly (garbage from the source): keep what was cut
-            log.warning("live encoder run failed", extra={"job_id": self.run.job_id}, exc_info=True)
+        if encoder is not None:
+            try:
+                with packager_errors():
+                    await encoder.finish()
+            except Exception:
+                # a run that cannot finish cleanly (garbage from the source): keep what was cut
+                log.warning("live encoder run failed", extra={"job_id": self.run.job_id}, exc_info=True)
+        # also after an interrupted earlier call: what was cut becomes a last (shorter) segment
         self.rendition.end_run()
         self.rendition.write_playlists()
         self.ts_wanted.set()
@@ -283,7 +283,7 @@ class LiveSession:
         """Apply new speakers; True when the recording must end (stop requested)."""
         control = await store.control(self.res.pool, self.run)
         if control.gone:
-            raise asyncio.CancelledError("the live job is no longer ours")
+            raise NotOwner(f"live job {self.run.job_id} is no longer this attempt's")
         await self._speakers()
         return control.stop
 

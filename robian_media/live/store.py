@@ -45,6 +45,13 @@ UPDATE chapters SET start_s = $3, end_s = greatest(end_s, $3) WHERE debate_id = 
 """
 END_PREVIOUS = "UPDATE chapters SET end_s = $3 WHERE debate_id = $1 AND idx = $2 AND start_s <= $3"
 
+# the recording was withdrawn (cancelled, failed, or to be redone by another attempt): no stream left
+WITHDRAW_STREAM = """
+UPDATE debates SET status = $2, current_version = NULL, updated_at = now()
+ WHERE id = $1 AND status = 'live'
+"""
+DELETE_BUILDING = "DELETE FROM renditions WHERE debate_id = $1 AND status = 'building'"
+
 REQUEUE = """
 UPDATE jobs SET status = 'queued', error = $2, updated_at = now()
  WHERE id = $1 AND status = 'running' AND attempts = $3
@@ -109,3 +116,10 @@ async def align_chapter(pool: asyncpg.Pool, run: JobRun, chapter: LiveChapter, p
 
 async def requeue(pool: asyncpg.Pool, run: JobRun, error: str) -> None:
     await pool.execute(REQUEUE, UUID(run.job_id), error, run.attempt)
+
+
+async def withdraw_stream(pool: asyncpg.Pool, debate_id: str, status: str) -> None:
+    """The debate no longer has a live stream; ``status``: cancelled, failed, or live (a retry is coming)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(WITHDRAW_STREAM, UUID(debate_id), status)
+        await conn.execute(DELETE_BUILDING, UUID(debate_id))

@@ -15,10 +15,12 @@ from typing import cast
 from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import AbortReason, JobContext
 
+from ..background import complete_despite_cancel
 from ..jobs import store as job_store
 from ..jobs.notify import invalidate_debate_caches
 from ..jobs.publish import NotOwner
 from ..jobs.resources import CONTEXT_KEY, WorkerResources
+from ..jobs.store import JobRun
 from ..sources.errors import IngestError, TransientError
 from . import store
 from .session import LiveSession
@@ -37,19 +39,29 @@ async def live_task(context: JobContext, job_id: str) -> None:
         await LiveSession(res, run).record()
     except asyncio.CancelledError:
         if context.abort_reason() == AbortReason.USER_REQUEST or await job_store.is_cancelled(res.pool, run):
+            await _withdrawn(res, run, "cancelled")
             raise JobAborted() from None
         await store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
+        await _withdrawn(res, run, "live")
         raise
     except NotOwner as exc:
         log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
+        if await job_store.is_cancelled(res.pool, run):
+            await _withdrawn(res, run, "cancelled")
     except Exception as exc:
         message = (
             exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
         )
         log.warning("live job failed", extra={"job_id": job_id, "error": message}, exc_info=True)
         if await job_store.fail(res.pool, run, message):
-            await invalidate_debate_caches(res.cache, run.debate_id)
+            await _withdrawn(res, run, "failed")
             await res.notifier.failed(run.job_id, run.debate_id, message)
         if isinstance(exc, IngestError):
             raise
         raise TransientError(message) from exc
+
+
+async def _withdrawn(res: WorkerResources, run: JobRun, status: str) -> None:
+    """The recording's files are gone (the session removed them): so is the debate's live stream."""
+    await complete_despite_cancel(store.withdraw_stream(res.pool, run.debate_id, status))
+    await invalidate_debate_caches(res.cache, run.debate_id)

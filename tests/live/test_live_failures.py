@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from robian_media.app import create_app
 from robian_media.settings import Settings
 from robian_media.subprocesses import stop_process
-from tests.ingest.conftest import wait_job
+from tests.ingest.conftest import AUTH, wait_job
 from tests.ingest.origin import Origin
 from tests.ingest.test_worker_kill import start_worker
 from tests.live.helpers import rung_paths, start_live, stop_live, text, wait_playlist, wait_stream
@@ -92,3 +92,24 @@ async def test_the_live_job_outlives_the_api_node_that_started_it(
         assert job["status"] == "succeeded", (job, (tmp_path / "worker.log").read_text())
     finally:
         await stop_process(worker)
+
+
+async def test_cancelling_a_live_job_withdraws_its_stream(
+    live_client: TestClient[Any, Any], origin: Origin, publisher: LiveSourcePublisher
+) -> None:
+    started = await start_live(live_client, origin.url("/files/live/playlist.m3u8"))
+    debate_id = started["debate_id"]
+    await wait_stream(live_client, debate_id)
+    response = await live_client.delete(f"/api/v1/jobs/{started['job_id']}", headers=AUTH)
+    assert response.status == 200, await response.text()
+    job = await wait_job(live_client, started["job_id"])
+    assert job["status"] == "cancelled"
+    async with asyncio.timeout(30):
+        while (await live_client.get(f"/hls/{debate_id}/master.m3u8")).status != 404:
+            await asyncio.sleep(0.2)
+        while (detail := await (await live_client.get(f"/api/v1/debates/{debate_id}")).json())[
+            "status"
+        ] == "live":
+            await asyncio.sleep(0.2)
+    assert detail["status"] == "cancelled" and detail["stream"] is None
+    assert (await live_client.get(f"/api/v1/debates/{debate_id}/stream")).status == 404
