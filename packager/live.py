@@ -320,7 +320,15 @@ class LiveRendition:
     def vod_chapters(self) -> list[Chapter]:
         """The chapters as VOD stores them: each runs to the next one's start, the last to the end."""
         duration = self.duration
-        kept = [c for c in self.chapters if c.start < duration]
+        # as in VOD, every chapter starts on a segment start (live, later boundaries were estimated)
+        top = self.rungs[self.ladder.top_rung.name]
+        starts = [segment.start for segment in top.segments if not segment.gap]
+        kept: list[LiveChapter] = []
+        for chapter in self.chapters:
+            after = kept[-1].start if kept else -1.0
+            start = next((s for s in starts if s >= chapter.start - 1e-6 and s > after + 1e-6), None)
+            if start is not None and start < duration:
+                kept.append(replace(chapter, start=start))
         out = []
         for i, chapter in enumerate(kept):
             end = kept[i + 1].start if i + 1 < len(kept) else duration
