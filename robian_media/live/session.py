@@ -19,6 +19,7 @@ from packager.ladder import Ladder, Rung, load_ladder
 from packager.live import LiveRendition, segment_start_at_or_after
 from packager.live_encoder import LiveEncoder, remux_to_ts
 from packager.live_playlist import live_durations
+from packager.live_resume import resume_rendition
 from packager.publish import finish_version, live_version, point_master, recover, restore_version
 from packager.threads import run_blocking
 
@@ -105,7 +106,7 @@ class LiveSession:
     async def _resume(self) -> None:
         """Go on with the recording an earlier attempt of this job left (its worker stopped or died)."""
         rendition = await asyncio.to_thread(
-            LiveRendition.resume,
+            resume_rendition,
             self.version_dir,
             self.ladder,
             part_seconds=self.part,
