@@ -98,6 +98,8 @@ class LiveRendition:
             if rung.kind == "fmp4" or twin_of(rung, ladder) is not None
         }
         self.master_written = False
+        self.resumed = False  # rebuilt from an earlier attempt's playlists (packager/live_resume.py)
+        self._resumed_run = False
         for state in self.rungs.values():
             state.directory.mkdir(parents=True, exist_ok=True)
 
@@ -121,8 +123,14 @@ class LiveRendition:
         self.run += 1
         gap = 0.0
         if any(state.segments for state in self.rungs.values()):
-            gap = max(0.0, (pdt - self.starts_at).total_seconds() - self.duration)
+            gap = max(0.0, (pdt - self.starts_at).total_seconds() - self.edge)
         count = round(gap / self.segment_seconds) if gap >= self.segment_seconds / 2 else 0
+        if self.resumed and not self._resumed_run:
+            # the first run after a resume: a gap segment at least, so that no part name of the
+            # segment the earlier attempt left unfinished is reused with other bytes
+            self._resumed_run = True
+            count = max(count, 1)
+            gap = max(gap, self.segment_seconds)
         for state in self.rungs.values():
             if state.rung.kind == "ts":
                 continue  # mirrors its twin, gaps included
@@ -320,7 +328,15 @@ class LiveRendition:
     def vod_chapters(self) -> list[Chapter]:
         """The chapters as VOD stores them: each runs to the next one's start, the last to the end."""
         duration = self.duration
-        kept = [c for c in self.chapters if c.start < duration]
+        # as in VOD, every chapter starts on a segment start (live, later boundaries were estimated)
+        top = self.rungs[self.ladder.top_rung.name]
+        starts = [segment.start for segment in top.segments if not segment.gap]
+        kept: list[LiveChapter] = []
+        for chapter in self.chapters:
+            after = kept[-1].start if kept else -1.0
+            start = next((s for s in starts if s >= chapter.start - 1e-6 and s > after + 1e-6), None)
+            if start is not None and start < duration:
+                kept.append(replace(chapter, start=start))
         out = []
         for i, chapter in enumerate(kept):
             end = kept[i + 1].start if i + 1 < len(kept) else duration

@@ -35,6 +35,8 @@ from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
 from packager.threads import run_blocking
 
 COMPLETE_MARKER = ".complete"
+# an incomplete version a live recording is writing: kept by recover() so the live job can resume it
+LIVE_MARKER = ".live"
 LOCK_NAME = ".lock"
 LAST_VERSION = ".last_version"
 DEFAULT_KEEP = 2
@@ -185,14 +187,30 @@ def recover(debate_dir: Path) -> list[int]:
     if not debate_dir.is_dir():
         return []
     with _debate_lock(debate_dir):
-        removed = [version for version in versions(debate_dir) if not is_complete(debate_dir, version)]
+        live = live_versions(debate_dir)
+        removed = [
+            version
+            for version in versions(debate_dir)
+            if not is_complete(debate_dir, version) and version not in live
+        ]
         for version in removed:
             shutil.rmtree(debate_dir / f"v{version}", ignore_errors=True)
         complete = complete_versions(debate_dir)
         newest = complete[-1] if complete else None
+        if live and (debate_dir / f"v{live[-1]}" / MASTER_NAME).is_file():
+            newest = live[-1]  # a live recording players were following: they go on with it
         if current_version(debate_dir) != newest or newest is None:
             _point_master(debate_dir, newest)
         return removed
+
+
+def live_versions(debate_dir: Path) -> list[int]:
+    """Incomplete versions a live recording owns (its job resumes or withdraws them)."""
+    return [
+        version
+        for version in versions(debate_dir)
+        if not is_complete(debate_dir, version) and (debate_dir / f"v{version}" / LIVE_MARKER).is_file()
+    ]
 
 
 def recover_all(media_root: Path) -> dict[str, list[int]]:
@@ -275,10 +293,30 @@ async def package(
 
 
 @contextlib.contextmanager
-def live_version(debate_dir: Path) -> Iterator[int]:
-    """A new version for a live recording, the debate locked meanwhile (the caller finishes/restores it)."""
+def live_version(debate_dir: Path) -> Iterator[tuple[int, bool]]:
+    """(version, resumed): the live recording left by an earlier attempt, or a new version, the debate
+    locked meanwhile (the caller finishes, withdraws or leaves it for the next attempt)."""
     with _debate_lock(debate_dir):
-        yield _allocate_version(debate_dir)
+        live = live_versions(debate_dir)
+        if live:
+            yield live[-1], True
+            return
+        version = _allocate_version(debate_dir)
+        version_dir = debate_dir / f"v{version}"
+        version_dir.mkdir()
+        write_atomic(version_dir / LIVE_MARKER, f"{version}\n", durable=True)
+        yield version, False
+
+
+def withdraw_live(debate_dir: Path) -> list[int]:
+    """Remove the live recordings of a debate (its live job was cancelled or failed)."""
+    if not debate_dir.is_dir():
+        return []
+    with _debate_lock(debate_dir):
+        removed = live_versions(debate_dir)
+        for version in removed:
+            _restore(debate_dir, version)
+        return removed
 
 
 def point_master(debate_dir: Path, version: int) -> None:
@@ -288,6 +326,7 @@ def point_master(debate_dir: Path, version: int) -> None:
 
 def finish_version(debate_dir: Path, version: int, keep: int = DEFAULT_KEEP) -> None:
     """v{version} is complete: mark it, switch the debate master to it, apply retention."""
+    (debate_dir / f"v{version}" / LIVE_MARKER).unlink(missing_ok=True)
     _finish(debate_dir, version, keep)
 
 

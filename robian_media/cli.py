@@ -179,8 +179,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             job_process(settings) as (queue, resources),
             worker_metrics_server(settings, resources.metrics.registry),
         ):
-            print(f"robian-media worker running {concurrency} jobs at once", flush=True)
-            await run_worker(queue, resources, concurrency=concurrency, install_signal_handlers=True)
+            queues = args.queue or ["ingest", "live"]
+            print(f"robian-media worker running {concurrency} jobs at once ({', '.join(queues)})", flush=True)
+            await run_worker(
+                queue, resources, concurrency=concurrency, install_signal_handlers=True, queues=queues
+            )
 
     asyncio.run(run())
     return 0
@@ -269,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run ingest jobs from the queue until stopped (SIGTERM/SIGINT)")
     worker.add_argument(
         "--concurrency", type=int, help="jobs at once (default ROBIAN_WORKER_CONCURRENCY or 2)"
+    )
+    worker.add_argument(
+        "--queue",
+        action="append",
+        choices=["ingest", "live"],
+        help="only this queue's jobs (repeatable; default both): live sittings hold a job slot for hours",
     )
     worker.set_defaults(func=cmd_worker)
     edge_metrics = sub.add_parser(

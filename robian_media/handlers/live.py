@@ -93,7 +93,7 @@ async def stop_live(request: web.Request) -> web.Response:
     except NotLive:
         raise not_live(debate_id) from None
     status = "stopping"
-    if job.status == "queued":
+    if job.status == "queued" and not job.recording:
         # never started: nothing to publish
         await cancel_ingest(request.app[keys.JOB_QUEUE], job.job_id)
         await invalidate_debate_caches(request.app[keys.CACHE], str(debate_id))

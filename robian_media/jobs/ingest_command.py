@@ -18,6 +18,7 @@ from ..settings import Settings
 from . import store
 from .follow import ProgressBar, follow_job
 from .models import IngestRequest
+from .queue import INGEST_QUEUE
 from .standalone import job_process
 from .submit import SubmissionRefused, check_submission, submit_ingest
 from .worker import run_worker
@@ -67,7 +68,14 @@ async def ingest_from_command_line(
         if await store.live_workers(resources.pool, settings.stalled_worker_seconds) == 0:
             print("no worker is running: running one here until the job ends", file=sys.stderr, flush=True)
             worker = asyncio.create_task(
-                run_worker(queue, resources, concurrency=settings.worker_concurrency, name="ingest-command")
+                # ingest jobs only: a live sitting must not end with this command
+                run_worker(
+                    queue,
+                    resources,
+                    concurrency=settings.worker_concurrency,
+                    name="ingest-command",
+                    queues=[INGEST_QUEUE],
+                )
             )
         try:
             job = await follow_job(resources.pool, submitted.job_id, ProgressBar(sys.stderr))

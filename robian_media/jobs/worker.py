@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import procrastinate
 from aiohttp import web
@@ -76,6 +76,7 @@ async def run_worker(
     concurrency: int,
     name: str = "robian-worker",
     install_signal_handlers: bool = False,
+    queues: Sequence[str] = (INGEST_QUEUE, LIVE_QUEUE),
 ) -> None:
     """Run jobs until cancelled (or stopped by a signal when ``install_signal_handlers``).
 
@@ -92,7 +93,7 @@ async def run_worker(
     while True:
         worker = Worker(
             queue,
-            queues=[INGEST_QUEUE, LIVE_QUEUE],
+            queues=list(queues),
             name=name,
             concurrency=concurrency,
             additional_context={CONTEXT_KEY: resources},

@@ -48,6 +48,7 @@ class LiveJob:
     job_id: UUID
     status: str
     queue_job_id: int | None
+    recording: bool  # a recording exists (a queued job then resumes it, and stops at once)
 
 
 async def add_speaker(pool: asyncpg.Pool, debate_id: UUID, change: SpeakerChange) -> tuple[int, float]:
@@ -78,4 +79,9 @@ async def request_stop(pool: asyncpg.Pool, debate_id: UUID) -> LiveJob:
         if row is None:
             raise NotLive()
         await conn.execute(REQUEST_STOP, row["id"])
-    return LiveJob(job_id=row["id"], status=row["status"], queue_job_id=row["queue_job_id"])
+    return LiveJob(
+        job_id=row["id"],
+        status=row["status"],
+        queue_job_id=row["queue_job_id"],
+        recording=row["current_version"] is not None,
+    )

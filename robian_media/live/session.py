@@ -19,6 +19,7 @@ from packager.ladder import Ladder, Rung, load_ladder
 from packager.live import LiveRendition, segment_start_at_or_after
 from packager.live_encoder import LiveEncoder, remux_to_ts
 from packager.live_playlist import live_durations
+from packager.live_resume import resume_rendition
 from packager.publish import finish_version, live_version, point_master, recover, restore_version
 from packager.threads import run_blocking
 
@@ -64,6 +65,7 @@ class LiveSession:
         self.rendition: LiveRendition | None = None
         self.encoder: LiveEncoder | None = None
         self.announced = False
+        self.resumed = False
         self.last_chapter = 0
         self.ended_reason = "stopped by an operator"
         self.started = time.monotonic()
@@ -82,19 +84,48 @@ class LiveSession:
         try:
             with packager_errors():
                 await asyncio.to_thread(recover, self.debate_dir)
-            with live_version(self.debate_dir) as version:
+            with live_version(self.debate_dir) as (version, resumed):
                 self.version = version
+                if resumed:
+                    await self._resume()
                 try:
                     await self._record(client)
                     await self._finish()
-                except BaseException:
+                except BaseException as exc:
                     self._cancel_flushes()
                     if self.encoder is not None:
                         await self.encoder.stop()
-                    await asyncio.shield(run_blocking(restore_version, self.debate_dir, version))
+                    # a worker stopping (or another attempt taking over) leaves the recording to be
+                    # resumed; a failure withdraws it (an operator's cancel: the task does)
+                    if not isinstance(exc, asyncio.CancelledError | NotOwner):
+                        await asyncio.shield(run_blocking(restore_version, self.debate_dir, version))
                     raise
         finally:
             await client.close()
+
+    async def _resume(self) -> None:
+        """Go on with the recording an earlier attempt of this job left (its worker stopped or died)."""
+        rendition = await asyncio.to_thread(
+            resume_rendition,
+            self.version_dir,
+            self.ladder,
+            part_seconds=self.part,
+            segment_seconds=self.segment,
+            window=self.settings.live_dvr_seconds,
+        )
+        if rendition is None:
+            return  # nothing usable: recorded afresh in the same version
+        self.rendition = rendition
+        self.announced = self.resumed = True
+        for chapter in await store.new_chapters(self.res.pool, self.run, 0):
+            if rendition.chapters:
+                rendition.chapters[-1] = replace(rendition.chapters[-1], end=chapter.start)
+            rendition.chapters.append(chapter)
+            self.last_chapter = chapter.index
+        log.info(
+            "live recording resumed",
+            extra={"job_id": self.run.job_id, "version": self.version, "seconds": round(rendition.edge, 3)},
+        )
 
     async def _record(self, client: SourceClient) -> None:
         source = LiveSource(

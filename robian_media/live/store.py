@@ -19,7 +19,7 @@ from ..jobs.store import JobRun
 START_LIVE = """
 UPDATE jobs SET status = 'running', stage = 'packaging', progress = 0, error = NULL,
        attempts = attempts + 1, updated_at = now()
- WHERE id = $1 AND kind = 'live' AND status IN ('queued', 'running') AND stop_requested_at IS NULL
+ WHERE id = $1 AND kind = 'live' AND status IN ('queued', 'running')
 RETURNING id, debate_id, params, attempts
 """
 MARK_DEBATE_LIVE = "UPDATE debates SET status = 'live', updated_at = now() WHERE id = $1"

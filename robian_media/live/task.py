@@ -9,11 +9,14 @@ recording so far is withdrawn); a failure → ``failed`` (or retried, when trans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import cast
 
 from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import AbortReason, JobContext
+
+from packager.publish import DebateBusyError, withdraw_live
 
 from ..background import complete_despite_cancel
 from ..jobs import store as job_store
@@ -41,8 +44,8 @@ async def live_task(context: JobContext, job_id: str) -> None:
         if context.abort_reason() == AbortReason.USER_REQUEST or await job_store.is_cancelled(res.pool, run):
             await _withdrawn(res, run, "cancelled")
             raise JobAborted() from None
+        # the recording stays (files and stream): the next attempt resumes it after a marked gap
         await store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
-        await _withdrawn(res, run, "live")
         raise
     except NotOwner as exc:
         log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
@@ -62,6 +65,9 @@ async def live_task(context: JobContext, job_id: str) -> None:
 
 
 async def _withdrawn(res: WorkerResources, run: JobRun, status: str) -> None:
-    """The recording's files are gone (the session removed them): so is the debate's live stream."""
+    """The recording is withdrawn: its files, and the debate's live stream."""
+    debate_dir = res.settings.media_root / run.debate_id
+    with contextlib.suppress(DebateBusyError):  # another attempt records: it withdraws its own
+        await complete_despite_cancel(asyncio.to_thread(withdraw_live, debate_dir))
     await complete_despite_cancel(store.withdraw_stream(res.pool, run.debate_id, status))
     await invalidate_debate_caches(res.cache, run.debate_id)

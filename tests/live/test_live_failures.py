@@ -4,7 +4,9 @@ under a live sitting: the worker that owns the job goes on."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +69,7 @@ async def test_source_killed_for_10_s_and_back_leaves_a_marked_gap(
     assert "#EXT-X-GAP" in vod and vod.rstrip().endswith("#EXT-X-ENDLIST")
 
 
-async def test_the_live_job_outlives_the_api_node_that_started_it(
+async def test_the_live_job_outlives_its_api_node_and_its_worker(
     aiohttp_client: Callable[..., Any],
     live_settings: Callable[..., Settings],
     origin: Origin,
@@ -75,7 +77,8 @@ async def test_the_live_job_outlives_the_api_node_that_started_it(
     tmp_path: Path,
 ) -> None:
     settings = live_settings(workers=0)
-    worker = await start_worker(settings, tmp_path / "worker.log")
+    first_worker = await start_worker(settings, tmp_path / "worker-a.log")
+    second_worker = None
     try:
         first = await aiohttp_client(create_app(settings))
         started = await start_live(first, origin.url("/files/live/playlist.m3u8"))
@@ -83,15 +86,30 @@ async def test_the_live_job_outlives_the_api_node_that_started_it(
         await wait_stream(first, debate_id)
         rung = (await rung_paths(first, debate_id))[0]
         seen = (await text(first, rung)).count("#EXTINF")
-        await first.close()  # the API node goes away (a deploy, a crash)
+        await first.close()  # the API node goes away (a deploy, a crash): the worker records on
 
         second = await aiohttp_client(create_app(settings))
-        await wait_playlist(second, rung, lambda body: body.count("#EXTINF") >= seen + 2)
+        before = await wait_playlist(second, rung, lambda body: body.count("#EXTINF") >= seen + 2)
+        first_segment = (await second.get(rung.rsplit("/", 1)[0] + "/seg_0.m4s")).read()
+
+        os.killpg(first_worker.pid, signal.SIGKILL)  # the worker dies too
+        await first_worker.wait()
+        second_worker = await start_worker(settings, tmp_path / "worker-b.log")
+        # once the dead worker is noticed, the other one resumes the same recording after a marked gap
+        after = await wait_playlist(second, rung, resumed_after_gap, timeout=60)
+        assert after.startswith(before.split("#EXT-X-PART", 1)[0][:200])
+        assert (await second.get(rung.rsplit("/", 1)[0] + "/seg_0.m4s")).status == 200
+        assert await (await second.get(rung.rsplit("/", 1)[0] + "/seg_0.m4s")).read() == await first_segment
+
         await stop_live(second, debate_id)
         job = await wait_job(second, started["job_id"])
-        assert job["status"] == "succeeded", (job, (tmp_path / "worker.log").read_text())
+        assert job["status"] == "succeeded", (job, (tmp_path / "worker-b.log").read_text())
+        vod = await text(second, rung)  # the same version, now VOD: the whole sitting, gap marked
+        assert vod.rstrip().endswith("#EXT-X-ENDLIST") and "#EXT-X-GAP" in vod and "seg_0.m4s" in vod
     finally:
-        await stop_process(worker)
+        for worker in (first_worker, second_worker):
+            if worker is not None:
+                await stop_process(worker)
 
 
 async def test_cancelling_a_live_job_withdraws_its_stream(
