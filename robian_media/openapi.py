@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import keys
 from .device_auth import authenticate
 from .errors import PROBLEM_CONTENT_TYPE, BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
+from .stored_text import unstorable_query, unstorable_strings
 
 REF_TEMPLATE = "#/definitions/{model}"
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -29,7 +30,6 @@ TYPES_ATTR = "__robian_types__"
 
 M = TypeVar("M", bound=BaseModel)
 
-UNSTORABLE = "Text may not contain the NUL character or invalid Unicode (lone surrogates)."
 PROBLEM_RESPONSE = {"description": "RFC 9457 problem", "schema": {"$ref": "#/definitions/Problem"}}
 
 
@@ -53,48 +53,9 @@ def _errors(exc: ValidationError, where: str) -> list[dict[str, Any]]:
     ]
 
 
-def _unstorable(text: str) -> bool:
-    """PostgreSQL text takes neither NUL nor lone surrogates (invalid UTF-8): refuse them at the edge."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _label(text: str) -> str:
-    """A name safe to echo in a problem (escaped when it could not be encoded)."""
-    return ascii(text) if _unstorable(text) else text
-
-
-def _unstorable_strings(value: Any, where: str) -> list[dict[str, Any]]:
-    """Every string (key or value) of a JSON document that the database could not store."""
-    if isinstance(value, str):
-        return (
-            [{"location": where, "message": UNSTORABLE, "type": "invalid_character"}]
-            if _unstorable(value)
-            else []
-        )
-    found: list[dict[str, Any]] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found.extend(_unstorable_strings(key, f"{where}.{_label(key)}"))
-            found.extend(_unstorable_strings(item, f"{where}.{_label(key)}"))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(_unstorable_strings(item, f"{where}.{index}"))
-    return found
-
-
 def parse_query(request: web.Request, model: type[M]) -> M:
     raw = {name: request.query.getone(name) for name in request.query}
-    bad = [
-        {"location": f"query.{_label(name)}", "message": UNSTORABLE, "type": "invalid_character"}
-        for name, value in raw.items()
-        if _unstorable(value) or _unstorable(name)
-    ]
+    bad = unstorable_query(raw)
     if bad:
         raise ValidationFailed("Some query parameters are invalid.", errors=bad)
     try:
@@ -119,7 +80,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
-    bad = _unstorable_strings(data, "body")
+    bad = unstorable_strings(data, "body")
     if bad:
         raise ValidationFailed("The request body is invalid.", errors=bad)
     try:

@@ -9,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 
 def split_commas(value: object) -> object:
-    """``a,b`` → ``["a", "b"]`` for list parameters (a ``BeforeValidator``)."""
-    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+    """``a,b`` → ``["a", "b"]`` for list parameters (a ``BeforeValidator``); ``,`` alone is an error."""
+    if not isinstance(value, str):
+        return value
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ValueError("name at least one value (comma-separated)")
+    return parts
 
 
 class QueryModel(BaseModel):

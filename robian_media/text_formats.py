@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -30,5 +30,15 @@ def _timestamp_text(value: object) -> object:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
 """A day, YYYY-MM-DD."""
 
-IsoTimestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text)]
+
+def _representable(value: dt.datetime) -> dt.datetime:
+    # 0001-01-01T00:00+00:01 is year 0 in UTC: Python and the database driver cannot carry it
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("this instant is out of range once in UTC") from None
+    return value
+
+
+IsoTimestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_representable)]
 """An instant, ISO 8601 with an offset."""

@@ -43,7 +43,8 @@ async def test_redis_killed_under_load_then_restarted(database_url: str, tmp_pat
         data_dir=str(tmp_path / "data"),
         admin_token=ADMIN_TOKEN,
         workers="0",
-        rate_limit_per_minute="100000",
+        # on, so its Redis-down fallback runs too, but far above what the readers send
+        rate_limit_per_minute="10000000",
     )
     server = ServerProcess(env, tmp_path / "server.log")
     await asyncio.to_thread(server.start)
@@ -76,6 +77,7 @@ async def under_load(server: ServerProcess, redis: RedisServer, publisher: Any, 
                 except aiohttp.ClientError:
                     statuses[599] += 1
                 index += 1
+                await asyncio.sleep(0.01)  # steady load, not a flood of a shared machine
 
         readers = [asyncio.create_task(read_forever(i)) for i in range(READERS)]
         try:

@@ -67,8 +67,19 @@ async def test_a_token_that_is_not_utf8_is_a_401_not_a_crash(client: Any, path: 
     assert b"application/problem+json" in head
 
 
-async def test_a_status_list_of_nothing_is_refused(client: Any) -> None:
-    await assert_problem(await client.get("/api/v1/debates?status=,"), 422)
+@pytest.mark.parametrize("path", ["/api/v1/debates?status=,", "/api/v1/search?q=loi&kind=,"])
+async def test_a_list_of_nothing_is_refused(client: Any, path: str) -> None:
+    await assert_problem(await client.get(path), 422)
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:00-01:00"])
+async def test_an_instant_out_of_range_in_utc_is_refused(client: Any, instant: str) -> None:
+    # was a 500: the database driver cannot encode year 0 or 10000
+    response = await client.post(
+        "/api/v1/ingest", json={"source_url": "http://127.0.0.1/a.m4a", "starts_at": instant}, headers=AUTH
+    )
+    body = await assert_problem(response, 422)
+    assert [e["location"] for e in body["errors"]] == ["body.starts_at"]
 
 
 async def test_an_ingest_start_time_is_iso_text_not_a_number(client: Any) -> None:

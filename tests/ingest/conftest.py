@@ -131,6 +131,17 @@ def processes_in(directory: Path) -> list[int]:
     return found
 
 
+async def packaging_ffmpeg(debate_dir: Path, timeout: float = 120.0) -> list[int]:
+    """The pids of the FFmpeg encoding this debate's next version, once it has written a little."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not processes_in(debate_dir):
+        assert loop.time() < deadline, "FFmpeg never ran in the debate's directory"
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)  # some segments written: a real half-made version
+    return processes_in(debate_dir)
+
+
 @pytest.fixture
 def no_leftover_processes(tmp_path: Path) -> Iterator[None]:
     yield

@@ -37,7 +37,8 @@ def tones(path: Path, seconds: float, *codec: str) -> Path:
 
 
 def make_media(directory: Path) -> Path:
-    """speech.m4a (~30 s), hls/master.m3u8 (the same, TS segments), sitting.mp3 (36 s), long.m4a (120 s)."""
+    """speech.m4a (~30 s), hls/master.m3u8 (the same, TS segments), sitting.mp3 (36 s), long.m4a (60 s),
+    five-minutes.m4a."""
     directory.mkdir(parents=True, exist_ok=True)
     wav = speech_wav(directory / "speech.wav")
     ffmpeg("-i", str(wav), "-ac", "1", "-c:a", "aac", "-b:a", "64k", str(directory / "speech.m4a"))
@@ -48,7 +49,9 @@ def make_media(directory: Path) -> Path:
         "-hls_playlist_type", "vod", "-master_pl_name", "master.m3u8", str(hls / "index.m3u8"),
     )  # fmt: skip
     tones(directory / "sitting.mp3", 36, "-c:a", "libmp3lame", "-b:a", "64k")
-    tones(directory / "long.m4a", 120, "-c:a", "aac", "-b:a", "64k")
+    tones(directory / "long.m4a", 60, "-c:a", "aac", "-b:a", "64k")
+    # encoding it lasts seconds even on a fast machine: long enough to kill or cancel FFmpeg mid-way
+    tones(directory / "five-minutes.m4a", 300, "-c:a", "aac", "-b:a", "32k")
     (directory / "not-audio.m4a").write_bytes(b"this is not an audio file\n" * 100)
     return directory
 

@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from robian_media.app import create_app
-from tests.ingest.conftest import AUTH, processes_in, submit, wait_job
+from tests.ingest.conftest import AUTH, packaging_ffmpeg, processes_in, submit, wait_job
 from tests.ingest.origin import Origin
 
 
@@ -58,13 +58,11 @@ async def test_cancel_while_packaging_stops_ffmpeg_and_publishes_nothing(
 ) -> None:
     # the full speech ladder: packaging lasts long enough to be cancelled in the middle
     ingest_client = await aiohttp_client(create_app(ingest_settings(ladder="speech")))
-    status, accepted = await submit(ingest_client, origin.url("/files/long.m4a"))
+    status, accepted = await submit(ingest_client, origin.url("/files/five-minutes.m4a"))
     assert status == 202
     job_id, debate_id = accepted["job_id"], accepted["debate_id"]
-    await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "packaging")
     debate_dir = tmp_path / "data" / "media" / debate_id
-    # the encoder runs in the version being made (the loudness pass before it does not)
-    await eventually(lambda: processes_in(debate_dir), timeout=60)
+    assert await packaging_ffmpeg(debate_dir), "FFmpeg should be running in the version being made"
 
     response = await ingest_client.delete(f"/api/v1/jobs/{job_id}", headers=AUTH)
     assert response.status == 200
@@ -97,7 +95,7 @@ async def test_cancel_while_packaging_stops_ffmpeg_and_publishes_nothing(
 
     # cancelling twice is harmless; the source can be submitted again (a new job, the same debate)
     assert (await ingest_client.delete(f"/api/v1/jobs/{job_id}", headers=AUTH)).status == 200
-    status, again = await submit(ingest_client, origin.url("/files/long.m4a"))
+    status, again = await submit(ingest_client, origin.url("/files/five-minutes.m4a"))
     assert status == 202 and again["debate_id"] == debate_id and again["job_id"] != job_id
 
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from robian_media.app import create_app
 from robian_media.settings import Settings
-from tests.ingest.conftest import ffmpeg_reads, processes_in, submit, wait_job
+from tests.ingest.conftest import ffmpeg_reads, packaging_ffmpeg, processes_in, submit, wait_job
 from tests.ingest.origin import Origin
 
 
@@ -54,11 +54,10 @@ async def test_a_killed_worker_s_job_is_finished_by_another_and_published_once(
     first = await start_worker(settings, tmp_path / "worker-a.log")
     second = None
     try:
-        status, accepted = await submit(client, origin.url("/files/long.m4a"))
+        status, accepted = await submit(client, origin.url("/files/five-minutes.m4a"))
         assert status == 202
         job_id, debate_id = accepted["job_id"], accepted["debate_id"]
-        await wait_job(client, job_id, until=lambda j: j["stage"] == "packaging" and j["progress"] > 0.3)
-        assert processes_in(settings.media_root / debate_id), "FFmpeg should be packaging"
+        assert await packaging_ffmpeg(settings.media_root / debate_id), "FFmpeg should be packaging"
 
         os.killpg(first.pid, signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
