@@ -3,6 +3,10 @@
 Redis is a speed layer: when it is unset or down the cache degrades to a bounded local LRU and
 remembers the invalidations it could not send, replaying them when Redis answers again so no node
 keeps serving what another node invalidated.
+
+Every invalidation also bumps its namespace's generation (in the process and in Redis). A build
+stores its result only if no invalidation of that namespace happened while it ran: otherwise a
+reader that started building just before a publish would cache the old state for a whole TTL.
 """
 
 from __future__ import annotations
@@ -25,6 +29,15 @@ RETRY_AFTER_S = 1.0
 LOCK_TTL_MS = 5000
 
 V = TypeVar("V")
+
+# SET + index only if the namespace's generation is still the one read before the build
+SET_IF_GENERATION = """
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
+return 1
+"""
 
 
 async def _transaction(redis: Redis, commands: list[tuple[Any, ...]]) -> None:
@@ -88,6 +101,8 @@ class Cache:
         self._redis_down_until = 0.0
         self._pending_invalidations: set[tuple[str, str | None]] = set()
         self._building: dict[str, asyncio.Future[bytes]] = {}
+        self._generations: dict[str, int] = {}  # invalidations seen by this process, per namespace
+        self._set_if_generation = redis.register_script(SET_IF_GENERATION) if redis is not None else None
         self.hits = 0
         self.misses = 0
 
@@ -106,6 +121,9 @@ class Cache:
 
     def _index_key(self, namespace: str) -> str:
         return f"{self._prefix}index:{namespace}"
+
+    def _generation_key(self, namespace: str) -> str:
+        return f"{self._prefix}generation:{namespace}"
 
     async def _usable_redis(self) -> Redis | None:
         if self._redis is None or self._redis_down_until > time.monotonic():
@@ -171,6 +189,7 @@ class Cache:
         """Drop one key, or the whole namespace when ``key`` is None."""
         prefix = self._key(namespace, key) if key is not None else self._key(namespace, "")
         self._local.delete_prefix(prefix)
+        self._generations[namespace] = self._generations.get(namespace, 0) + 1
         redis = await self._usable_redis()
         if redis is None:
             if self._redis is not None:
@@ -183,14 +202,15 @@ class Cache:
             self._pending_invalidations.add((namespace, key))
 
     async def _invalidate_redis(self, redis: Redis, namespace: str, key: str | None) -> None:
+        bump = ("INCR", self._generation_key(namespace))
         if key is not None:
             full = self._key(namespace, key)
             index = self._index_key(namespace)
-            await _transaction(redis, [("DEL", full), ("SREM", index, full)])
+            await _transaction(redis, [("DEL", full), ("SREM", index, full), bump])
             return
         index = self._index_key(namespace)
         members = await redis.smembers(index)
-        await _transaction(redis, [("DEL", *members, index)])
+        await _transaction(redis, [("DEL", *members, index), bump])
 
     async def get_or_build(self, namespace: str, key: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
         """Cached value, or one build shared by every concurrent caller (stampede protection).
@@ -240,8 +260,11 @@ class Cache:
             except RedisError as exc:
                 self._mark_down(exc)
         try:
+            local_generation = self._generations.get(namespace, 0)
+            redis_generation = await self._redis_generation(redis, namespace)
             value = await build()
-            await self.set(namespace, key, value)
+            if self._generations.get(namespace, 0) == local_generation:
+                await self._set_unless_invalidated(namespace, key, value, redis_generation)
             return value
         finally:
             if redis is not None and locked:
@@ -249,3 +272,29 @@ class Cache:
                     await redis.delete(lock_key)
                 except RedisError as exc:
                     self._mark_down(exc)
+
+    async def _redis_generation(self, redis: Redis | None, namespace: str) -> bytes | None:
+        """The namespace's generation in Redis before a build (None: Redis not usable)."""
+        if redis is None:
+            return None
+        try:
+            return cast(bytes | None, await redis.get(self._generation_key(namespace))) or b"0"
+        except RedisError as exc:
+            self._mark_down(exc)
+            return None
+
+    async def _set_unless_invalidated(
+        self, namespace: str, key: str, value: bytes, redis_generation: bytes | None
+    ) -> None:
+        redis = await self._usable_redis()
+        if redis is None or self._set_if_generation is None:
+            self._local.set(self._key(namespace, key), value, self._ttls[namespace])
+            return
+        if redis_generation is None:
+            return  # Redis came back during the build: what it missed meanwhile is unknown
+        keys = [self._key(namespace, key), self._index_key(namespace), self._generation_key(namespace)]
+        try:
+            await self._set_if_generation(keys=keys, args=[value, self._ttls[namespace], redis_generation])
+        except RedisError as exc:
+            self._mark_down(exc)
+            self._local.set(self._key(namespace, key), value, self._ttls[namespace])

@@ -126,3 +126,35 @@ async def test_failed_build_reaches_every_waiter_and_is_not_cached(redis_url: st
     assert await cache.get("debates", "bad") is None
     assert redis is not None
     await redis.aclose()
+
+
+async def test_a_build_overtaken_by_an_invalidation_is_not_cached(redis_url: str, redis_prefix: str) -> None:
+    """A reader building while a publish invalidates must not store the old state for a whole TTL,
+    whether the invalidation comes from this node, another node, or there is no Redis at all."""
+    reader, redis = make_cache(redis_url, redis_prefix)
+    publisher, other = make_cache(redis_url, redis_prefix)
+    local_only, _ = make_cache(None, redis_prefix)
+    for building, invalidating in ((reader, reader), (reader, publisher), (local_only, local_only)):
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def slow_build(started: asyncio.Event = started, release: asyncio.Event = release) -> bytes:
+            started.set()
+            await release.wait()
+            return b"before the publish"
+
+        task = asyncio.create_task(building.get_or_build("streaming", "stream:1", slow_build))
+        await started.wait()
+        await invalidating.invalidate("streaming", "stream:1")
+        release.set()
+        assert await task == b"before the publish"  # this caller still gets what it built
+        assert await building.get("streaming", "stream:1") is None  # but nobody else will
+
+        async def fresh_build() -> bytes:
+            return b"after the publish"
+
+        assert await building.get_or_build("streaming", "stream:1", fresh_build) == b"after the publish"
+        assert await building.get("streaming", "stream:1") == b"after the publish"
+        await building.invalidate("streaming")
+    assert redis is not None and other is not None
+    await redis.aclose()
+    await other.aclose()

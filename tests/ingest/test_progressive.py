@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,7 +50,12 @@ async def test_the_stream_plays_before_the_sitting_is_published(
 
     job = await wait_job(client, job_id)
     assert job["status"] == "succeeded", job
-    final = await (await client.get(f"/api/v1/debates/{debate_id}/stream")).json()
+    # the job row says succeeded a moment before the worker drops cached answers: ask until it shows
+    async with asyncio.timeout(10):
+        while (final := await (await client.get(f"/api/v1/debates/{debate_id}/stream")).json())[
+            "duration"
+        ] is None:
+            await asyncio.sleep(0.1)
     assert final["duration"] > 50 and final["master_url"] == stream["master_url"]
     ended = await (await client.get(urlsplit(final["variants"][0]["url"]).path)).text()
     assert "#EXT-X-ENDLIST" in ended
