@@ -58,7 +58,10 @@ def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
         shown = "127.0.0.1" if _unspecified(host) else host
         shown = f"[{shown}]" if ":" in shown else shown
         settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
-    configure_logging(settings.log_level, settings.log_json)
+    # the demo talks to a person at a terminal: warnings only, as text, unless asked otherwise
+    level = "WARNING" if demo and "log_level" not in settings.model_fields_set else settings.log_level
+    as_json = settings.log_json and not (demo and "log_json" not in settings.model_fields_set)
+    configure_logging(level, as_json)
     tune_gc(settings.gc_threshold)
     app = create_app(settings)
     if demo:
