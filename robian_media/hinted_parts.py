@@ -80,8 +80,8 @@ class HintedParts:
         text = await asyncio.to_thread(playlist.read_text, encoding="utf-8")
         position = playlist_position(text)
         hint = _hint(text)
-        if target.is_file():
-            return target
+        if target.is_file():  # written meanwhile (or a symlink, which this refuses)
+            return resolve_media_path(root, relative)
         if position.ended or hint is None or not _near(wanted, hint):
             raise NotFound("No media at this path (not the live stream's next part).")
         if self.waiting >= self.limit:

@@ -88,6 +88,13 @@ async def test_names_the_stream_will_not_reach_soon_are_404_at_once(
         response = await client.get(path)
         assert response.status == 404, path
     assert time.monotonic() - started < 2.0
+    # a symlink in the hinted part's place leads nowhere
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the media root")
+    (rung.directory / rung.hint).symlink_to(secret)
+    response = await client.get(rung.path(rung.hint))
+    assert response.status == 404 and "outside" not in await response.text()
+    (rung.directory / rung.hint).unlink()
     # once the sitting has ended, nothing more will come
     rung.end()
     response = await client.get(rung.path("part_0_1.m4s"))
