@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 if TYPE_CHECKING:
     from .cache import Cache
     from .events.bus import EventBus
+    from .hinted_parts import HintedParts
     from .http_metrics import HttpMetrics
     from .job_state_metrics import JobStateMetrics
     from .listener_limits import ListenerLimits
@@ -40,3 +41,5 @@ JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
 LISTENER_LIMITS: web.AppKey[ListenerLimits] = web.AppKey("listener_limits")
 # LL-HLS blocking playlist reloads wait on it
 PLAYLIST_WATCH: web.AppKey[PlaylistWatch] = web.AppKey("playlist_watch")
+# requests for the hinted LL-HLS part, held until it is written
+HINTED_PARTS: web.AppKey[HintedParts] = web.AppKey("hinted_parts")

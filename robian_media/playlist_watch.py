@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from . import keys
+from .hinted_parts import HintedParts
 
 DEFAULT_INTERVAL = 0.02
 
@@ -98,6 +99,7 @@ class PlaylistWatch:
 async def playlist_watch_ctx(app: web.Application) -> AsyncIterator[None]:
     watch = PlaylistWatch()
     app[keys.PLAYLIST_WATCH] = watch
+    app[keys.HINTED_PARTS] = HintedParts(watch, app[keys.SETTINGS].live_part_waiters)
     try:
         yield
     finally:

@@ -53,6 +53,9 @@ def setup_routes(app: web.Application) -> None:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
         router.add_get("/hls/{path:.+}", media.serve_media, name="hls")  # HEAD too
         router.add_route("OPTIONS", "/hls/{path:.+}", media.serve_media, name="hls-preflight")
+    else:
+        # nginx sends here the live parts it does not have yet: held until the worker writes them
+        router.add_get(r"/hls/{path:.+\.m4s}", media.serve_media, name="hls-live-part")
 
     # metadata API
     router.add_get("/api/v1/debates", debates.list_debates, name="debates")

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # no new source segment this long: the sitting is over (ENDLIST, VOD)
     live_outage_seconds: float = Field(300.0, gt=0)
     live_max_seconds: float = Field(16 * 3600, gt=0, description="longest live sitting recorded")
+    # requests for a live part not written yet (the preload hint) held at once by one API process
+    live_part_waiters: int = Field(2000, ge=1)
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
     an_portal_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["videos.assemblee-nationale.fr"]

@@ -1,4 +1,5 @@
-"""``/hls/…`` answered from the media root when no nginx is in front, with nginx's headers."""
+"""``/hls/…`` answered from the media root when no nginx is in front, with nginx's headers; behind nginx,
+only the live parts nginx does not find yet (:mod:`robian_media.hinted_parts`)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         return web.Response(status=204, headers=CORS)
     relative = request.match_info["path"]
     root = request.app[keys.SETTINGS].media_root
-    path = resolve_media_path(root, relative)
+    try:
+        path = resolve_media_path(root, relative)
+    except NotFound:
+        # a live part asked for before it is written (the preload hint): held until it is
+        path = await request.app[keys.HINTED_PARTS].wait(root, relative)
     headers = {**CORS, "Cache-Control": cache_control(relative, root)}
     content_type = MIME_TYPES.get(path.suffix)
     if content_type is None:

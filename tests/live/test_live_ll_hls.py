@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from packager.live_playlist import playlist_position
+from robian_media import keys
 from robian_media.app import create_app
 from robian_media.settings import Settings
 from tests.ingest.origin import Origin
@@ -81,4 +82,12 @@ async def test_blocking_reload_answers_as_soon_as_the_part_exists(
             body = await text(live_client, rung, _HLS_msn=str(msn), _HLS_part=str(part))
         position = playlist_position(body)
         assert position.has(msn, part)
-        assert '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_' in body
+        # the hinted part, asked for at once (before it exists): it comes once written, whole
+        hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part_[^"]+)"', body)
+        assert hint is not None
+        async with asyncio.timeout(20):
+            hinted = await live_client.get(rung.rsplit("/", 1)[0] + "/" + hint[1])
+            assert hinted.status == 200
+            data = await hinted.read()
+        media_root = live_client.app[keys.SETTINGS].media_root
+        assert data == (media_root / rung.removeprefix("/hls/")).with_name(hint[1]).read_bytes()
