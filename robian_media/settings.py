@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # no new source segment this long: the sitting is over (ENDLIST, VOD)
     live_outage_seconds: float = Field(300.0, gt=0)
     live_max_seconds: float = Field(16 * 3600, gt=0, description="longest live sitting recorded")
+    # longest wait for yt-dlp to find the live stream of a page (POST /api/v1/live with a page URL)
+    live_resolve_seconds: float = Field(30.0, gt=0, le=300)
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
     an_portal_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["videos.assemblee-nationale.fr"]
