@@ -65,22 +65,33 @@ async def test_an_portal_direct_page_records_its_live_playlist(
     assert 200 in origin.statuses(LIVE_PLAYLIST)
 
 
-async def test_a_page_embedding_an_hls_stream_is_read_through_yt_dlp(
-    live_client: TestClient[Any, Any], origin: Origin, publisher: LiveSourcePublisher, media: Path
+def video(src: str) -> str:
+    return f'<video controls><source src="{src}" type="application/x-mpegURL"></video>'
+
+
+async def test_a_page_embedding_an_hls_stream_is_read_with_yt_dlp_then_again_by_the_worker(
+    aiohttp_client: Callable[..., Any],
+    live_settings: Callable[..., Settings],
+    origin: Origin,
+    publisher: LiveSourcePublisher,
+    media: Path,
 ) -> None:
     # yt-dlp's generic extractor finds HTML5 <video>/<source> media (its "html5" extractor)
-    url = origin.url(
-        page(
-            media,
-            "direct.html",
-            f'<video controls><source src="{LIVE_PLAYLIST}" type="application/x-mpegURL"></video>',
-        )
-    )
-    started = await start_live(live_client, url)
-    detail = await debate(live_client, started["debate_id"])
+    url = origin.url(page(media, "direct.html", video(LIVE_PLAYLIST)))
+    api = await aiohttp_client(create_app(live_settings(workers=0)))
+    started = await start_live(api, url)
+    detail = await debate(api, started["debate_id"])
     assert detail["source_url"] == url
     assert detail["title"].startswith("Chaîne test")  # the page's title
-    await recorded_then_stopped(live_client, started)
+
+    # before a worker takes the job up, the page moves its stream: the worker follows the page
+    moved = media / "live-moved"
+    if not moved.is_symlink():
+        moved.symlink_to(media / "live", target_is_directory=True)
+    page(media, "direct.html", video("/files/live-moved/playlist.m3u8"))
+    worker = await aiohttp_client(create_app(live_settings()))
+    await recorded_then_stopped(worker, started)
+    assert 200 in origin.statuses("/files/live-moved/playlist.m3u8")
 
 
 async def test_pages_without_a_live_stream_are_refused_at_once(
