@@ -135,9 +135,14 @@ def live_stream(info: dict[str, Any]) -> dict[str, Any]:
         return {"type": "error", "kind": "unsupported", "message": "This page's video is not live."}
     if info.get("live_status") == "is_upcoming":
         return {"type": "error", "kind": "unsupported", "message": "This page has no live stream now."}
-    hls = [f for f in info.get("formats") or [info] if f.get("protocol") in HLS_PROTOCOLS and f.get("url")]
+    formats = info.get("formats") or [info]
+    hls = [f for f in formats if f.get("protocol") in HLS_PROTOCOLS and f.get("url")]
     if not hls:
-        return {"type": "error", "kind": "unsupported", "message": "This page has no live stream now."}
+        protocols = sorted({str(f.get("protocol")) for f in formats if f.get("protocol")})
+        message = "This page has no live stream now."
+        if protocols:
+            message = f"This page has no live stream now (its media is {', '.join(protocols)}, not HLS)."
+        return {"type": "error", "kind": "unsupported", "message": message}
     # the master playlist when there is one: the live source picks its audio rendition itself
     chosen = hls[-1]
     return {

@@ -107,6 +107,11 @@ async def test_pages_without_a_live_stream_are_refused_at_once(
     # a page with nothing playable in it
     problem = await refused(client, origin.url(page(media, "none.html", "<p>Pas de direct aujourd'hui.</p>")))
     assert "no live stream now" in problem["detail"]
+    # a page showing a recording (a plain file, not HLS)
+    problem = await refused(
+        client, origin.url(page(media, "vod.html", '<video src="/files/speech.m4a"></video>'))
+    )
+    assert "no live stream now" in problem["detail"] and "not HLS" in problem["detail"], problem
     # a page whose stream is on a host the fetch policy refuses (localhost is not in the allowlist)
     elsewhere = f"http://localhost:{origin.port}{LIVE_PLAYLIST}"
     problem = await refused(
