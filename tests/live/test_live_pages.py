@@ -57,12 +57,22 @@ async def test_an_portal_direct_page_records_its_live_playlist(
     assert detail["source_url"] == origin.live_portal_url
     assert detail["title"] == "Questions au Gouvernement"
     assert detail["starts_at"].startswith("2026-03-11")
-    assert origin.statuses(f"/Datas/an/{LIVE_PORTAL_UID}/content/data.nvs") == [200]
     # the same page again while it is live: the same sitting
     again = await live_client.post("/api/v1/live", json={"source_url": origin.live_portal_url}, headers=AUTH)
     assert again.status == 200 and (await again.json())["job_id"] == started["job_id"]
     await recorded_then_stopped(live_client, started)
     assert 200 in origin.statuses(LIVE_PLAYLIST)
+    # data.nvs read at submit time (twice: the same page was submitted twice), then by the worker
+    assert origin.statuses(f"/Datas/an/{LIVE_PORTAL_UID}/content/data.nvs") == [200] * 3
+
+
+async def test_a_playlist_behind_a_redirect_is_taken_without_yt_dlp(
+    live_client: TestClient[Any, Any], origin: Origin, publisher: LiveSourcePublisher
+) -> None:
+    url = origin.url(f"/redirect?to={LIVE_PLAYLIST}")  # no .m3u8 in the URL: its body says #EXTM3U
+    started = await start_live(live_client, url)
+    await recorded_then_stopped(live_client, started)
+    assert (await debate(live_client, started["debate_id"]))["source_url"] == url
 
 
 def video(src: str) -> str:
@@ -118,6 +128,9 @@ async def test_pages_without_a_live_stream_are_refused_at_once(
         client, origin.url(page(media, "elsewhere.html", f'<video src="{elsewhere}"></video>'))
     )
     assert "localhost" in problem["detail"] and problem["errors"][0]["type"] == "source_refused", problem
+    # a redirect to a refused host
+    problem = await refused(client, origin.url(f"/redirect?to={elsewhere}"))
+    assert problem["errors"][0]["type"] == "source_refused", problem
     # nothing was started
     listed = await (await client.get("/api/v1/debates", params={"status": "live"})).json()
     assert listed["items"] == [], listed
