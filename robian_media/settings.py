@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     live_max_seconds: float = Field(16 * 3600, gt=0, description="longest live sitting recorded")
     # requests for a live part not written yet (the preload hint) held at once by one API process
     live_part_waiters: int = Field(2000, ge=1)
+    # longest wait for yt-dlp to find the live stream of a page (POST /api/v1/live with a page URL)
+    live_resolve_seconds: float = Field(30.0, gt=0, le=300)
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
     an_portal_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["videos.assemblee-nationale.fr"]

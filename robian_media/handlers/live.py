@@ -10,10 +10,10 @@ from .. import keys
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events.publish import publish_live_speaker
 from ..jobs.notify import JobNotifier, invalidate_debate_caches
-from ..jobs.submit import SubmissionRefused, cancel_ingest
+from ..jobs.submit import cancel_ingest
 from ..live.control import NotLive, add_speaker, request_stop
 from ..live.models import LiveAccepted, LiveRequest, LiveStopAccepted, SpeakerAccepted, SpeakerChange
-from ..live.submit import check_live_source, submit_live
+from ..live.submit import LiveSourceUnusable, check_live_source, submit_live
 from ..openapi import operation
 
 
@@ -29,7 +29,7 @@ def not_live(debate_id: UUID) -> Conflict:
 
 
 @operation(
-    summary="Start a live sitting from a live HLS source",
+    summary="Start a live sitting from a live HLS source (a playlist, or a page showing one)",
     tags=["live"],
     body=LiveRequest,
     response=LiveAccepted,
@@ -40,18 +40,19 @@ def not_live(debate_id: UUID) -> Conflict:
         "A worker reads the source and publishes the live ladder (LL-HLS parts, PROGRAM-DATE-TIME on "
         "every segment) at the debate's master URL; `GET /api/v1/debates/{id}/stream` then shows it with "
         "`live: true`. Events `live.started`, `live.speaker`, `live.ended` go on `live:{id}` and "
-        "`debate:{id}`."
+        "`debate:{id}`. A page (AN portal `direct.<uid>`, or any page yt-dlp finds a live HLS stream in) "
+        "is resolved to its playlist now: a page without a live stream is a 422."
     ),
 )
 async def start_live(request: web.Request, *, body: LiveRequest) -> web.Response:
     try:
-        await check_live_source(body, request.app[keys.SETTINGS])
-    except SubmissionRefused as exc:
+        found = await check_live_source(body, request.app[keys.SETTINGS])
+    except LiveSourceUnusable as exc:
         raise ValidationFailed(
             f"This live source cannot be used: {exc.message}",
-            errors=[{"location": f"body.{exc.field}", "message": exc.message, "type": "source_refused"}],
+            errors=[{"location": "body.source_url", "message": exc.message, "type": exc.kind}],
         ) from None
-    submitted = await submit_live(request.app[keys.JOB_QUEUE], body)
+    submitted = await submit_live(request.app[keys.JOB_QUEUE], body, found)
     accepted = LiveAccepted(debate_id=submitted.debate_id, job_id=submitted.job_id)
     return web.json_response(accepted.model_dump(mode="json"), status=202 if submitted.created else 200)
 

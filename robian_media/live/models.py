@@ -13,11 +13,22 @@ from ..chapter_input import SpeakerIn
 class LiveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    source_url: str = Field(min_length=1, max_length=4096, description="http(s) URL of a live HLS playlist")
+    source_url: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="http(s) URL of a live HLS playlist, of an AN portal direct.<uid> page, or of a page "
+        "yt-dlp finds a live HLS stream in",
+    )
     title: str | None = Field(None, min_length=1, max_length=500)
     chamber: str | None = Field(None, min_length=1, max_length=32)
     body: str | None = Field(None, min_length=1, max_length=300)
     starts_at: AwareDatetime | None = Field(None, description="announced start; the stream's own clock wins")
+
+
+class LiveJobParams(LiveRequest):
+    """What a live job is given: the request, and the playlist its page resolved to when submitted."""
+
+    playlist_url: str | None = Field(None, max_length=4096)
 
 
 class LiveAccepted(BaseModel):

@@ -30,11 +30,12 @@ from ..jobs.packaging import packager_errors
 from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
-from ..sources.errors import PermanentError
+from ..sources.errors import IngestError, PermanentError
 from ..sources.fetch_policy import FetchPolicy
 from ..sources.http_fetch import SourceClient
 from . import store
-from .models import LiveRequest
+from .models import LiveJobParams
+from .resolve import resolve_live_source
 from .source import LiveSource, SourceEnded, SourceSegment, SourceStalled
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class LiveSession:
         self.res = res
         self.run = run
         self.settings = res.settings
-        self.request = LiveRequest.model_validate(run.params)
+        self.request = LiveJobParams.model_validate(run.params)
+        self.playlist_url = self.request.playlist_url or self.request.source_url
         self.ladder: Ladder = load_ladder(self.settings.ladder)
         self.part, self.segment = live_durations(
             self.settings.live_part_seconds,
@@ -82,6 +84,7 @@ class LiveSession:
         await policy.check_url(self.request.source_url)
         client = SourceClient(policy, self.res.breakers, timeout=max(10.0, 4 * self.segment))
         try:
+            self.playlist_url = await self._resolve_again(client)
             with packager_errors():
                 await asyncio.to_thread(recover, self.debate_dir)
             with live_version(self.debate_dir) as (version, resumed):
@@ -102,6 +105,25 @@ class LiveSession:
                     raise
         finally:
             await client.close()
+
+    async def _resolve_again(self, client: SourceClient) -> str:
+        """A page is resolved again at each attempt: a portal channel's playlist may have changed since
+        the job was submitted (or since the worker that died took it). If the page cannot be resolved
+        now, the playlist found at submit time is tried (the source then says whether it is still live)."""
+        if self.playlist_url == self.request.source_url:
+            return self.playlist_url
+        try:
+            found = await resolve_live_source(self.request.source_url, self.settings, client)
+        except IngestError as exc:
+            log.info(
+                "live page not resolved again: the playlist found at submit time is used",
+                extra={"job_id": self.run.job_id, "error": exc.message},
+            )
+            await client.policy.check_url(self.playlist_url)
+            return self.playlist_url
+        if found.playlist_url != self.playlist_url:
+            log.info("live page resolved to a new playlist", extra={"job_id": self.run.job_id})
+        return found.playlist_url
 
     async def _resume(self) -> None:
         """Go on with the recording an earlier attempt of this job left (its worker stopped or died)."""
@@ -130,7 +152,7 @@ class LiveSession:
     async def _record(self, client: SourceClient) -> None:
         source = LiveSource(
             client,
-            self.request.source_url,
+            self.playlist_url,
             poll_seconds=self.settings.live_source_poll_seconds,
             stall_seconds=self.settings.live_stall_seconds,
             outage_seconds=self.settings.live_outage_seconds,

@@ -1,6 +1,6 @@
 """Starting a live job: the debate (status ``live``), our job row and the queue's job in one transaction.
 
-A live source URL (a portal channel's playlist) is reused sitting after sitting, so it is not the
+A live source URL (a portal channel's playlist or page) is reused sitting after sitting, so it is not the
 debate's idempotency key: submitting it again while its live job is active returns that job; once
 that one ended, a new sitting (a new debate) starts.
 """
@@ -16,11 +16,14 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ..jobs.queue import LIVE_TASK, debate_lock
-from ..jobs.submit import SubmissionRefused, Submitted
+from ..jobs.submit import Submitted
 from ..settings import Settings
-from ..sources.errors import SourceRefused
+from ..sources.circuit_breaker import CircuitBreakers
+from ..sources.errors import IngestError, SourceRefused
 from ..sources.fetch_policy import FetchPolicy
-from .models import LiveRequest
+from ..sources.http_fetch import SourceClient
+from .models import LiveJobParams, LiveRequest
+from .resolve import LiveFound, resolve_live_source
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +45,36 @@ INSERT_JOB = (
 SET_QUEUE_JOB = "UPDATE jobs SET queue_job_id = %(queue_job_id)s WHERE id = %(job_id)s"
 
 
-async def check_live_source(request: LiveRequest, settings: Settings) -> None:
-    """The ingest fetch policy applies to live sources: scheme, allowlist, private addresses."""
+class LiveSourceUnusable(Exception):
+    """No live playlist behind the submitted URL: ``kind`` says whether refused, absent or unreachable."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+async def check_live_source(request: LiveRequest, settings: Settings) -> LiveFound:
+    """The live playlist behind the request's URL, under the ingest fetch policy."""
+    client = SourceClient(FetchPolicy.from_settings(settings), CircuitBreakers())
     try:
-        await FetchPolicy.from_settings(settings).check_url(request.source_url)
+        return await resolve_live_source(request.source_url, settings, client)
     except SourceRefused as exc:
-        raise SubmissionRefused("source_url", exc.message) from None
+        raise LiveSourceUnusable(exc.message, "source_refused") from None
+    except IngestError as exc:
+        kind = "source_unavailable" if exc.transient else "no_live_stream"
+        raise LiveSourceUnusable(exc.message, kind) from None
+    finally:
+        await client.close()
 
 
-async def submit_live(queue: procrastinate.App, request: LiveRequest) -> Submitted:
+async def submit_live(queue: procrastinate.App, request: LiveRequest, found: LiveFound) -> Submitted:
     values: dict[str, Any] = {
-        "title": request.title or "Séance en direct",
+        "title": request.title or found.title or "Séance en direct",
         "chamber": request.chamber or "AN",
-        "body": request.body,
-        "starts_at": request.starts_at,
-        "source_url": request.source_url,
+        "body": request.body or found.body,
+        "starts_at": request.starts_at or found.starts_at,
+        "source_url": found.source_url,
         "source_key": f"live:{uuid.uuid4()}",
     }
     async with queue.connector.pool.connection() as conn, conn.transaction():  # type: ignore[attr-defined]
@@ -67,9 +85,15 @@ async def submit_live(queue: procrastinate.App, request: LiveRequest) -> Submitt
             return Submitted(job_id=active["id"], debate_id=active["debate_id"], created=False)
         debate = await (await cursor.execute(INSERT_DEBATE, values)).fetchone()
         assert debate is not None
-        params = Jsonb(request.model_dump(mode="json", exclude_none=True))
+        params = LiveJobParams(
+            **request.model_dump(exclude={"source_url", "title"}),
+            title=request.title or found.title,
+            source_url=found.source_url,
+            playlist_url=found.playlist_url,
+        )
+        params_json = Jsonb(params.model_dump(mode="json", exclude_none=True))
         job = await (
-            await cursor.execute(INSERT_JOB, {"debate_id": debate["id"], "params": params})
+            await cursor.execute(INSERT_JOB, {"debate_id": debate["id"], "params": params_json})
         ).fetchone()
         assert job is not None
         queue_job_id = (

@@ -68,6 +68,24 @@ class PortalData:
             return self.media[0][1]
         raise UnsupportedSource("The portal's data.nvs lists no media file.")
 
+    def live_url(self) -> str:
+        """The live HLS playlist of a ``direct.<uid>`` page: the file titled ``live`` while it is live.
+
+        FORMATS.md: ``status`` and the ``live`` title are confirmed, the URL's shape is not: any file
+        whose URL names an ``.m3u8`` is taken when none is titled ``live``.
+        """
+        if not self.live:
+            raise UnsupportedSource("This page has no live stream now (the portal says it is not live).")
+        by_title = dict(self.media)
+        if by_title.get("live"):
+            return by_title["live"]
+        playlists = [url for _, url in self.media if ".m3u8" in urlsplit(url).path]
+        if playlists:
+            return playlists[0]
+        raise UnsupportedSource(
+            "This page has no live stream now (the portal's data.nvs lists no live file)."
+        )
+
     def title(self) -> str | None:
         topics = [c.topic for c in self.chapters if c.topic]
         return topics[0] if topics else None

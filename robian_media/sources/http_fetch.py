@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -23,6 +24,13 @@ from .fetch_policy import FetchPolicy, parse_ip
 
 MAX_REDIRECTS = 5
 USER_AGENT = "robian-media (+https://github.com/robian-media)"
+
+
+@dataclass(frozen=True, slots=True)
+class Peeked:
+    url: str  # after redirects
+    content_type: str
+    body: bytes
 
 
 class GuardedResolver(AbstractResolver):
@@ -68,6 +76,13 @@ class SourceClient:
 
     async def fetch(self, url: str, *, max_bytes: int, what: str) -> bytes:
         """The body of ``url`` (≤ ``max_bytes``) after checked redirects; ``what`` names it in errors."""
+        return (await self._get(url, max_bytes=max_bytes, what=what, head_only=False)).body
+
+    async def peek(self, url: str, *, head_bytes: int, what: str) -> Peeked:
+        """Where ``url`` ends after checked redirects, its content type and its first ``head_bytes``."""
+        return await self._get(url, max_bytes=head_bytes, what=what, head_only=True)
+
+    async def _get(self, url: str, *, max_bytes: int, what: str, head_only: bool) -> Peeked:
         for _ in range(MAX_REDIRECTS + 1):
             host = self._check_hop(url)
             async with self.breakers.guard(host), self._request(url, what) as response:
@@ -75,7 +90,11 @@ class SourceClient:
                     url = urljoin(url, response.headers["Location"])
                     continue
                 _raise_for_status(response, what)
-                return await _read_limited(response, max_bytes, what)
+                if head_only:
+                    body = await _read_head(response, max_bytes, what)
+                else:
+                    body = await _read_limited(response, max_bytes, what)
+                return Peeked(url=url, content_type=response.content_type, body=body)
         raise SourceNotFound(f"The {what} at {url} redirects more than {MAX_REDIRECTS} times.")
 
     @asynccontextmanager
@@ -120,3 +139,11 @@ async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int, what: 
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceUnavailable(f"Reading the {what} failed: {exc or type(exc).__name__}") from None
     return b"".join(chunks)
+
+
+async def _read_head(response: aiohttp.ClientResponse, head_bytes: int, what: str) -> bytes:
+    """The first ``head_bytes`` of the body (the rest is not read: the connection is dropped)."""
+    try:
+        return await response.content.read(head_bytes)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise SourceUnavailable(f"Reading the {what} failed: {exc or type(exc).__name__}") from None

@@ -126,7 +126,68 @@ def check_info(info: dict[str, Any], request: dict[str, Any]) -> str | None:
     return None
 
 
+HLS_PROTOCOLS = {"m3u8", "m3u8_native"}
+
+
+def live_stream(info: dict[str, Any]) -> dict[str, Any]:
+    """The ``live`` answer for what extraction found: its HLS manifest, or why there is none."""
+    if info.get("live_status") in ("was_live", "not_live", "post_live") or info.get("is_live") is False:
+        return {"type": "error", "kind": "unsupported", "message": "This page's video is not live."}
+    if info.get("live_status") == "is_upcoming":
+        return {"type": "error", "kind": "unsupported", "message": "This page has no live stream now."}
+    formats = info.get("formats") or [info]
+    hls = [f for f in formats if f.get("protocol") in HLS_PROTOCOLS and f.get("url")]
+    if not hls:
+        protocols = sorted({str(f.get("protocol")) for f in formats if f.get("protocol")})
+        message = "This page has no live stream now."
+        if protocols:
+            message = f"This page has no live stream now (its media is {', '.join(protocols)}, not HLS)."
+        return {"type": "error", "kind": "unsupported", "message": message}
+    # the master playlist when there is one: the live source picks its audio rendition itself
+    chosen = hls[-1]
+    return {
+        "type": "live",
+        "playlist_url": chosen.get("manifest_url") or chosen["url"],
+        "title": info.get("title"),
+        "timestamp": info.get("release_timestamp") or info.get("timestamp"),
+    }
+
+
+def find_live(request: dict[str, Any], reporter: Reporter) -> None:
+    """Extraction only: the page's live HLS manifest (``type: live``) or an error."""
+    import yt_dlp
+
+    guard = SocketGuard(FetchPolicy.from_json(request["policy"]))
+    guard.install()
+    options: dict[str, Any] = {
+        "noplaylist": True,
+        "playlist_items": "1",
+        "logger": StderrLogger(),
+        "quiet": True,
+        "extractor_retries": 0,
+        "socket_timeout": 20,
+        "proxy": "",
+        "cachedir": False,
+        "no_color": True,
+    }
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(request["url"], download=False)
+            if info.get("_type") == "playlist":
+                info = next((e for e in info.get("entries") or [] if e), None) or {}
+    except Exception as exc:
+        kind, message = classify(exc, guard)
+        if kind == "unsupported":
+            message = "This page has no live stream now (no HLS stream was found in it)."
+        reporter.send({"type": "error", "kind": kind, "message": message})
+        return
+    reporter.send(live_stream(info))
+
+
 def run(request: dict[str, Any], reporter: Reporter) -> None:
+    if request.get("mode") == "live":
+        find_live(request, reporter)
+        return
     import yt_dlp
 
     guard = SocketGuard(FetchPolicy.from_json(request["policy"]))

@@ -80,15 +80,7 @@ async def download_source(
         "max_duration": max_duration,
         "ffmpeg_location": ffmpeg_location,
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "robian_media.sources.ytdlp_child",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = await _spawn_child()
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     stderr_tail: deque[str] = deque(maxlen=20)
     outcome: dict[str, Any] = {}
@@ -125,14 +117,7 @@ async def download_source(
             elif message.get("type") in ("done", "error"):
                 outcome.update(message)
 
-    async def drain_stderr() -> None:
-        assert proc.stderr is not None
-        async for raw in proc.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            if line:
-                stderr_tail.append(line)
-
-    readers = asyncio.gather(read_messages(), drain_stderr())
+    readers = asyncio.gather(read_messages(), _drain_stderr(proc, stderr_tail))
     watchdog = asyncio.create_task(watch_rate(), name="yt-dlp rate watchdog")
     try:
         proc.stdin.write(json.dumps(request).encode())
@@ -151,6 +136,65 @@ async def download_source(
     if stalled:
         raise SourceUnavailable(stalled[0])
     return _result(outcome, returncode, stderr_tail)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStream:
+    playlist_url: str
+    title: str | None = None
+    timestamp: float | None = None
+
+
+async def _spawn_child() -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "robian_media.sources.ytdlp_child",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+async def _drain_stderr(proc: asyncio.subprocess.Process, tail: deque[str]) -> None:
+    assert proc.stderr is not None
+    async for raw in proc.stderr:
+        line = raw.decode(errors="replace").rstrip()
+        if line:
+            tail.append(line)
+
+
+async def find_live_stream(url: str, *, policy: FetchPolicy, within_seconds: float) -> LiveStream:
+    """The live HLS manifest yt-dlp finds in the page at ``url`` (extraction only, in the subprocess)."""
+    proc = await _spawn_child()
+    assert proc.stdin is not None and proc.stdout is not None
+    stderr_tail: deque[str] = deque(maxlen=20)
+    request = {"mode": "live", "url": url, "policy": policy.as_json()}
+    try:
+        async with asyncio.timeout(within_seconds):
+            drain = asyncio.gather(proc.stdout.read(), _drain_stderr(proc, stderr_tail))
+            proc.stdin.write(json.dumps(request).encode())
+            await proc.stdin.drain()
+            proc.stdin.close()
+            stdout, _ = await drain
+            returncode = await proc.wait()
+    except TimeoutError:
+        await stop_process(proc)
+        raise SourceUnavailable(
+            f"Looking for a live stream in {url} took more than {within_seconds:.0f} s."
+        ) from None
+    except BaseException:
+        await stop_process(proc)
+        raise
+    outcome: dict[str, Any] = {}
+    for line in stdout.splitlines():
+        with contextlib.suppress(ValueError):
+            outcome = json.loads(line)
+    if outcome.get("type") == "live":
+        return LiveStream(str(outcome["playlist_url"]), outcome.get("title"), outcome.get("timestamp"))
+    _result(outcome, returncode, stderr_tail)  # raises the error yt-dlp reported
+    raise UnsupportedSource("yt-dlp found no live stream.")
 
 
 def _result(outcome: dict[str, Any], returncode: int, stderr_tail: deque[str]) -> Download:

@@ -3,7 +3,7 @@
 - ``/files/{name}``: a media file (``/slow/{name}`` trickles it out slowly);
 - ``/redirect?to=URL``: a 302 to anywhere;
 - ``/Datas/an/{uid}/content/data.nvs`` and ``finalplayer.nvs``, ``/cr.xml``, ``/opendata/{uid}.xml``: the
-  AN portal and open data, from tests/fixtures/an (short timeline);
+  AN portal and open data, from tests/fixtures/an (short timeline; ``data-live.nvs`` for LIVE_PORTAL_UID);
 - ``/vod/mp4/ida/domain1/…``: the portal's media;
 - ``fail(path, *statuses)``: answer these statuses first, then normally.
 """
@@ -20,6 +20,7 @@ from tests.services import free_port
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "an"
 PORTAL_UID = "6420_5f1c2a9be03d4"
+LIVE_PORTAL_UID = "7001_0a1b2c3d4e5f6"  # its data.nvs is data-live.nvs
 
 
 class Origin:
@@ -37,6 +38,10 @@ class Origin:
     @property
     def portal_url(self) -> str:
         return self.url(f"/video.{PORTAL_UID}.seance-publique-du-mardi-10-mars-2026")
+
+    @property
+    def live_portal_url(self) -> str:
+        return self.url(f"/direct.{LIVE_PORTAL_UID}")
 
     def fail(self, path: str, *statuses: int) -> None:
         self._scripted[path].extend(statuses)
@@ -79,7 +84,8 @@ class Origin:
         raise web.HTTPFound(request.query["to"])
 
     async def _data_nvs(self, request: web.Request) -> web.StreamResponse:
-        text = (FIXTURES / "data.nvs").read_text(encoding="utf-8").replace("http://127.0.0.1:8765", self.base)
+        name = "data-live.nvs" if request.match_info["uid"] == LIVE_PORTAL_UID else "data.nvs"
+        text = (FIXTURES / name).read_text(encoding="utf-8").replace("http://127.0.0.1:8765", self.base)
         return web.Response(text=text, content_type="application/xml")
 
     async def _timeline(self, request: web.Request) -> web.StreamResponse:
