@@ -26,7 +26,7 @@ from packager.chapters import Chapter, Speaker, apple_chapters, webvtt_chapters
 from packager.cmaf import Track, build_fragment, fragment_samples, read_track
 from packager.ladder import Ladder, Rung
 from packager.live_playlist import LiveChapter, LivePart, LivePlaylistState, LiveSegment, live_playlist
-from packager.playlists import CODECS, MediaSegment, Variant, bandwidths, master_playlist
+from packager.playlists import MediaSegment, Variant, ladder_variants, master_playlist
 from packager.rendition import MASTER_NAME, PLAYLIST_NAME
 from packager.segmenter import INIT_NAME
 
@@ -298,26 +298,19 @@ class LiveRendition:
         return all(state.segments or state.playlist.open_parts for state in self.rungs.values())
 
     def variants(self, *, measured: bool) -> list[Variant]:
-        variants = []
-        for state in self.rungs.values():
-            media = [
+        def media(state: _Rung) -> list[MediaSegment]:
+            # sizes are read only when measuring (the live master is written with nominal bandwidths)
+            if not measured:
+                return []
+            return [
                 MediaSegment(s.uri, s.duration, (state.directory / s.uri).stat().st_size)
                 for s in state.segments
                 if not s.gap
             ]
-            peak, average = bandwidths(media) if measured else (0, 0)
-            nominal = state.rung.nominal_bandwidth
-            variants.append(
-                Variant(
-                    name=state.rung.name,
-                    uri=f"{state.rung.name}/{PLAYLIST_NAME}",
-                    bandwidth=peak or nominal,
-                    average_bandwidth=average or nominal,
-                    codecs=CODECS,
-                    kind=state.rung.kind,
-                )
-            )
-        return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
+
+        return ladder_variants(
+            ((state.rung, media(state)) for state in self.rungs.values()), measured=measured
+        )
 
     def write_master(self) -> None:
         write_atomic(self.directory / MASTER_NAME, master_playlist(self.variants(measured=False)))

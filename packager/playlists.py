@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from packager.chapters import Chapter
+from packager.ladder import Rung
 
 CODECS = "mp4a.40.2"
+PLAYLIST_NAME = "index.m3u8"
 CHAPTERS_DATA_ID = "com.apple.hls.chapters"
 SPEAKER_CLASS = "fr.assemblee-nationale.speaker"
 # Without a known sitting start, the timeline starts at the epoch: START-DATEs then read as offsets.
@@ -44,6 +46,28 @@ def bandwidths(segments: Sequence[MediaSegment]) -> tuple[int, int]:
     peak = max(size * 8 / duration for size, duration in timed)
     average = sum(size for size, _ in timed) * 8 / sum(duration for _, duration in timed)
     return math.ceil(peak), math.ceil(average)
+
+
+def ladder_variants(rungs: Iterable[tuple[Rung, Sequence[MediaSegment]]], *, measured: bool) -> list[Variant]:
+    """The master's entries for rungs and their segments: measured bandwidths, or the rungs' nominal ones.
+
+    Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
+    """
+    variants = []
+    for rung, segments in rungs:
+        peak, average = bandwidths(segments) if measured else (0, 0)
+        nominal = rung.nominal_bandwidth
+        variants.append(
+            Variant(
+                name=rung.name,
+                uri=f"{rung.name}/{PLAYLIST_NAME}",
+                bandwidth=peak or nominal,
+                average_bandwidth=average or nominal,
+                codecs=CODECS,
+                kind=rung.kind,
+            )
+        )
+    return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
 
 
 def iso_date(moment: datetime) -> str:

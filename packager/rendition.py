@@ -26,7 +26,13 @@ from packager.encode import encode_args, group_encodings, plan_encodings
 from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
 from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
-from packager.playlists import CODECS, Variant, bandwidths, master_playlist, media_playlist
+from packager.playlists import (
+    PLAYLIST_NAME,
+    Variant,
+    ladder_variants,
+    master_playlist,
+    media_playlist,
+)
 from packager.segmenter import RungOutput
 from packager.threads import run_blocking
 from packager.timeline import align_chapters, frame_grid, plan_cuts
@@ -34,7 +40,6 @@ from packager.validate import validate_version
 
 ProgressCallback = Callable[[str, float], None]
 MASTER_NAME = "master.m3u8"
-PLAYLIST_NAME = "index.m3u8"
 _POLL = 0.2
 # Share of the overall progress each stage covers (encoding dominates the wall time).
 _STAGES = {
@@ -109,22 +114,7 @@ class _Publisher:
         self.playable_at: float | None = None
 
     def variants(self, *, measured: bool) -> list[Variant]:
-        variants = []
-        for output in self.outputs:
-            peak, average = bandwidths(output.segments) if measured else (0, 0)
-            nominal = output.rung.nominal_bandwidth
-            variants.append(
-                Variant(
-                    name=output.rung.name,
-                    uri=f"{output.rung.name}/{PLAYLIST_NAME}",
-                    bandwidth=peak or nominal,
-                    average_bandwidth=average or nominal,
-                    codecs=CODECS,
-                    kind=output.rung.kind,
-                )
-            )
-        # Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
-        return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
+        return ladder_variants(((o.rung, o.segments) for o in self.outputs), measured=measured)
 
     def playlists(self, *, ended: bool) -> bool:
         """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""
