@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from robian_media.nginx_conf import Address, NginxLayout, render_nginx_conf
+from robian_media.media.nginx_conf import Address, NginxLayout, render_nginx_conf
 from robian_media.settings import Settings
 from tests.services import NginxServer, free_port
 

@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 
-from packager.publish import package
-from robian_media.background import cancel_and_wait
+from packager.versions import package
 from robian_media.jobs import store
 from robian_media.jobs.models import IngestRequest
 from robian_media.jobs.standalone import job_process
 from robian_media.jobs.submit import check_submission, submit_ingest
 from robian_media.jobs.worker import run_worker
+from robian_media.ops.background import cancel_and_wait
 from robian_media.settings import Settings
 
 TEXT = (

@@ -8,27 +8,27 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from . import keys
-from .admin_token import resolve_admin_token
+from .cache.redis_client import create_cache, create_redis
+from .cache.responses import ResponseCache
 from .db.pool import create_read_pool, migrated_pool
-from .errors import problem_middleware
 from .events.factory import create_event_bus
 from .events.streams import end_streams
-from .ffmpeg_binary import resolve_ffmpeg
-from .http_metrics import HttpMetrics, metrics_middleware
-from .http_policy import setup_http_policy, url_origin
-from .job_state_metrics import JobStateMetrics
 from .jobs.queue import job_queue_ctx
+from .jobs.state_metrics import JobStateMetrics
 from .jobs.worker import in_process_worker_ctx
-from .listener_limits import listener_limits_ctx
-from .openapi import setup_openapi
-from .playlist_watch import playlist_watch_ctx
-from .rate_limit import rate_limit_ctx, rate_limit_middleware
-from .redis_client import create_cache, create_redis
-from .response_cache import ResponseCache
+from .listeners.limits import listener_limits_ctx
+from .live.playlist_watch import playlist_watch_ctx
+from .media.ffmpeg_binary import resolve_ffmpeg
+from .ops.http_metrics import HttpMetrics, metrics_middleware
+from .ops.runtime_metrics import register_runtime_metrics
 from .routes import setup_routes
-from .runtime_metrics import register_runtime_metrics
 from .settings import Settings
+from .web import keys
+from .web.admin_token import resolve_admin_token
+from .web.errors import problem_middleware
+from .web.http_policy import setup_http_policy, url_origin
+from .web.openapi import setup_openapi
+from .web.rate_limit import rate_limit_ctx, rate_limit_middleware
 
 log = logging.getLogger(__name__)
 

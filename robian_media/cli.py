@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from .log import AccessLogger, configure_logging
+from .ops.log import AccessLogger, configure_logging
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .programme_import import ImportResult
+    from .catalog.programme_import import ImportResult
 
 
 def _settings() -> Settings:
@@ -65,7 +65,7 @@ def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
     tune_gc(settings.gc_threshold)
     app = create_app(settings)
     if demo:
-        from .demo import demo_ctx
+        from .ingest.demo import demo_ctx
 
         app.cleanup_ctx.append(demo_ctx)
     web.run_app(
@@ -109,7 +109,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_nginx_conf(args: argparse.Namespace) -> int:
-    from .nginx_conf import NginxLayout, render_nginx_conf
+    from .media.nginx_conf import NginxLayout, render_nginx_conf
 
     layout = NginxLayout(
         listen=args.listen,
@@ -127,7 +127,7 @@ def cmd_nginx_conf(args: argparse.Namespace) -> int:
 
 
 def _address(text: str) -> object:
-    from .nginx_conf import parse_address
+    from .media.nginx_conf import parse_address
 
     try:
         return parse_address(text)
@@ -136,7 +136,7 @@ def _address(text: str) -> object:
 
 
 def cmd_import_agenda(args: argparse.Namespace) -> int:
-    from .programme_import import read_documents
+    from .catalog.programme_import import read_documents
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -150,10 +150,10 @@ def cmd_import_agenda(args: argparse.Namespace) -> int:
 
 
 async def _import_agenda(settings: Settings, documents: list[Any]) -> ImportResult:
-    from .cache_invalidation import programme_changed
+    from .cache.invalidation import programme_changed
+    from .cache.redis_client import create_cache, create_redis
+    from .catalog.programme_import import import_agenda
     from .db.pool import migrated_pool
-    from .programme_import import import_agenda
-    from .redis_client import create_cache, create_redis
 
     async with migrated_pool(settings) as (_, pool), pool.acquire() as conn:
         result = await import_agenda(conn, documents)
@@ -193,7 +193,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_edge_metrics(args: argparse.Namespace) -> int:
-    from .edge_log_metrics import create_edge_metrics_app
+    from .media.edge_metrics import create_edge_metrics_app
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -210,7 +210,7 @@ def cmd_edge_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .jobs.ingest_command import ingest_from_command_line
+    from .ingest.command import ingest_from_command_line
 
     settings = _settings()
     configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import keys
+from .catalog import debates, download, programme, search, speakers
 from .events import sse, ws
-from .handlers import (
-    collections,
-    debates,
-    devices,
-    download,
-    favorites,
-    health,
-    ingest,
-    legacy,
-    legacy_extraction,
-    live,
-    live_playlist,
-    media,
-    page,
-    programme,
-    progress,
-    search,
-    speakers,
-    stats,
-)
-from .http_metrics import metrics_handler
+from .ingest import api as ingest
+from .legacy import debats as legacy
+from .legacy import extraction as legacy_extraction
+from .listeners import collections, devices, favorites, stats
+from .listeners import positions as progress
+from .live import api as live
+from .live import blocking_reload as live_playlist
+from .media import serving as media
+from .ops import health
+from .ops.http_metrics import metrics_handler
+from .web import keys, page
 
 
 def setup_routes(app: web.Application) -> None:
@@ -121,6 +111,6 @@ def setup_listener_routes(router: web.UrlDispatcher) -> None:
 
 def setup_metrics_only_routes(router: web.UrlDispatcher) -> None:
     """The small servers of ``robian-media worker`` (jobs/metrics_server.py) and ``edge-metrics``
-    (edge_log_metrics.py): liveness and their own metrics."""
+    (media/edge_metrics.py): liveness and their own metrics."""
     router.add_get("/health", health.health, name="health")
     router.add_get("/metrics", metrics_handler, name="metrics")

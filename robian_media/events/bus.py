@@ -8,7 +8,7 @@ Publishing, from any module or process that holds a bus (``app[keys.EVENT_BUS]``
 
 ``publish`` never raises because Redis is down: the event is then delivered to this process's
 listeners and logged. It raises ``ValueError`` for an unknown channel or data that is not JSON —
-programming errors. ``robian_media.events.publish`` has typed helpers for the DESIGN event types.
+programming errors. ``robian_media.events.vocabulary`` has typed helpers for the DESIGN event types.
 
 Listening in-process (a bounded queue; :class:`~.hub.SlowConsumer` when it overflows)::
 

@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from redis.exceptions import ResponseError
 
-from ..redis_client import create_redis
+from ..cache.redis_client import create_redis
 from .bus import EventBus, Replay
 from .event import Event, EventKey, parse_event_id, utc_now_iso
 from .fanout_reader import IO_ERRORS, Entry, FanoutReader, text

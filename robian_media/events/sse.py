@@ -13,10 +13,10 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from pydantic import BaseModel, Field
 
-from .. import keys
-from ..device_auth import authorize_channels
-from ..errors import ServiceUnavailable, ValidationFailed
-from ..openapi import operation
+from ..web import keys
+from ..web.device_auth import authorize_channels
+from ..web.errors import ServiceUnavailable, ValidationFailed
+from ..web.openapi import operation
 from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id

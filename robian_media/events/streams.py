@@ -24,7 +24,7 @@ from collections.abc import Collection
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from .. import keys
+from ..web import keys
 from .event import Event, Frames, dumps, http_chunk, sse_frame, ws_close_frame
 from .hub import DISCONNECTED, SHUTDOWN, SLOW_CONSUMER, Batch, Handed, Listener
 

@@ -22,12 +22,12 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from .. import keys
-from ..device_auth import Listener as DeviceListener
-from ..device_auth import can_subscribe, listener_from_request
-from ..errors import UpgradeRequired
-from ..openapi import operation
 from ..settings import Settings
+from ..web import keys
+from ..web.device_auth import Listener as DeviceListener
+from ..web.device_auth import can_subscribe, listener_from_request
+from ..web.errors import UpgradeRequired
+from ..web.openapi import operation
 from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id

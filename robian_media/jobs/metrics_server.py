@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from .. import keys
 from ..settings import Settings
+from ..web import keys
 
 
 @asynccontextmanager

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..chapter_input import ChapterIn
-from ..text_formats import IsoTimestamp
+from ..ingest.chapter_input import ChapterIn
+from ..web.text_formats import IsoTimestamp
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 JobStage = Literal["fetching", "probing", "packaging", "publishing"]

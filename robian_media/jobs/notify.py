@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..cache import Cache
-from ..cache_invalidation import debate_changed
+from ..cache.invalidation import debate_changed
+from ..cache.store import Cache
 from ..events.bus import EventBus
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from types import TracebackType
 
 import asyncpg
 
-from ..background import cancel_and_wait
+from ..ops.background import cancel_and_wait
 from . import store
 from .notify import JobNotifier
 from .store import JobRun

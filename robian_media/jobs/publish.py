@@ -16,7 +16,7 @@ import asyncpg
 from packager.chapters import Chapter
 from packager.playlists import Variant
 
-from .speakers import SpeakerRecord
+from ..ingest.speakers import SpeakerRecord
 from .store import JobRun
 
 LOCK_JOB = """

@@ -16,12 +16,12 @@ from aiohttp import web
 from procrastinate.jobs import Job as QueueJob
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
-from .. import keys
 from ..db.unavailable import CONNECT_TIMEOUT_S
+from ..ingest.task import ingest_task
 from ..live.task import live_task
 from ..settings import Settings
-from ..sources.errors import PermanentError
-from .task import ingest_task
+from ..web import keys
+from .errors import PermanentError
 
 INGEST_TASK = "robian.ingest"
 INGEST_QUEUE = "ingest"

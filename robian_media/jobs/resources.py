@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from ..cache import Cache
+from ..cache.store import Cache
+from ..ingest.sources.circuit_breaker import CircuitBreakers
 from ..settings import Settings
-from ..sources.circuit_breaker import CircuitBreakers
 from .metrics import JobMetrics
 from .notify import JobNotifier
 

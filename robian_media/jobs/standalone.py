@@ -7,10 +7,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import procrastinate
 
+from ..cache.redis_client import create_cache, create_redis
 from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
-from ..ffmpeg_binary import resolve_ffmpeg
-from ..redis_client import create_cache, create_redis
+from ..media.ffmpeg_binary import resolve_ffmpeg
 from ..settings import Settings
 from .notify import JobNotifier
 from .queue import create_job_queue

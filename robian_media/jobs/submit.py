@@ -19,10 +19,10 @@ import procrastinate
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from ..ingest.sources.fetch_policy import FetchPolicy
+from ..ingest.sources.source_url import SourceLocation, locate_source
 from ..settings import Settings
-from ..sources.errors import SourceRefused
-from ..sources.fetch_policy import FetchPolicy
-from ..sources.source_url import SourceLocation, locate_source
+from .errors import SourceRefused
 from .models import IngestRequest
 from .queue import INGEST_TASK, debate_lock
 

@@ -17,12 +17,12 @@ from aiohttp import web
 from procrastinate.exceptions import ConnectorException
 from procrastinate.worker import Worker
 
-from packager.publish import recover_all
+from packager.versions import recover_all
 
-from .. import keys
-from ..background import cancel_and_wait
 from ..db.unavailable import database_unavailable
+from ..ops.background import cancel_and_wait
 from ..settings import Settings
+from ..web import keys
 from .metrics import JobMetrics
 from .notify import JobNotifier
 from .queue import INGEST_QUEUE, LIVE_QUEUE

@@ -1,1 +1,5 @@
-"""Live sittings: a worker-owned job turning a live HLS source into our live ladder, then a VOD debate."""
+"""Feature — live sittings: the live job (source polling, the packager's live recorder driven segment by
+segment, the recording published as a VOD version), the operator routes (start, speaker, stop), and
+LL-HLS delivery (blocking playlist reloads, hinted parts, the playlist watcher).
+
+May import: core packages, ``packager``, ``ingest`` (sources and their fetch policy)."""

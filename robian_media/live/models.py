@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from ..chapter_input import SpeakerIn
+from ..ingest.chapter_input import SpeakerIn
 
 
 class LiveRequest(BaseModel):

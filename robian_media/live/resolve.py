@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from ..ingest.sources.an_portal import parse_data_nvs, portal_video
+from ..ingest.sources.fetch_policy import FetchPolicy
+from ..ingest.sources.http_fetch import SourceClient
+from ..ingest.sources.source_url import normalise_url
+from ..ingest.sources.ytdlp_runner import find_live_stream
 from ..settings import Settings
-from ..sources.an_portal import parse_data_nvs, portal_video
-from ..sources.fetch_policy import FetchPolicy
-from ..sources.http_fetch import SourceClient
-from ..sources.source_url import normalise_url
-from ..sources.ytdlp_runner import find_live_stream
 
 MAX_DATA_BYTES = 4 << 20
 PEEK_BYTES = 16 << 10

@@ -20,19 +20,19 @@ from packager.live import LiveRendition, segment_start_at_or_after
 from packager.live_encoder import LiveEncoder, remux_to_ts
 from packager.live_playlist import live_durations
 from packager.live_resume import resume_rendition
-from packager.publish import finish_version, live_version, point_master, recover, restore_version
 from packager.threads import run_blocking
+from packager.versions import finish_version, live_version, point_master, recover, restore_version
 
-from ..background import cancel_and_wait
-from ..events.publish import publish_live_event
+from ..events.vocabulary import publish_live_event
+from ..ingest.packaging import packager_errors
+from ..ingest.sources.fetch_policy import FetchPolicy
+from ..ingest.sources.http_fetch import SourceClient
+from ..jobs.errors import IngestError, PermanentError
 from ..jobs.notify import invalidate_debate_caches
-from ..jobs.packaging import packager_errors
 from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
-from ..sources.errors import IngestError, PermanentError
-from ..sources.fetch_policy import FetchPolicy
-from ..sources.http_fetch import SourceClient
+from ..ops.background import cancel_and_wait
 from . import store
 from .models import LiveJobParams
 from .resolve import resolve_live_source

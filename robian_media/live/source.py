@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 import m3u8
 
-from ..sources.errors import IngestError, SourceNotFound, UnsupportedSource
-from ..sources.http_fetch import SourceClient
+from ..ingest.sources.http_fetch import SourceClient
+from ..jobs.errors import IngestError, SourceNotFound, UnsupportedSource
 
 log = logging.getLogger(__name__)
 

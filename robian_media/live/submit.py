@@ -15,13 +15,13 @@ import procrastinate
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from ..ingest.sources.circuit_breaker import CircuitBreakers
+from ..ingest.sources.fetch_policy import FetchPolicy
+from ..ingest.sources.http_fetch import SourceClient
+from ..jobs.errors import IngestError, SourceRefused
 from ..jobs.queue import LIVE_TASK, debate_lock
 from ..jobs.submit import Submitted
 from ..settings import Settings
-from ..sources.circuit_breaker import CircuitBreakers
-from ..sources.errors import IngestError, SourceRefused
-from ..sources.fetch_policy import FetchPolicy
-from ..sources.http_fetch import SourceClient
 from .models import LiveJobParams, LiveRequest
 from .resolve import LiveFound, resolve_live_source
 

@@ -16,15 +16,15 @@ from typing import cast
 from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import AbortReason, JobContext
 
-from packager.publish import DebateBusyError, withdraw_live
+from packager.versions import DebateBusyError, withdraw_live
 
-from ..background import complete_despite_cancel
 from ..jobs import store as job_store
+from ..jobs.errors import IngestError, TransientError
 from ..jobs.notify import invalidate_debate_caches
 from ..jobs.publish import NotOwner
 from ..jobs.resources import CONTEXT_KEY, WorkerResources
 from ..jobs.store import JobRun
-from ..sources.errors import IngestError, TransientError
+from ..ops.background import complete_despite_cancel
 from . import store
 from .session import LiveSession
 

@@ -12,12 +12,12 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from robian_media import keys
 from robian_media.app import create_app
-from robian_media.edge_log_metrics import create_edge_metrics_app
 from robian_media.jobs.metrics import JobMetrics
 from robian_media.jobs.metrics_server import worker_metrics_server
+from robian_media.media.edge_metrics import create_edge_metrics_app
 from robian_media.settings import Settings
+from robian_media.web import keys
 from tests.deploy.compose import REPO
 from tests.services import free_port
 

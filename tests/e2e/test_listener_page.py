@@ -15,7 +15,7 @@ import aiohttp
 from packager.synth import make_sitting
 from robian_media.events.bus import EventBus
 from robian_media.events.factory import open_event_bus
-from robian_media.events.publish import publish_job_progress, publish_live_speaker
+from robian_media.events.vocabulary import publish_job_progress, publish_live_speaker
 from robian_media.settings import Settings
 from tests.e2e.conftest import Driver
 from tests.services import DemoServer

@@ -46,7 +46,7 @@ async def test_the_api_keeps_its_strict_policy(client: Any) -> None:
 
 
 def test_vendored_hls_js_is_the_pinned_npm_release() -> None:
-    from robian_media.handlers.page import STATIC_ROOT
+    from robian_media.web.page import STATIC_ROOT
 
     lock = json.loads((E2E_DIR / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/hls.js"]["version"] == "1.7.4"

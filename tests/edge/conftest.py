@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from robian_media.nginx_conf import Address, NginxLayout, parse_address, render_nginx_conf
+from robian_media.media.nginx_conf import Address, NginxLayout, parse_address, render_nginx_conf
 from robian_media.settings import Settings
 from tests.edge.fake_api import FakeApi
 from tests.edge.hls_media import HlsMedia, build_hls_media

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from robian_media.edge_log_metrics import create_edge_metrics_app
+from robian_media.media.edge_metrics import create_edge_metrics_app
 from tests.edge.hls_media import HlsMedia
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from robian_media.cli import main
-from robian_media.nginx_conf import Address, NginxLayout, parse_address, render_nginx_conf
+from robian_media.media.nginx_conf import Address, NginxLayout, parse_address, render_nginx_conf
 from robian_media.settings import Settings
 from tests.services import NginxServer
 

@@ -14,7 +14,7 @@ from robian_media.events.bus import EventBus
 from robian_media.events.event import parse_event_id
 from robian_media.events.factory import open_event_bus
 from robian_media.events.hub import SlowConsumer
-from robian_media.events.publish import publish_job_progress
+from robian_media.events.vocabulary import publish_job_progress
 from robian_media.settings import Settings
 
 

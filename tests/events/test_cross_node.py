@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from robian_media import keys
 from robian_media.app import create_app
 from robian_media.settings import Settings
+from robian_media.web import keys
 from tests.events.clients import SseStream, open_lazy_sse, open_lazy_ws, open_sse, read_ws_until_close
 from tests.services import RedisServer
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from robian_media import keys
 from robian_media.app import create_app
 from robian_media.settings import Settings
+from robian_media.web import keys
 from tests.events.clients import open_sse
 
 JOB = "6f1c0c1e-4b8a-4c43-9d59-1b2a3c4d5e6f"

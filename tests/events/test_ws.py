@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from robian_media import keys
 from robian_media.app import create_app
 from robian_media.settings import Settings
+from robian_media.web import keys
 
 
 async def receive_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from packager.publish import package
-from robian_media import keys
+from packager.versions import package
 from robian_media.app import create_app
+from robian_media.web import keys
 from tests.ingest.conftest import ffmpeg_reads, submit, wait_job
 from tests.ingest.origin import Origin
 

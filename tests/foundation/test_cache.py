@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from robian_media.cache import Cache
+from robian_media.cache.store import Cache
 from tests.services import RedisServer, free_port
 
 TTLS = {"debates": 300, "streaming": 3600, "metadata": 86400}

@@ -6,8 +6,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from robian_media.app import create_app
-from robian_media.openapi import operation
 from robian_media.settings import Settings
+from robian_media.web.openapi import operation
 from tests.conftest import ADMIN_TOKEN
 
 

@@ -8,10 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from robian_media.sources.an_acteurs import parse_acteur, parse_organe
-from robian_media.sources.an_compte_rendu import parse_compte_rendu
-from robian_media.sources.an_portal import parse_data_nvs, parse_timeline, portal_chapters, portal_video
-from robian_media.sources.errors import InvalidSourceData, UnsupportedSource
+from robian_media.ingest.sources.an_acteurs import parse_acteur, parse_organe
+from robian_media.ingest.sources.an_compte_rendu import parse_compte_rendu
+from robian_media.ingest.sources.an_portal import (
+    parse_data_nvs,
+    parse_timeline,
+    portal_chapters,
+    portal_video,
+)
+from robian_media.jobs.errors import InvalidSourceData, UnsupportedSource
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "an"
 HOSTS = ["videos.assemblee-nationale.fr"]

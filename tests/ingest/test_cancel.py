@@ -106,13 +106,13 @@ async def test_cancel_while_fetching_stops_ytdlp_and_removes_the_partial_downloa
     assert status == 202
     job_id = accepted["job_id"]
     await wait_job(ingest_client, job_id, until=lambda j: j["stage"] == "fetching" and j["progress"] > 0.02)
-    assert children_running("robian_media.sources.ytdlp_child")
+    assert children_running("robian_media.ingest.sources.ytdlp_child")
     work = tmp_path / "data" / "work" / job_id
     assert any(work.rglob("*")), "yt-dlp should be writing its partial download"
 
     response = await ingest_client.delete(f"/api/v1/jobs/{job_id}", headers=AUTH)
     assert response.status == 200
-    await eventually(lambda: not children_running("robian_media.sources.ytdlp_child"))
+    await eventually(lambda: not children_running("robian_media.ingest.sources.ytdlp_child"))
     await eventually(lambda: not work.exists())
     assert (await wait_job(ingest_client, job_id))["status"] == "cancelled"
 

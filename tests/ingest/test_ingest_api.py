@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from robian_media import keys
+from robian_media.web import keys
 from tests.events.clients import events_until, quiet
 from tests.ingest.conftest import AUTH, ffmpeg_reads, submit, wait_job
 from tests.ingest.origin import Origin

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from robian_media import keys
 from robian_media.app import create_app
+from robian_media.web import keys
 from tests.events.clients import events_until
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin

@@ -7,8 +7,8 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from robian_media import keys
 from robian_media.app import create_app
+from robian_media.web import keys
 from tests.events.clients import events_until, quiet
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin

@@ -14,11 +14,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from robian_media.app import create_app
-from robian_media.sources.circuit_breaker import CircuitBreakers
-from robian_media.sources.errors import SourceRefused
-from robian_media.sources.fetch_policy import FetchPolicy
-from robian_media.sources.http_fetch import SourceClient
-from robian_media.sources.ytdlp_runner import download_source
+from robian_media.ingest.sources.circuit_breaker import CircuitBreakers
+from robian_media.ingest.sources.fetch_policy import FetchPolicy
+from robian_media.ingest.sources.http_fetch import SourceClient
+from robian_media.ingest.sources.ytdlp_runner import download_source
+from robian_media.jobs.errors import SourceRefused
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin
 
@@ -45,7 +45,7 @@ from tests.ingest.origin import Origin
     ],
 )
 def test_addresses_are_classified_after_unwrapping_ipv6_forms(address: str, category: str | None) -> None:
-    from robian_media.sources.fetch_policy import address_category
+    from robian_media.ingest.sources.fetch_policy import address_category
 
     assert address_category(ipaddress.ip_address(address)) == category
 

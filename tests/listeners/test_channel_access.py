@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from robian_media.app import create_app
-from robian_media.device_auth import authorize_channels
 from robian_media.settings import Settings
+from robian_media.web.device_auth import authorize_channels
 from tests.listeners.conftest import assert_problem, register, reply
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from robian_media.rate_limit import SYNC_INTERVAL_S, sync_forever
+from robian_media.web.rate_limit import SYNC_INTERVAL_S, sync_forever
 
 
 async def test_sync_loop_ends_even_if_a_cancel_is_absorbed() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from robian_media import keys
 from robian_media.app import create_app
-from robian_media.device_auth import PAIRING_ALPHABET, pairing_code_hash
+from robian_media.web import keys
+from robian_media.web.device_auth import PAIRING_ALPHABET, pairing_code_hash
 from tests.listeners.conftest import Device, assert_problem, register
 from tests.services import free_port
 

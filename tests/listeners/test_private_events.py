@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robian_media import keys
+from robian_media.web import keys
 from tests.events.clients import SseStream
 from tests.listeners.conftest import register
 

@@ -8,7 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from robian_media import keys
+from robian_media.web import keys
 from tests.events.clients import quiet
 from tests.listeners.conftest import Device, assert_problem
 from tests.listeners.factories import assert_debate_shape

@@ -16,8 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from robian_media.app import create_app
+from robian_media.ops.subprocesses import stop_process
 from robian_media.settings import Settings
-from robian_media.subprocesses import stop_process
 from tests.ingest.conftest import AUTH, wait_job
 from tests.ingest.origin import Origin
 from tests.ingest.test_worker_kill import start_worker

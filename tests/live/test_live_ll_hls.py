@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from packager.live_playlist import playlist_position
-from robian_media import keys
 from robian_media.app import create_app
 from robian_media.settings import Settings
+from robian_media.web import keys
 from tests.ingest.origin import Origin
 from tests.live.helpers import rung_paths, start_live, text, wait_playlist, wait_stream
 from tests.live.source import LiveSourcePublisher

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 
-from robian_media.programme_import import import_agenda, parse_agenda
+from robian_media.catalog.programme_import import import_agenda, parse_agenda
 from tests.factories import create_debate
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "an" / "agenda.json"

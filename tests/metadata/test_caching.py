@@ -10,9 +10,9 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from robian_media.app import create_app
-from robian_media.cache import Cache
-from robian_media.cache_invalidation import debate_changed, debate_published, speakers_changed
-from robian_media.redis_client import create_redis
+from robian_media.cache.invalidation import debate_changed, debate_published, speakers_changed
+from robian_media.cache.redis_client import create_redis
+from robian_media.cache.store import Cache
 from robian_media.settings import Settings
 from tests.factories import create_chapters, create_debate, create_speaker, publish_version
 from tests.services import RedisServer

@@ -247,7 +247,7 @@ async def test_counts_follow_chapter_changes(client: Any, db: asyncpg.Connection
 
 async def test_read_sessions_refuse_writes(client: Any) -> None:
     """Why the read pool may skip asyncpg's session reset: its sessions cannot change anything."""
-    from robian_media import keys
+    from robian_media.web import keys
 
     async with client.app[keys.READ_POOL].acquire() as conn:
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):

@@ -8,9 +8,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from robian_media.app import create_app
-from robian_media.rate_limit import RateLimiter
-from robian_media.redis_client import create_redis
+from robian_media.cache.redis_client import create_redis
 from robian_media.settings import Settings
+from robian_media.web.rate_limit import RateLimiter
 from tests.services import RedisServer, free_port
 
 ClientFactory = Callable[..., Any]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from robian_media.cursor import encode_cursor
+from robian_media.web.cursor import encode_cursor
 
 CASES = [
     ("/api/v1/debates", {"limit": "0"}, {"query.limit"}),

@@ -16,7 +16,7 @@ import pytest
 
 from packager.ffmpeg import MediaError
 from packager.ladder import Ladder
-from packager.publish import DebateBusyError, current_version, package, recover, versions
+from packager.versions import DebateBusyError, current_version, package, recover, versions
 
 from .conftest import STARTS_AT, Sitting
 
@@ -179,7 +179,7 @@ KILLED_PACKAGER = """
 import asyncio, sys
 from pathlib import Path
 from packager.ladder import Ladder
-from packager.publish import package
+from packager.versions import package
 ladder = Ladder.model_validate_json(sys.argv[3])
 asyncio.run(package(Path(sys.argv[1]), Path(sys.argv[2]), ladder=ladder, ffmpeg=sys.argv[4]))
 """
@@ -236,7 +236,7 @@ async def test_ffmpeg_failure_is_typed_with_its_stderr(ffmpeg: str) -> None:
 
 
 def test_recover_all_cleans_every_debate(tmp_path: Path) -> None:
-    from packager.publish import recover_all
+    from packager.versions import recover_all
 
     for name, complete in (("d1", True), ("d2", False)):
         version = tmp_path / name / "v1"

@@ -3,7 +3,7 @@
 - ingest's SSRF refusals hold when the request comes through nginx (with forged forwarding headers);
 - neither tokens nor the database password ever reach the logs, whatever the request;
 - admin tokens are compared in constant time (hmac.compare_digest) and device tokens are only ever
-  looked up by their sha256: see robian_media/openapi.py and device_auth.py.
+  looked up by their sha256: see robian_media/web/openapi.py and web/device_auth.py.
 """
 
 from __future__ import annotations

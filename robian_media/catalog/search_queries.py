@@ -1,0 +1,128 @@
+"""French full-text search over debates, chapters and speakers, and type-ahead suggestions.
+
+Every text is folded with ``robian_unaccent`` before ``to_tsvector``/``to_tsquery`` (see migration
+0001), so "seance" finds "séance". Debates and chapters use the French configuration (stemming);
+speaker names the ``simple`` one (names are not stemmed).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import asyncpg
+
+from ..media.urls import MediaUrls
+from .debate_queries import LISTED_STATUSES
+from .models import ChapterSpeaker, SearchKind, SearchResult, Suggestion
+
+# $1 the words typed (websearch syntax: "quoted phrase", -excluded, or), $2 statuses, $3 kinds,
+# $4 limit, $5 offset. Title weights rank a debate's title above its body and description.
+SEARCH = """
+WITH q AS (
+    SELECT websearch_to_tsquery('french', robian_unaccent($1)) AS fr,
+           websearch_to_tsquery('simple', robian_unaccent($1)) AS simple
+)
+SELECT * FROM (
+    SELECT 'debate' AS kind, ts_rank(d.search, q.fr) AS rank, d.title, d.id AS debate_id,
+           NULL::text AS debate_title, d.starts_at, d.current_version,
+           NULL::int AS idx, NULL::float8 AS start_s, NULL::float8 AS end_s,
+           NULL::text AS speaker_id, NULL::text AS speaker_name, NULL::text AS speaker_group
+    FROM debates d, q
+    WHERE 'debate' = ANY($3::text[]) AND d.search @@ q.fr AND d.status = ANY($2::text[])
+    UNION ALL
+    SELECT 'chapter', ts_rank('{1,1,1,1}', c.search, q.fr),
+           coalesce(c.title, c.speaker_name, d.title), d.id, d.title, d.starts_at, d.current_version,
+           c.idx, c.start_s, c.end_s, c.speaker_id, c.speaker_name, c.speaker_group
+    FROM chapters c JOIN debates d ON d.id = c.debate_id, q
+    WHERE 'chapter' = ANY($3::text[]) AND c.search @@ q.fr AND d.status = ANY($2::text[])
+    UNION ALL
+    SELECT 'speaker', ts_rank('{1,1,1,1}', s.search, q.simple), s.name, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, s.id, s.name, coalesce(s.group_abbrev, s.group_name)
+    FROM speakers s, q
+    WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple
+) hits
+ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id
+LIMIT $4 OFFSET $5
+"""
+
+# name prefix through the text_pattern_ops btree (byte order: every completion of p sorts in
+# [p, p || U+10FFFF)), then any word of the name as a prefix through the GIN index
+SPEAKER_SUGGESTIONS = """
+(SELECT s.id, s.name FROM speakers s
+ WHERE s.name_key ~>=~ robian_unaccent($1) AND s.name_key ~<~ (robian_unaccent($1) || chr(1114111))
+ ORDER BY s.name_key LIMIT $3)
+UNION ALL
+(SELECT s.id, s.name FROM speakers s
+ WHERE s.search @@ to_tsquery('simple', $2)
+ ORDER BY s.name_key LIMIT $3)
+"""
+
+# $1 prefix tsquery ('proposition & lo:*')
+DEBATE_SUGGESTIONS = """
+SELECT d.id, d.title FROM debates d
+WHERE d.search @@ to_tsquery('french', $1) AND d.status = ANY($2::text[])
+ORDER BY ts_rank(d.search, to_tsquery('french', $1)) DESC, d.starts_at DESC NULLS LAST
+LIMIT $3
+"""
+
+
+class SearchHits(NamedTuple):
+    items: list[SearchResult]
+    more: bool
+
+
+async def search(
+    conn: asyncpg.Connection,
+    text: str,
+    *,
+    kinds: tuple[SearchKind, ...],
+    limit: int,
+    offset: int,
+    urls: MediaUrls,
+) -> SearchHits:
+    rows = await conn.fetch(SEARCH, text, list(LISTED_STATUSES), list(kinds), limit + 1, offset)
+    items = []
+    for r in rows[:limit]:
+        packaged = r["debate_id"] is not None and r["current_version"] is not None
+        speaker = None
+        if r["kind"] == "chapter" and r["speaker_name"]:
+            speaker = ChapterSpeaker(id=r["speaker_id"], name=r["speaker_name"], group=r["speaker_group"])
+        items.append(
+            SearchResult(
+                kind=r["kind"],
+                rank=round(r["rank"], 6),
+                title=r["title"],
+                debate_id=r["debate_id"],
+                debate_title=r["debate_title"],
+                starts_at=r["starts_at"],
+                master_url=urls.master(r["debate_id"]) if packaged else None,
+                index=r["idx"],
+                start=r["start_s"],
+                end=r["end_s"],
+                speaker=speaker,
+                speaker_id=r["speaker_id"] if r["kind"] == "speaker" else None,
+                group=r["speaker_group"] if r["kind"] == "speaker" else None,
+            )
+        )
+    return SearchHits(items, len(rows) > limit)
+
+
+async def suggestions(
+    conn: asyncpg.Connection, typed: str, *, word_prefixes: str | None, title_prefix: str | None, limit: int
+) -> list[Suggestion]:
+    """Speakers first (at most half when titles match too), then debate titles, no repeats."""
+    speakers: list[Suggestion] = []
+    seen_ids: set[str] = set()
+    for row in await conn.fetch(SPEAKER_SUGGESTIONS, typed, word_prefixes, limit):
+        if row["id"] not in seen_ids:
+            seen_ids.add(row["id"])
+            speakers.append(Suggestion(kind="speaker", text=row["name"], id=row["id"]))
+    titles: list[Suggestion] = []
+    if title_prefix:
+        seen_titles: set[str] = set()
+        for row in await conn.fetch(DEBATE_SUGGESTIONS, title_prefix, list(LISTED_STATUSES), limit * 3):
+            if row["title"] not in seen_titles:
+                seen_titles.add(row["title"])
+                titles.append(Suggestion(kind="debate", text=row["title"], id=str(row["id"])))
+    head = speakers[: max(limit - len(titles), limit // 2)]
+    return (head + titles + speakers[len(head) :])[:limit]

@@ -1,0 +1,133 @@
+"""Speakers (deputies and other orators) and where they spoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+from uuid import UUID
+
+import asyncpg
+
+from ..media.urls import MediaUrls
+from .debate_queries import FIRST_POSITION, LISTED_STATUSES, LISTING_KEY
+from .models import Intervention, Speaker
+
+SPEAKER_SELECT = """
+SELECT s.id, s.name, s.name_key, s.group_id, s.group_name, s.group_abbrev,
+       stats.interventions_count, stats.debates_count
+FROM speakers s
+CROSS JOIN LATERAL (
+    SELECT count(*) AS interventions_count, count(DISTINCT c.debate_id) AS debates_count
+    FROM chapters c WHERE c.speaker_id = s.id
+) stats
+"""
+
+# $1 group (id, abbreviation or name), $2 prefix tsquery over names, $3/$4 keyset (name_key, id), $5 limit
+LIST_SPEAKERS = (
+    SPEAKER_SELECT
+    + """
+WHERE ($1::text IS NULL OR lower(s.group_id) = lower($1)
+       OR robian_unaccent(s.group_abbrev) = robian_unaccent($1)
+       OR robian_unaccent(s.group_name) = robian_unaccent($1))
+  AND ($2::text IS NULL OR s.search @@ to_tsquery('simple', $2))
+  AND (s.name_key, s.id) > ($3, $4)
+ORDER BY s.name_key, s.id
+LIMIT $5
+"""
+)
+
+GET_SPEAKER = SPEAKER_SELECT + "WHERE s.id = $1"
+
+# newest sitting first, then in speaking order; $2 statuses, $3/$4/$5 keyset, $6 limit
+LIST_INTERVENTIONS = f"""
+SELECT c.debate_id, d.title AS debate_title, d.starts_at AS debate_starts_at, d.current_version,
+       c.idx, c.start_s, c.end_s, c.title
+FROM chapters c
+JOIN debates d ON d.id = c.debate_id
+WHERE c.speaker_id = $1 AND d.status = ANY($2::text[])
+  AND ({LISTING_KEY} < $3::text::timestamptz
+       OR ({LISTING_KEY} = $3::text::timestamptz AND (d.id < $4 OR (d.id = $4 AND c.idx > $5))))
+ORDER BY {LISTING_KEY} DESC, d.id DESC, c.idx
+LIMIT $6
+"""  # noqa: S608 (constants only)
+
+
+class SpeakerKey(NamedTuple):
+    name_key: str
+    id: str
+
+
+class InterventionKey(NamedTuple):
+    debate_starts_at: dt.datetime | None
+    debate_id: UUID
+    chapter_index: int
+
+
+def speaker_from_row(row: asyncpg.Record) -> Speaker:
+    return Speaker(
+        id=row["id"],
+        name=row["name"],
+        group=row["group_abbrev"] or row["group_name"],
+        group_id=row["group_id"],
+        group_name=row["group_name"],
+        interventions_count=row["interventions_count"],
+        debates_count=row["debates_count"],
+    )
+
+
+async def list_speakers(
+    conn: asyncpg.Connection,
+    *,
+    group: str | None,
+    name_query: str | None,
+    limit: int,
+    after: SpeakerKey | None,
+) -> tuple[list[Speaker], SpeakerKey | None]:
+    """A page in name order and the key to continue after it (None: last page)."""
+    after = after or SpeakerKey("", "")
+    rows = await conn.fetch(LIST_SPEAKERS, group, name_query, after.name_key, after.id, limit + 1)
+    page = rows[:limit]
+    more = len(rows) > limit and page
+    return [speaker_from_row(r) for r in page], (
+        SpeakerKey(page[-1]["name_key"], page[-1]["id"]) if more else None
+    )
+
+
+async def get_speaker(conn: asyncpg.Connection, speaker_id: str) -> Speaker | None:
+    row = await conn.fetchrow(GET_SPEAKER, speaker_id)
+    return speaker_from_row(row) if row else None
+
+
+async def list_interventions(
+    conn: asyncpg.Connection,
+    speaker_id: str,
+    *,
+    limit: int,
+    after: InterventionKey | None,
+    urls: MediaUrls,
+) -> tuple[list[Intervention], InterventionKey | None]:
+    if after is None:
+        (at, at_id), at_idx = FIRST_POSITION, -1
+    else:
+        at = after.debate_starts_at.isoformat() if after.debate_starts_at else "-infinity"
+        at_id, at_idx = after.debate_id, after.chapter_index
+    rows = await conn.fetch(
+        LIST_INTERVENTIONS, speaker_id, list(LISTED_STATUSES), at, at_id, at_idx, limit + 1
+    )
+    items = [
+        Intervention(
+            debate_id=r["debate_id"],
+            debate_title=r["debate_title"],
+            debate_starts_at=r["debate_starts_at"],
+            index=r["idx"],
+            start=r["start_s"],
+            end=r["end_s"],
+            title=r["title"],
+            master_url=urls.master(r["debate_id"]) if r["current_version"] is not None else None,
+        )
+        for r in rows[:limit]
+    ]
+    if len(rows) <= limit or not items:
+        return items, None
+    last = items[-1]
+    return items, InterventionKey(last.debate_starts_at, last.debate_id, last.index)

@@ -1,0 +1,83 @@
+"""Ingest and jobs routes (DESIGN §4): submit a source, follow its job, cancel it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from ..jobs import store
+from ..jobs.models import IngestAccepted, IngestRequest, Job
+from ..jobs.notify import JobNotifier, invalidate_debate_caches
+from ..jobs.submit import SubmissionRefused, Submitted, cancel_ingest, check_submission, submit_ingest
+from ..web import keys
+from ..web.errors import Conflict, NotFound, ValidationFailed
+from ..web.openapi import operation
+
+
+def job_id_of(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["job_id"])
+    except ValueError:
+        raise NotFound("No job with this id.") from None
+
+
+async def submit(request: web.Request, body: IngestRequest, *, priority: int = 0) -> Submitted:
+    """Check and submit an ingest; shared with the legacy extraction route."""
+    try:
+        location = await check_submission(body, request.app[keys.SETTINGS])
+    except SubmissionRefused as exc:
+        raise ValidationFailed(
+            f"This source cannot be ingested: {exc.message}",
+            errors=[{"location": f"body.{exc.field}", "message": exc.message, "type": "source_refused"}],
+        ) from None
+    return await submit_ingest(request.app[keys.JOB_QUEUE], body, location, priority=priority)
+
+
+async def load_job(request: web.Request, job_id: UUID) -> Job:
+    job = await store.get_job(request.app[keys.DB_POOL], job_id)
+    if job is None:
+        raise NotFound("No job with this id.")
+    return job
+
+
+@operation(
+    summary="Ingest a source (URL, AN portal video, local file) into a published debate",
+    tags=["ingest"],
+    body=IngestRequest,
+    response=IngestAccepted,
+    status=202,
+    admin=True,
+    responses={200: "This source was already submitted: its job and debate"},
+)
+async def ingest(request: web.Request, *, body: IngestRequest) -> web.Response:
+    submitted = await submit(request, body)
+    accepted = IngestAccepted(job_id=submitted.job_id, debate_id=submitted.debate_id)
+    return web.json_response(accepted.model_dump(mode="json"), status=202 if submitted.created else 200)
+
+
+@operation(summary="A job's status, stage and progress", tags=["jobs"], response=Job)
+async def get_job(request: web.Request) -> web.Response:
+    job = await load_job(request, job_id_of(request))
+    return web.json_response(job.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    summary="Cancel a job: yt-dlp/FFmpeg stopped, partial output removed",
+    tags=["jobs"],
+    response=Job,
+    admin=True,
+    responses={409: "The job already ended"},
+)
+async def cancel_job(request: web.Request) -> web.Response:
+    job_id = job_id_of(request)
+    status, debate_id = await cancel_ingest(request.app[keys.JOB_QUEUE], job_id)
+    if status is None:
+        raise NotFound("No job with this id.")
+    if status in ("succeeded", "failed"):
+        raise Conflict(f"The job already {status}; there is nothing to cancel.")
+    if debate_id is not None:
+        await invalidate_debate_caches(request.app[keys.CACHE], str(debate_id))
+        await JobNotifier(request.app[keys.EVENT_BUS]).cancelled(str(job_id), str(debate_id))
+    job = await load_job(request, job_id)
+    return web.json_response(job.model_dump(mode="json"))

@@ -1,0 +1,108 @@
+"""The procrastinate task behind an ingest job, keeping our ``jobs`` row in step with the queue.
+
+Outcomes, as the queue and the API see them:
+- success → row ``succeeded`` (written in the publish transaction), queue job succeeded;
+- transient failure → row back to ``queued`` with the error, queue retries later (backoff);
+- permanent failure or attempts exhausted → row ``failed``, queue job failed;
+- operator cancel (DELETE) → the API marked the row ``cancelled`` and asked the queue to abort:
+  the running task is cancelled, stops yt-dlp/FFmpeg, removes partial files, ends ``aborted``;
+- worker stopping → the task is cancelled, cleans up, the row goes back to ``queued`` and the queue
+  re-runs it at once on another worker (or this one after a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from typing import cast
+
+from procrastinate.exceptions import JobAborted
+from procrastinate.job_context import AbortReason, JobContext
+
+from ..jobs import store
+from ..jobs.errors import IngestError, TransientError
+from ..jobs.notify import invalidate_debate_caches
+from ..jobs.progress import ProgressReporter
+from ..jobs.publish import NotOwner
+from ..jobs.resources import CONTEXT_KEY, WorkerResources
+from ..jobs.store import JobRun
+from .pipeline import run_ingest
+
+log = logging.getLogger(__name__)
+
+
+def _retry_in(context: JobContext, exc: BaseException) -> float | None:
+    """Seconds until the queue retries this job after ``exc``, or None if it will not."""
+    decision = context.task.retry_strategy.get_retry_decision(exception=exc, job=context.job)  # type: ignore[union-attr]
+    if decision is None:
+        return None
+    assert decision.retry_at is not None
+    return max(0.0, (decision.retry_at - decision.retry_at.now(decision.retry_at.tzinfo)).total_seconds())
+
+
+async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: BaseException) -> None:
+    message = exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
+    retry_in = _retry_in(context, exc)
+    res.metrics.attempts.labels("retried" if retry_in is not None else "failed").inc()
+    if retry_in is not None:
+        await store.requeue(res.pool, run, f"{message} (retrying in {retry_in:.0f} s)")
+        await res.notifier.retrying(run.job_id, message, retry_in)
+        log.warning("ingest attempt failed, will retry", extra={"job_id": run.job_id, "error": message})
+        return
+    if await store.fail(res.pool, run, message):
+        await invalidate_debate_caches(res.cache, run.debate_id)
+        await res.notifier.failed(run.job_id, run.debate_id, message)
+    log.warning("ingest failed", extra={"job_id": run.job_id, "error": message})
+
+
+async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> None:
+    work_dir = res.settings.work_dir / run.job_id / f"a{run.attempt}"
+    res.metrics.running.inc()
+    try:
+        async with ProgressReporter(res.pool, res.notifier, run) as progress:
+            result = await run_ingest(run, res, progress, work_dir)
+    except asyncio.CancelledError:
+        if context.abort_reason() == AbortReason.USER_REQUEST or await store.is_cancelled(res.pool, run):
+            log.info("ingest cancelled", extra={"job_id": run.job_id})
+            res.metrics.attempts.labels("cancelled").inc()
+            # the operator's cancel is the outcome, not a failure to retry
+            raise JobAborted() from None
+        await store.requeue(res.pool, run, "The worker stopped; the job is queued again.")
+        res.metrics.attempts.labels("requeued").inc()
+        raise
+    except NotOwner as exc:
+        log.info("ingest result not published", extra={"job_id": run.job_id, "reason": str(exc)})
+        return
+    except IngestError as exc:
+        await _failed(res, context, run, exc)
+        raise
+    except Exception as exc:
+        # an unexpected failure (a bug, the database gone): treated as transient, attempts are bounded
+        log.exception("ingest attempt crashed", extra={"job_id": run.job_id})
+        await _failed(res, context, run, exc)
+        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        # this attempt's files only: after a database outage another attempt of the same job may
+        # be running beside this one (its worker's heartbeat looked stale), in the next directory
+        await asyncio.to_thread(shutil.rmtree, work_dir, True)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(work_dir.parent.rmdir)  # the job's directory, once empty
+        res.metrics.running.dec()
+    res.metrics.attempts.labels("succeeded").inc()
+    res.metrics.packaged(result.duration, result.timings.get("total", 0.0))
+    master_url = res.master_url(run.debate_id)
+    await invalidate_debate_caches(res.cache, run.debate_id)
+    await res.notifier.succeeded(run.job_id, run.debate_id, result.version, master_url)
+    await res.notifier.debate_published(run.debate_id, result.version, result.duration, master_url)
+    log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
+
+
+async def ingest_task(context: JobContext, job_id: str) -> None:
+    res = cast(WorkerResources, context.additional_context[CONTEXT_KEY])
+    run = await store.start_attempt(res.pool, job_id)
+    if run is None:
+        log.info("ingest job no longer active", extra={"job_id": job_id})
+        return
+    await _attempt(res, context, run)

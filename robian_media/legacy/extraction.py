@@ -1,0 +1,119 @@
+"""The old mobile client's extraction routes, answered by ingest and jobs.
+
+The old API took ``{"url", "priority": "normal"|"urgent"}`` and answered
+``{"success", "message", "data": {"extraction_id", "status": "started", "url"}}``; its status route
+said ``processing`` or ``completed`` with a ``file_url``. The same shapes are kept; the extraction
+id is the job id. Unlike the old server, submitting takes the admin token: ingest makes this server
+fetch URLs, which an anonymous client must not be able to ask for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..ingest.api import job_id_of, load_job, submit
+from ..jobs import store
+from ..jobs.models import IngestRequest
+from ..web import keys
+from ..web.openapi import operation
+
+LEGACY_STATUS = {
+    "queued": "processing",
+    "running": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+URGENT_PRIORITY = 10
+
+
+def file_size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+class LegacyExtractionRequest(IngestRequest):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    source_url: str = Field("", max_length=4096)
+    url: str | None = Field(None, max_length=4096, description="the old client's name for source_url")
+    priority: Literal["normal", "urgent"] = "normal"
+
+    @model_validator(mode="after")
+    def _one_url(self) -> LegacyExtractionRequest:
+        self.source_url = self.source_url or self.url or ""
+        if not self.source_url:
+            raise ValueError("url (or source_url) is required")
+        return self
+
+
+class LegacyExtractionAccepted(BaseModel):
+    success: bool
+    message: str
+    data: dict[str, Any]
+
+
+class LegacyExtractionStatus(BaseModel):
+    extraction_id: str
+    status: str
+    stage: str | None
+    progress: float
+    debate_id: str | None
+    message: str | None = None
+    file_url: str | None = None
+    stream_url: str | None = None
+    file_size: int | None = None
+
+
+@operation(
+    summary="Legacy: start an extraction (an ingest)",
+    tags=["legacy"],
+    body=LegacyExtractionRequest,
+    response=LegacyExtractionAccepted,
+    status=202,
+    admin=True,
+)
+async def start_extraction(request: web.Request, *, body: LegacyExtractionRequest) -> web.Response:
+    ingest = IngestRequest.model_validate(body.model_dump(exclude={"url", "priority"}))
+    submitted = await submit(request, ingest, priority=URGENT_PRIORITY if body.priority == "urgent" else 0)
+    answer = LegacyExtractionAccepted(
+        success=True,
+        message="Extraction démarrée" if submitted.created else "Extraction déjà demandée",
+        data={
+            "extraction_id": str(submitted.job_id),
+            "job_id": str(submitted.job_id),
+            "debate_id": str(submitted.debate_id),
+            "status": "started",
+            "url": body.source_url,
+        },
+    )
+    return web.json_response(answer.model_dump(mode="json"), status=202 if submitted.created else 200)
+
+
+@operation(summary="Legacy: an extraction's status", tags=["legacy"], response=LegacyExtractionStatus)
+async def extraction_status(request: web.Request) -> web.Response:
+    job = await load_job(request, job_id_of(request))
+    debate_id = str(job.debate_id) if job.debate_id else None
+    status = LegacyExtractionStatus(
+        extraction_id=str(job.id),
+        status=LEGACY_STATUS[job.status],
+        stage=job.stage,
+        progress=job.progress,
+        debate_id=debate_id,
+        message=job.error,
+    )
+    if job.status == "succeeded" and job.debate_id is not None:
+        settings = request.app[keys.SETTINGS]
+        status.file_url = f"/api/debats/{job.debate_id}/file"
+        status.stream_url = f"{settings.public_base_url}/hls/{job.debate_id}/master.m3u8"
+        version = await store.current_version(request.app[keys.DB_POOL], job.debate_id)
+        download = settings.media_root / str(job.debate_id) / f"v{version}" / "download.m4a"
+        status.file_size = await asyncio.to_thread(file_size, download) if version else None
+    return web.json_response(status.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

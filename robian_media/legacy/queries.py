@@ -1,0 +1,84 @@
+"""Queries in the shapes of the RobianAPI (AN-droid) backend the existing mobile client reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+from uuid import UUID
+
+import asyncpg
+
+from ..catalog.debate_queries import LISTING_KEY, SITTING_TIMEZONE
+
+# the old client's débat "type", derived from what we know of a sitting
+LEGACY_TYPE = """CASE
+    WHEN robian_unaccent(d.title) LIKE '%audition%' THEN 'audition'
+    WHEN robian_unaccent(coalesce(d.body, '')) LIKE '%commission%' THEN 'commission'
+    WHEN d.body IS NULL OR robian_unaccent(d.body) LIKE '%seance%' THEN 'seance_publique'
+    ELSE 'autre'
+END"""
+
+# $1 time zone of the sitting's day
+LEGACY_SELECT = f"""
+SELECT d.id, d.title, d.body, d.description, d.source_url, d.status, d.current_version,
+       coalesce(d.duration, r.duration) AS duration,
+       (coalesce(d.starts_at, d.created_at) AT TIME ZONE $1)::date AS day,
+       {LEGACY_TYPE} AS type,
+       array(SELECT coalesce(c.speaker_name, s.name)
+             FROM chapters c LEFT JOIN speakers s ON s.id = c.speaker_id
+             WHERE c.debate_id = d.id AND coalesce(c.speaker_name, s.name) IS NOT NULL
+             GROUP BY 1 ORDER BY min(c.idx)) AS speakers
+FROM debates d
+LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
+"""  # noqa: S608 (constants only)
+
+# $2 statuses, $3 date_debut, $4 date_fin, $5 type, $6 commission (part of the body's name), $7 limit
+LEGACY_LIST = (
+    LEGACY_SELECT
+    + f"""
+WHERE d.status = ANY($2::text[])
+  AND ($3::date IS NULL OR d.starts_at >= ($3::date::timestamp AT TIME ZONE $1))
+  AND ($4::date IS NULL OR d.starts_at < (($4::date + 1)::timestamp AT TIME ZONE $1))
+  AND ($5::text IS NULL OR {LEGACY_TYPE} = $5)
+  AND ($6::text IS NULL OR strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($6)) > 0)
+ORDER BY {LISTING_KEY} DESC, d.id DESC
+LIMIT $7
+"""
+)
+
+LEGACY_GET = LEGACY_SELECT + "WHERE d.id = $2"
+
+
+class LegacyDebateRow(NamedTuple):
+    id: UUID
+    title: str
+    body: str | None
+    description: str | None
+    source_url: str
+    status: str
+    current_version: int | None
+    duration: float | None
+    day: dt.date
+    type: str
+    speakers: list[str]
+
+
+async def list_debates(
+    conn: asyncpg.Connection,
+    *,
+    statuses: tuple[str, ...],
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    kind: str | None,
+    commission: str | None,
+    limit: int,
+) -> list[LegacyDebateRow]:
+    rows = await conn.fetch(
+        LEGACY_LIST, SITTING_TIMEZONE, list(statuses), date_from, date_to, kind, commission, limit
+    )
+    return [LegacyDebateRow(**dict(r)) for r in rows]
+
+
+async def get_debate(conn: asyncpg.Connection, debate_id: UUID) -> LegacyDebateRow | None:
+    row = await conn.fetchrow(LEGACY_GET, SITTING_TIMEZONE, debate_id)
+    return LegacyDebateRow(**dict(row)) if row else None

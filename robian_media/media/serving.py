@@ -1,0 +1,79 @@
+"""``/hls/…`` answered from the media root when no nginx is in front, with nginx's headers; behind nginx,
+only the live parts nginx does not find yet (:mod:`robian_media.live.hinted_parts`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from ..web import keys
+from ..web.errors import NotFound
+
+MIME_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".m4s": "video/iso.segment",
+    ".mp4": "audio/mp4",
+    ".m4a": "audio/mp4",
+    ".ts": "video/mp2t",
+    ".vtt": "text/vtt",
+    ".json": "application/json",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=2"
+# {debate}/v{n}/… is immutable once published; the top master and growing playlists are not
+VERSIONED = re.compile(r"^(?P<version>[^/]+/v\d+)/")
+# written by the packager's last step: from then on the version's playlists no longer change
+COMPLETE_MARKER = ".complete"
+SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Range, Origin, Accept",
+    "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def resolve_media_path(root: Path, relative: str) -> Path:
+    """The file under ``root`` named by ``relative``; refuses dotfiles, ``..`` and symlinks.
+
+    Like nginx's ``disable_symlinks on from=<media root>``: nothing below the root may be a symlink,
+    so no path can lead outside it.
+    """
+    parts = relative.split("/")
+    if not relative or not all(SAFE_PART.match(p) for p in parts):
+        raise NotFound("No media at this path.")
+    candidate = root.resolve() / relative
+    if candidate.resolve() != candidate or not candidate.is_file():
+        raise NotFound("No media at this path.")
+    return candidate
+
+
+def cache_control(relative: str, root: Path) -> str:
+    versioned = VERSIONED.match(relative)
+    if versioned is None:
+        return SHORT
+    if relative.endswith(".m3u8") and not (root / versioned["version"] / COMPLETE_MARKER).is_file():
+        return SHORT  # a version still being packaged: its playlists grow
+    return IMMUTABLE
+
+
+async def serve_media(request: web.Request) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        return web.Response(status=204, headers=CORS)
+    relative = request.match_info["path"]
+    root = request.app[keys.SETTINGS].media_root
+    try:
+        path = resolve_media_path(root, relative)
+    except NotFound:
+        # a live part asked for before it is written (the preload hint): held until it is
+        path = await request.app[keys.HINTED_PARTS].wait(root, relative)
+    headers = {**CORS, "Cache-Control": cache_control(relative, root)}
+    content_type = MIME_TYPES.get(path.suffix)
+    if content_type is None:
+        raise NotFound("No media at this path.")
+    headers["Content-Type"] = content_type
+    return web.FileResponse(path, headers=headers)

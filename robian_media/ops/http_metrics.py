@@ -1,0 +1,109 @@
+"""Prometheus metrics of the HTTP layer, in a registry owned by the application."""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterator
+from itertools import accumulate
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.utils import floatToGoString
+
+from ..web import keys
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class HttpMetrics:
+    """Request counts, latencies and requests in flight of this application.
+
+    Kept as plain numbers on the request path and turned into Prometheus families when scraped:
+    prometheus_client's metric objects validate labels and take a lock on every update, which cost
+    more than answering a small request. One event loop updates them, so no lock is needed.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.in_flight_now = 0
+        self._counts: dict[tuple[str, str, int], int] = {}
+        # per (method, route): a count per bucket of LATENCY_BUCKETS, one for +Inf, then the sum
+        self._latencies: dict[tuple[str, str], list[float]] = {}
+        registry.register(self)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in KNOWN_METHODS:
+            method = "other"  # clients choose methods: keep label cardinality bounded
+        key = (method, route, status)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        series = self._latencies.get((method, route))
+        if series is None:
+            series = self._latencies[(method, route)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "robian_http_requests", "HTTP requests answered", labels=["method", "route", "status"]
+        )
+        for (method, route, status), count in self._counts.items():
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "robian_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels=["method", "route"],
+        )
+        bounds = [floatToGoString(b) for b in LATENCY_BUCKETS] + ["+Inf"]
+        for (method, route), series in self._latencies.items():
+            cumulative = list(accumulate(series[:-1]))
+            latency.add_metric(
+                [method, route], list(zip(bounds, cumulative, strict=True)), sum_value=series[-1]
+            )
+        yield latency
+        yield GaugeMetricFamily(
+            "robian_http_requests_in_flight", "Requests being answered", value=self.in_flight_now
+        )
+
+
+def route_label(request: web.Request) -> str:
+    """The route template, never the raw path, so label cardinality stays bounded."""
+    route = request.match_info.route
+    resource = route.resource
+    if resource is None or isinstance(request.match_info.http_exception, web.HTTPException):
+        return "unmatched"
+    return resource.canonical
+
+
+@web.middleware
+async def metrics_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    metrics = request.app[keys.HTTP_METRICS]
+    started = time.perf_counter()
+    status = 500
+    metrics.in_flight_now += 1
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.in_flight_now -= 1
+        metrics.observe(request.method, route_label(request), status, time.perf_counter() - started)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    """Prometheus exposition of this app's registry (prometheus-async's handler reads the global one)."""
+    job_state = request.app.get(keys.JOB_STATE_METRICS)
+    if job_state is not None:
+        await job_state.refresh(request.app[keys.READ_POOL])
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    response = web.Response(body=encoder(request.app[keys.METRICS_REGISTRY]))
+    response.content_type = content_type.split(";")[0]
+    return response
