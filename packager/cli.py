@@ -1,4 +1,5 @@
-"""`python -m packager INPUT OUTDIR …`: one version directory (DESIGN §3 layout) from one source file."""
+"""`python -m packager INPUT OUTDIR …`: one version directory
+(docs/architecture.md §3 layout) from one source file."""
 
 from __future__ import annotations
 

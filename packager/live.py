@@ -1,6 +1,6 @@
 """A live sitting's version directory, filled as FFmpeg's fragments arrive, finished as a VOD version.
 
-Layout (DESIGN §3, same as VOD): ``v{n}/master.m3u8``, ``v{n}/{rung}/index.m3u8``, ``init.mp4``,
+Layout (docs/architecture.md §3, same as VOD): ``v{n}/master.m3u8``, ``v{n}/{rung}/index.m3u8``, ``init.mp4``,
 ``seg_{n}.m4s`` (2 s segments) and, while live, ``part_{n}_{i}.m4s`` (the Low-Latency HLS parts a
 segment is made of: the segment file is its parts' bytes end to end). The TS rung has ``seg_{n}.ts``.
 Parts are built here from FFmpeg's one-frame fragments: ``part_seconds`` of frames each, or what came

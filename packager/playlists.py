@@ -1,4 +1,5 @@
-"""HLS playlists written by hand: the exact tags DESIGN §3 fixes, nothing FFmpeg adds on its own."""
+"""HLS playlists written by hand: the exact tags docs/architecture.md §3 fixes, nothing FFmpeg adds
+on its own."""
 
 from __future__ import annotations
 

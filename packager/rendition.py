@@ -1,4 +1,4 @@
-"""Builds one version directory (DESIGN §3 `v{n}/` layout) from one source file.
+"""Builds one version directory (docs/architecture.md §3 `v{n}/` layout) from one source file.
 
 Stages: probing → measuring (loudness) → encoding (segments and EVENT playlists published as they come)
 → finalizing (VOD playlists, measured master, download.m4a, validation). Cancellation or failure stops

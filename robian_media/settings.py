@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         300, ge=10, description="'listeners now': owners with a progress write this recent"
     )
 
-    # live events (DESIGN §5): replay buffer, fan-out stream, per-connection limits
+    # live events (docs/architecture.md §5): replay buffer, fan-out stream, per-connection limits
     events_replay_len: int = Field(
         1000, ge=10, le=1_000_000, description="events kept per channel for resuming (Redis stream or memory)"
     )

@@ -58,7 +58,7 @@ DEFAULT_VARIANTS: list[dict[str, Any]] = [
 ]
 
 
-# DESIGN §4 Debate: exactly these fields
+# docs/architecture.md §4 Debate: exactly these fields
 DEBATE_FIELDS = frozenset(
     {
         "id",

@@ -1,4 +1,4 @@
-"""Response models of the metadata API (DESIGN §4): the JSON clients read, field for field."""
+"""Response models of the metadata API (docs/architecture.md §4): the JSON clients read, field for field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event bus interface (DESIGN §5), shared by the in-process and the Redis implementation.
+"""The event bus interface (docs/architecture.md §5), shared by the in-process and the Redis implementation.
 
 Publishing, from any module or process that holds a bus (``app[keys.EVENT_BUS]`` in the API,
 ``open_event_bus`` in a worker)::
@@ -8,7 +8,8 @@ Publishing, from any module or process that holds a bus (``app[keys.EVENT_BUS]``
 
 ``publish`` never raises because Redis is down: the event is then delivered to this process's
 listeners and logged. It raises ``ValueError`` for an unknown channel or data that is not JSON —
-programming errors. ``robian_media.events.vocabulary`` has typed helpers for the DESIGN event types.
+programming errors. ``robian_media.events.vocabulary`` has typed helpers for the event
+types of docs/architecture.md §5.
 
 Listening in-process (a bounded queue; :class:`~.hub.SlowConsumer` when it overflows)::
 

@@ -1,4 +1,5 @@
-"""Channel names (DESIGN §5): which exist, how their ids look, how many one connection may follow.
+"""Channel names (docs/architecture.md §5): which exist, how their ids look, how many one connection
+may follow.
 
 ``debates``, ``jobs``, ``system`` are global; ``job:{id}``, ``debate:{id}``, ``live:{id}`` follow one
 thing. Ids that are UUIDs are written in canonical lower-case form, so ``job:ABC…`` and ``job:abc…``

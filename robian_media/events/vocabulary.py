@@ -1,4 +1,5 @@
-"""Typed helpers for the event types of DESIGN §5; each puts an event on every channel it belongs to.
+"""Typed helpers for the event types of docs/architecture.md §5;
+each puts an event on every channel it belongs to.
 
 Jobs and debates publish on their own channel and on the collection channel (``job:{id}`` and
 ``jobs``; ``debate:{id}`` and ``debates``), so a page following one job and a dashboard following
@@ -14,7 +15,7 @@ from uuid import UUID
 from .bus import EventBus
 from .event import Event
 
-JobStage = str  # fetching, probing, packaging, publishing (DESIGN §4)
+JobStage = str  # fetching, probing, packaging, publishing (docs/architecture.md §4)
 
 
 async def _publish_both(

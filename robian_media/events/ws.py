@@ -1,4 +1,4 @@
-"""``GET /ws`` — live events over a WebSocket (DESIGN §5).
+"""``GET /ws`` — live events over a WebSocket (docs/architecture.md §5).
 
 Client → server: ``{"op":"subscribe","channels":[…],"since"?: id}``, ``{"op":"unsubscribe","channels":[…]}``,
 ``{"op":"ping"}``. Server → client: ``{"op":"event", …event}``, ``{"op":"ack","channels":[…]}`` (every

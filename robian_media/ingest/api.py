@@ -1,4 +1,4 @@
-"""Ingest and jobs routes (DESIGN §4): submit a source, follow its job, cancel it."""
+"""Ingest and jobs routes (docs/architecture.md §4): submit a source, follow its job, cancel it."""
 
 from __future__ import annotations
 

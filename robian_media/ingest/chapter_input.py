@@ -1,4 +1,5 @@
-"""ChapterIn (DESIGN §4) as the API accepts it: the packager's own model, validated strictly at the edge.
+"""ChapterIn (docs/architecture.md §4) as the API accepts it: the packager's own model, validated
+strictly at the edge.
 
 Subclassing keeps one shape (what the API receives is what the packager takes) while the API
 refuses unknown fields, negative times and empty names with a 422 before any job exists.

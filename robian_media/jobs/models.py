@@ -1,4 +1,4 @@
-"""Request and response shapes of the ingest and jobs routes (DESIGN §4)."""
+"""Request and response shapes of the ingest and jobs routes (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

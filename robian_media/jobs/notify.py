@@ -1,4 +1,5 @@
-"""What a job tells the world: events on the bus (DESIGN §5) and cache invalidation after a publish.
+"""What a job tells the world: events on the bus (docs/architecture.md §5) and cache invalidation
+after a publish.
 
 Publishing must never break a job: a bus or cache failure is logged and the job goes on.
 """

@@ -1,6 +1,7 @@
 """Playback progress: write one or a synced offline batch, read the continue-listening list.
 
-Writes are last-writer-wins by the client's ``updated_at`` (see ``listeners/position_queries.py``); each stored
+Writes are last-writer-wins by the client's ``updated_at`` (see
+``listeners/position_queries.py``); each stored
 change is announced on the owner's private channel as a ``progress`` event.
 """
 

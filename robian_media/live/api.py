@@ -1,4 +1,4 @@
-"""Live routes (DESIGN §4): start a live sitting, name the speaker, stop it."""
+"""Live routes (docs/architecture.md §4): start a live sitting, name the speaker, stop it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of the live routes (DESIGN §4)."""
+"""Request and response shapes of the live routes (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

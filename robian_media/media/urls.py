@@ -1,4 +1,5 @@
-"""Public URLs of a debate's media (DESIGN §3, §7): built in one place from ``ROBIAN_PUBLIC_BASE_URL``."""
+"""Public URLs of a debate's media (docs/architecture.md §3, §7): built in one place from
+``ROBIAN_PUBLIC_BASE_URL``."""
 
 from __future__ import annotations
 

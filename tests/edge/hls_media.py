@@ -1,4 +1,4 @@
-"""A media root in the DESIGN §3 layout, from a few seconds of real AAC made by FFmpeg (lavfi).
+"""A media root in the docs/architecture.md §3 layout, from a few seconds of real AAC made by FFmpeg (lavfi).
 
 One published debate version (``v1``, with its ``.complete`` marker), one still being packaged
 (``v2``: EVENT playlists, no marker), a live playlist, and the traps a path-escape test needs: a dotfile,

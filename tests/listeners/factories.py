@@ -9,6 +9,6 @@ from tests.factories import DEBATE_FIELDS
 
 
 def assert_debate_shape(debate: dict[str, Any], debate_id: UUID) -> None:
-    """DESIGN §4 Debate, exactly these fields."""
+    """docs/architecture.md §4 Debate, exactly these fields."""
     assert set(debate) == DEBATE_FIELDS
     assert debate["id"] == str(debate_id)

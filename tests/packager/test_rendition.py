@@ -1,4 +1,5 @@
-"""One version directory with the full default ladder, checked as players and DESIGN §3 see it."""
+"""One version directory with the full default ladder, checked as players and
+docs/architecture.md §3 see it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Which URLs ingest may fetch (DESIGN §4): http(s) only, public addresses only, allowlisted hosts.
+"""Which URLs ingest may fetch (docs/architecture.md §4): http(s) only, public addresses only,
+allowlisted hosts.
 
 The same policy is checked three times: when a job is submitted (a fast 422), on every connection
 our own HTTP client opens (resolver + each redirect hop), and on every socket the yt-dlp subprocess
