@@ -19,9 +19,11 @@ from ..web.device_auth import (
     token_hash,
 )
 from ..web.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
-from .device_queries import Device, Listener, create_device, owner_devices, revoke_device
+from .device_queries import Device, create_device, owner_devices, revoke_device
+from .keys import LISTENER_LIMITS
 from .owner_events import publish_to_owner
 from .owner_merge import lock_owners, merge_owner
 from .pairing_queries import claim_code, live_code_owner, store_code
@@ -73,7 +75,7 @@ async def _account(request: web.Request, device_id: UUID, owner_id: UUID) -> Acc
     ),
 )
 async def register_device(request: web.Request) -> web.Response:
-    request.app[keys.LISTENER_LIMITS].check_registration(request)
+    request.app[LISTENER_LIMITS].check_registration(request)
     token = new_device_token()
     async with request.app[keys.DB_POOL].acquire() as conn:
         device = await create_device(conn, token_hash(token))
@@ -155,7 +157,7 @@ async def start_pairing(request: web.Request, *, listener: Listener) -> web.Resp
     ),
 )
 async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener: Listener) -> web.Response:
-    request.app[keys.LISTENER_LIMITS].check_pairing(request, listener.device_id)
+    request.app[LISTENER_LIMITS].check_pairing(request, listener.device_id)
     code = normalize_pairing_code(body.code)
     invalid = ValidationFailed(
         "This pairing code is not valid: it may be mistyped, expired or already used.",

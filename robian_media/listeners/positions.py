@@ -18,10 +18,10 @@ from ..catalog.models import Debate
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound, ValidationFailed
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
 from ..web.text_formats import IsoTimestamp
-from .device_queries import Listener
 from .listed_debates import debates_by_id
 from .owner_events import publish_to_owner
 from .owner_pages import PageQuery, TimeKey, next_cursor
