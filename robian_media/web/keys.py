@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..cache.responses import ResponseCache
     from ..cache.store import Cache
     from ..events.bus import EventBus
+    from ..jobs.queue import JobTask
     from ..jobs.state_metrics import JobStateMetrics
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
@@ -41,6 +42,8 @@ FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
+# the kinds of job this process's queue runs, as the composition root registered them
+JOB_TASKS: web.AppKey[tuple[JobTask, ...]] = web.AppKey("job_tasks")
 # optional: (media root, relative path) → the file once written, for a /hls/ file not there yet (the live
 # feature holds requests for its hinted LL-HLS part); raises NotFound for a file that will not come
 WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str], Awaitable[Path]]] = web.AppKey("wait_for_media")
