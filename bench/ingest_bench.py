@@ -28,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import web
 
 from packager.versions import package
+from robian_media.ingest.models import IngestRequest
+from robian_media.ingest.submit import check_submission, submit_ingest
+from robian_media.ingest.task import INGEST
 from robian_media.jobs import store
-from robian_media.jobs.models import IngestRequest
 from robian_media.jobs.standalone import job_process
-from robian_media.jobs.submit import check_submission, submit_ingest
 from robian_media.jobs.worker import run_worker
 from robian_media.ops.background import cancel_and_wait
 from robian_media.settings import Settings
@@ -75,11 +76,11 @@ async def decodes(master: Path) -> bool:
 
 async def ingest(settings: Settings, url: str) -> tuple[float, float, dict[str, float]]:
     """(seconds to first playable, to published, to the start of each stage) from submitting ``url``."""
-    async with job_process(settings) as (queue, resources):
+    async with job_process(settings, [INGEST]) as (queue, resources):
         request = IngestRequest(source_url=url)
         started = time.monotonic()
         submitted = await submit_ingest(queue, request, await check_submission(request, settings))
-        worker = asyncio.create_task(run_worker(queue, resources, concurrency=1))
+        worker = asyncio.create_task(run_worker(queue, resources, concurrency=1, queues=[INGEST.queue]))
         master = settings.media_root / str(submitted.debate_id) / "master.m3u8"
         first_playable = None
         stages: dict[str, float] = {}

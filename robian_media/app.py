@@ -1,4 +1,9 @@
-"""The application factory: one ``cleanup_ctx`` per resource, shared state behind AppKeys."""
+"""The application factory: one ``cleanup_ctx`` per resource, shared state behind AppKeys.
+
+As the composition root it is where features register with the core: their kinds of job
+(:data:`JOB_TASKS`, for this app's queue and for ``robian-media worker``), their routes (routes.py),
+their resources (``cleanup_ctx``).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ from .cache.responses import ResponseCache
 from .db.pool import create_read_pool, migrated_pool
 from .events.factory import create_event_bus
 from .events.streams import end_streams
-from .jobs.queue import job_queue_ctx
+from .ingest.task import INGEST
+from .jobs.queue import JobTask, job_queue_ctx
 from .jobs.state_metrics import JobStateMetrics
 from .jobs.worker import in_process_worker_ctx
 from .listeners.limits import listener_limits_ctx
 from .live.playlist_watch import playlist_watch_ctx
+from .live.task import LIVE
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .ops.http_metrics import HttpMetrics, metrics_middleware
 from .ops.runtime_metrics import register_runtime_metrics
@@ -31,6 +38,8 @@ from .web.openapi import setup_openapi
 from .web.rate_limit import rate_limit_ctx, rate_limit_middleware
 
 log = logging.getLogger(__name__)
+
+JOB_TASKS: tuple[JobTask, ...] = (INGEST, LIVE)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -97,7 +106,11 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app[keys.JOB_STATE_METRICS] = JobStateMetrics(registry)
+    app[keys.JOB_TASKS] = JOB_TASKS
+    # the ingest queue's depth shows at 0 too (what dashboards plot), the live queue's once it has jobs
+    app[keys.JOB_STATE_METRICS] = JobStateMetrics(
+        registry, kinds=[task.kind for task in JOB_TASKS], shown_queues=[INGEST.queue]
+    )
     register_runtime_metrics(registry)
     app.cleanup_ctx.extend(
         [

@@ -169,6 +169,7 @@ async def _import_agenda(settings: Settings, documents: list[Any]) -> ImportResu
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from .app import JOB_TASKS
     from .jobs.metrics_server import worker_metrics_server
     from .jobs.standalone import job_process
     from .jobs.worker import run_worker
@@ -179,10 +180,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with (
-            job_process(settings) as (queue, resources),
+            job_process(settings, JOB_TASKS) as (queue, resources),
             worker_metrics_server(settings, resources.metrics.registry),
         ):
-            queues = args.queue or ["ingest", "live"]
+            queues = args.queue or [task.queue for task in JOB_TASKS]
             print(f"robian-media worker running {concurrency} jobs at once ({', '.join(queues)})", flush=True)
             await run_worker(
                 queue, resources, concurrency=concurrency, install_signal_handlers=True, queues=queues

@@ -1,4 +1,7 @@
-"""Every route of the server, named; each points at its handler module."""
+"""Every route of the server, named; each points at its handler module.
+
+The small servers of ``robian-media worker`` and ``edge-metrics`` have their two routes in
+ops/metrics_only.py."""
 
 from __future__ import annotations
 
@@ -107,10 +110,3 @@ def setup_listener_routes(router: web.UrlDispatcher) -> None:
 
     router.add_get(f"{v1}/stats/global", stats.global_stats, name="stats")
     router.add_get(f"{v1}/stats/trending", stats.trending_debates, name="stats-trending")
-
-
-def setup_metrics_only_routes(router: web.UrlDispatcher) -> None:
-    """The small servers of ``robian-media worker`` (jobs/metrics_server.py) and ``edge-metrics``
-    (media/edge_metrics.py): liveness and their own metrics."""
-    router.add_get("/health", health.health, name="health")
-    router.add_get("/metrics", metrics_handler, name="metrics")

@@ -9,12 +9,15 @@ Call these after the transaction that changed the rows has committed. ``target``
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 from uuid import UUID
 
 from aiohttp import web
 
 from ..web import keys
+
+log = logging.getLogger(__name__)
 
 DEBATES = "debates"
 STREAMING = "streaming"
@@ -51,6 +54,19 @@ async def debate_changed(target: web.Application | Invalidates, debate_id: UUID 
     await cache.invalidate(METADATA)
     await cache.invalidate(STREAMING, stream_key(debate_id))
     await cache.invalidate(STREAMING, legacy_stream_key(debate_id))
+
+
+async def invalidate_debate_caches(
+    target: web.Application | Invalidates | None, debate_id: UUID | str
+) -> None:
+    """:func:`debate_changed` where the change is committed already (a job, a live sitting): a cache
+    failure is logged, never raised."""
+    if target is None:
+        return
+    try:
+        await debate_changed(target, debate_id)
+    except Exception:  # the cache is a speed layer: a failure must not fail a job
+        log.warning("cache invalidation failed", extra={"debate_id": str(debate_id)}, exc_info=True)
 
 
 # publishing a version is a change of the debate: the same keys move

@@ -2,5 +2,5 @@
 nationale portal, compte rendu and acteurs, the fetch policy), the ingest job (fetch → probe → package
 → publish) and its routes, the ``ingest`` command and the demo.
 
-May import: core packages (``jobs`` above all), ``packager``. Its task is registered with the queue by
-the composition root (``robian_media.app``/``cli``), never imported by ``jobs``."""
+May import: core packages (``jobs`` above all), ``packager``. Its kind of job (``task.INGEST``) is
+handed to the queue by the composition root (``robian_media.app``/``cli``), never imported by ``jobs``."""

@@ -6,13 +6,16 @@ from uuid import UUID
 
 from aiohttp import web
 
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_job_cancelled
 from ..jobs import store
-from ..jobs.models import IngestAccepted, IngestRequest, Job
-from ..jobs.notify import JobNotifier, invalidate_debate_caches
-from ..jobs.submit import SubmissionRefused, Submitted, cancel_ingest, check_submission, submit_ingest
+from ..jobs.models import Job
+from ..jobs.submit import Submitted, cancel_submitted_job
 from ..web import keys
 from ..web.errors import Conflict, NotFound, ValidationFailed
 from ..web.openapi import operation
+from .models import IngestAccepted, IngestRequest
+from .submit import SubmissionRefused, check_submission, submit_ingest
 
 
 def job_id_of(request: web.Request) -> UUID:
@@ -71,13 +74,13 @@ async def get_job(request: web.Request) -> web.Response:
 )
 async def cancel_job(request: web.Request) -> web.Response:
     job_id = job_id_of(request)
-    status, debate_id = await cancel_ingest(request.app[keys.JOB_QUEUE], job_id)
+    status, debate_id = await cancel_submitted_job(request.app[keys.JOB_QUEUE], job_id)
     if status is None:
         raise NotFound("No job with this id.")
     if status in ("succeeded", "failed"):
         raise Conflict(f"The job already {status}; there is nothing to cancel.")
     if debate_id is not None:
         await invalidate_debate_caches(request.app[keys.CACHE], str(debate_id))
-        await JobNotifier(request.app[keys.EVENT_BUS]).cancelled(str(job_id), str(debate_id))
+        await publish_job_cancelled(request.app[keys.EVENT_BUS], job_id, debate_id)
     job = await load_job(request, job_id)
     return web.json_response(job.model_dump(mode="json"))

@@ -15,13 +15,13 @@ from pydantic import ValidationError
 
 from ..jobs import store
 from ..jobs.follow import ProgressBar, follow_job
-from ..jobs.models import IngestRequest
-from ..jobs.queue import INGEST_QUEUE
 from ..jobs.standalone import job_process
-from ..jobs.submit import SubmissionRefused, check_submission, submit_ingest
 from ..jobs.worker import run_worker
 from ..ops.background import cancel_and_wait
 from ..settings import Settings
+from .models import IngestRequest
+from .submit import SubmissionRefused, check_submission, submit_ingest
+from .task import INGEST
 
 
 def _source_argument(source: str) -> str:
@@ -51,7 +51,8 @@ async def ingest_from_command_line(
     settings: Settings, source: str, chapters_file: Path | None, *, wait: bool
 ) -> int:
     request = _request(source, chapters_file)
-    async with job_process(settings) as (queue, resources):
+    # ingest jobs only: a live sitting must not end with this command
+    async with job_process(settings, [INGEST]) as (queue, resources):
         try:
             location = await check_submission(request, settings)
         except SubmissionRefused as exc:
@@ -68,13 +69,12 @@ async def ingest_from_command_line(
         if await store.live_workers(resources.pool, settings.stalled_worker_seconds) == 0:
             print("no worker is running: running one here until the job ends", file=sys.stderr, flush=True)
             worker = asyncio.create_task(
-                # ingest jobs only: a live sitting must not end with this command
                 run_worker(
                     queue,
                     resources,
                     concurrency=settings.worker_concurrency,
                     name="ingest-command",
-                    queues=[INGEST_QUEUE],
+                    queues=[INGEST.queue],
                 )
             )
         try:

@@ -13,10 +13,10 @@ from aiohttp import web
 from packager.synth import STARTS_AT, make_sitting
 
 from ..jobs.follow import ProgressBar, follow_job
-from ..jobs.models import IngestRequest
-from ..jobs.submit import check_submission, submit_ingest
 from ..ops.background import cancel_and_wait, start_task
 from ..web import keys
+from .models import IngestRequest
+from .submit import check_submission, submit_ingest
 
 DEMO_TITLE = "Séance de démonstration — projet de loi de finances"
 DEMO_BODY = "Séance publique"

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 from packager.versions import PackageResult, recover
 
 from ..jobs.errors import SourceNotFound, SourceTooLarge
-from ..jobs.models import IngestRequest
 from ..jobs.progress import ProgressReporter
 from ..jobs.publish import DebateUpdate, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
 from .chapter_input import ChapterIn, SpeakerIn
+from .models import IngestRequest
 from .packaging import discard_version, package_source, packager_errors, probe_source
 from .playable import PlayableMarker
 from .sources.an_compte_rendu import CompteRendu, parse_compte_rendu

@@ -15,8 +15,9 @@ import asyncpg
 
 from packager.playlists import Variant
 
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_debate_playable
 from ..jobs import store
-from ..jobs.notify import invalidate_debate_caches
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import start_task
@@ -41,7 +42,7 @@ class PlayableMarker:
             log.warning("playable version not recorded", extra={"job_id": run.job_id}, exc_info=True)
             return
         await invalidate_debate_caches(res.cache, run.debate_id)
-        await res.notifier.debate_playable(run.debate_id, version, res.master_url(run.debate_id))
+        await publish_debate_playable(res.bus, run.debate_id, version, res.master_url(run.debate_id))
 
     async def wait(self) -> None:
         """Let a recording in flight finish (before the publish that supersedes it)."""

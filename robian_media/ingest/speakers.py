@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import asyncpg
 
 from ..jobs.errors import IngestError
+from ..jobs.publish import SpeakerRecord
 from ..settings import Settings
 from .chapter_input import ChapterIn
 from .sources.an_acteurs import Acteur, Organe, parse_acteur, parse_organe
@@ -29,21 +29,6 @@ SELECT_KNOWN = """
 SELECT id, name, group_id, group_name, group_abbrev FROM speakers
  WHERE id = ANY($1::text[]) AND group_name IS NOT NULL AND updated_at > now() - interval '30 days'
 """
-
-
-@dataclass(frozen=True, slots=True)
-class SpeakerRecord:
-    """A row of ``speakers``."""
-
-    id: str
-    name: str
-    group_id: str | None = None
-    group_name: str | None = None
-    group_abbrev: str | None = None
-
-    @property
-    def group_label(self) -> str | None:
-        return self.group_abbrev or self.group_name
 
 
 async def _lookup(client: SourceClient, template: str, uid: str, what: str) -> bytes | None:

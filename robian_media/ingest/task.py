@@ -16,17 +16,19 @@ import asyncio
 import contextlib
 import logging
 import shutil
-from typing import cast
 
 from procrastinate.exceptions import JobAborted
-from procrastinate.job_context import AbortReason, JobContext
+from procrastinate.job_context import JobContext
 
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_job_failed, publish_job_retrying, publish_version_published
 from ..jobs import store
+from ..jobs.attempt import cancelled_by_operator, claim, failure_message, worker_resources
 from ..jobs.errors import IngestError, TransientError
-from ..jobs.notify import invalidate_debate_caches
 from ..jobs.progress import ProgressReporter
 from ..jobs.publish import NotOwner
-from ..jobs.resources import CONTEXT_KEY, WorkerResources
+from ..jobs.queue import JobTask
+from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from .pipeline import run_ingest
 
@@ -43,17 +45,17 @@ def _retry_in(context: JobContext, exc: BaseException) -> float | None:
 
 
 async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: BaseException) -> None:
-    message = exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
+    message = failure_message(exc)
     retry_in = _retry_in(context, exc)
     res.metrics.attempts.labels("retried" if retry_in is not None else "failed").inc()
     if retry_in is not None:
         await store.requeue(res.pool, run, f"{message} (retrying in {retry_in:.0f} s)")
-        await res.notifier.retrying(run.job_id, message, retry_in)
+        await publish_job_retrying(res.bus, run.job_id, message, retry_in)
         log.warning("ingest attempt failed, will retry", extra={"job_id": run.job_id, "error": message})
         return
     if await store.fail(res.pool, run, message):
         await invalidate_debate_caches(res.cache, run.debate_id)
-        await res.notifier.failed(run.job_id, run.debate_id, message)
+        await publish_job_failed(res.bus, run.job_id, run.debate_id, message)
     log.warning("ingest failed", extra={"job_id": run.job_id, "error": message})
 
 
@@ -61,10 +63,10 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
     work_dir = res.settings.work_dir / run.job_id / f"a{run.attempt}"
     res.metrics.running.inc()
     try:
-        async with ProgressReporter(res.pool, res.notifier, run) as progress:
+        async with ProgressReporter(res.pool, res.bus, run) as progress:
             result = await run_ingest(run, res, progress, work_dir)
     except asyncio.CancelledError:
-        if context.abort_reason() == AbortReason.USER_REQUEST or await store.is_cancelled(res.pool, run):
+        if await cancelled_by_operator(context, res, run):
             log.info("ingest cancelled", extra={"job_id": run.job_id})
             res.metrics.attempts.labels("cancelled").inc()
             # the operator's cancel is the outcome, not a failure to retry
@@ -94,15 +96,22 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
     res.metrics.packaged(result.duration, result.timings.get("total", 0.0))
     master_url = res.master_url(run.debate_id)
     await invalidate_debate_caches(res.cache, run.debate_id)
-    await res.notifier.succeeded(run.job_id, run.debate_id, result.version, master_url)
-    await res.notifier.debate_published(run.debate_id, result.version, result.duration, master_url)
+    await publish_version_published(
+        res.bus,
+        run.job_id,
+        run.debate_id,
+        version=result.version,
+        duration=result.duration,
+        master_url=master_url,
+    )
     log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
 
 
 async def ingest_task(context: JobContext, job_id: str) -> None:
-    res = cast(WorkerResources, context.additional_context[CONTEXT_KEY])
-    run = await store.start_attempt(res.pool, job_id)
-    if run is None:
-        log.info("ingest job no longer active", extra={"job_id": job_id})
-        return
-    await _attempt(res, context, run)
+    res = worker_resources(context)
+    run = await claim(res, INGEST, job_id, stage="fetching", mark_debate=store.MARK_DEBATE_PROCESSING)
+    if run is not None:
+        await _attempt(res, context, run)
+
+
+INGEST = JobTask(kind="ingest", name="robian.ingest", run=ingest_task)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from ..ops.metrics_only import setup_metrics_only_routes
 from ..settings import Settings
 from ..web import keys
 
@@ -18,8 +19,6 @@ async def worker_metrics_server(settings: Settings, registry: CollectorRegistry)
     if not settings.worker_metrics_port:
         yield
         return
-    from ..routes import setup_metrics_only_routes
-
     app = web.Application()
     app[keys.METRICS_REGISTRY] = registry
     setup_metrics_only_routes(app.router)

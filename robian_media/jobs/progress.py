@@ -15,9 +15,10 @@ from types import TracebackType
 
 import asyncpg
 
+from ..events.bus import EventBus
+from ..events.vocabulary import publish_job_progress
 from ..ops.background import cancel_and_wait
 from . import store
-from .notify import JobNotifier
 from .store import JobRun
 
 log = logging.getLogger(__name__)
@@ -37,11 +38,9 @@ def overall(stage: str, fraction: float) -> float:
 
 
 class ProgressReporter:
-    def __init__(
-        self, pool: asyncpg.Pool, notifier: JobNotifier, run: JobRun, *, interval: float = 0.5
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus: EventBus, run: JobRun, *, interval: float = 0.5) -> None:
         self._pool = pool
-        self._notifier = notifier
+        self._bus = bus
         self._run = run
         self._interval = interval
         self._latest: tuple[str, float] = ("fetching", 0.0)
@@ -76,7 +75,7 @@ class ProgressReporter:
             await store.update_progress(self._pool, self._run, *latest)
         except (asyncpg.PostgresError, OSError):
             log.warning("progress not saved", extra={"job_id": self._run.job_id}, exc_info=True)
-        await self._notifier.progress(self._run.job_id, *latest)
+        await publish_job_progress(self._bus, self._run.job_id, *latest)
 
     async def _flush_forever(self) -> None:
         while True:

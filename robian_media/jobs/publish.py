@@ -16,7 +16,6 @@ import asyncpg
 from packager.chapters import Chapter
 from packager.playlists import Variant
 
-from ..ingest.speakers import SpeakerRecord
 from .store import JobRun
 
 LOCK_JOB = """
@@ -63,6 +62,21 @@ UPDATE jobs SET status = 'succeeded', stage = 'publishing', progress = 1, error 
        finished_at = now(), updated_at = now()
  WHERE id = $1
 """
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerRecord:
+    """A row of ``speakers``."""
+
+    id: str
+    name: str
+    group_id: str | None = None
+    group_name: str | None = None
+    group_abbrev: str | None = None
+
+    @property
+    def group_label(self) -> str | None:
+        return self.group_abbrev or self.group_name
 
 
 class NotOwner(Exception):

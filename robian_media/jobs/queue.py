@@ -1,32 +1,42 @@
-"""The job queue: a procrastinate App on our PostgreSQL, with the ingest task and its retry policy.
+"""The job queue: a procrastinate App on our PostgreSQL, the tasks it runs and their retry policy.
 
 procrastinate (PostgreSQL-backed: durable jobs, LISTEN/NOTIFY wake-ups, locks, retries, abort
 requests, worker heartbeats) is created per process from the DSN by :func:`create_job_queue`;
 tasks are registered on each App rather than on a module-level one so nothing global is mutated.
+Each feature declares its kind of job as a :class:`JobTask` (``ingest.task.INGEST``,
+``live.task.LIVE``); the composition root hands them to :func:`create_job_queue`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import procrastinate
 from aiohttp import web
+from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job as QueueJob
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from ..db.unavailable import CONNECT_TIMEOUT_S
-from ..ingest.task import ingest_task
-from ..live.task import live_task
 from ..settings import Settings
 from ..web import keys
 from .errors import PermanentError
 
-INGEST_TASK = "robian.ingest"
-INGEST_QUEUE = "ingest"
-LIVE_TASK = "robian.live"
-LIVE_QUEUE = "live"
+
+@dataclass(frozen=True, slots=True)
+class JobTask:
+    """A kind of job: what our ``jobs`` rows call it, the task the queue stores, the function that runs it."""
+
+    kind: str  # jobs.kind, and the name of the queue its jobs wait in
+    name: str  # stored with every queued job: renaming it strands the jobs already queued
+    run: Callable[[JobContext, str], Awaitable[None]]
+
+    @property
+    def queue(self) -> str:
+        return self.kind
 
 
 def debate_lock(debate_id: str) -> str:
@@ -65,7 +75,9 @@ def retry_strategy(settings: Settings) -> IngestRetryStrategy:
     )
 
 
-def create_job_queue(dsn: str, settings: Settings, *, max_connections: int = 6) -> procrastinate.App:
+def create_job_queue(
+    dsn: str, settings: Settings, tasks: Iterable[JobTask], *, max_connections: int = 6
+) -> procrastinate.App:
     """libpq takes our DSNs as they are: TCP URLs and pgserver's ``…?host=/socket/dir`` URIs."""
     connector = procrastinate.PsycopgConnector(
         conninfo=dsn,
@@ -76,20 +88,18 @@ def create_job_queue(dsn: str, settings: Settings, *, max_connections: int = 6) 
         kwargs={"application_name": "robian-media", "connect_timeout": int(CONNECT_TIMEOUT_S)},
     )
     app = procrastinate.App(connector=connector)
-    app.task(
-        name=INGEST_TASK,
-        queue=INGEST_QUEUE,
-        pass_context=True,
-        retry=retry_strategy(settings),
-    )(ingest_task)
-    # live jobs retry like ingest jobs: a worker stopping re-queues at once, transient failures back off
-    app.task(name=LIVE_TASK, queue=LIVE_QUEUE, pass_context=True, retry=retry_strategy(settings))(live_task)
+    for task in tasks:
+        # every kind retries alike: a worker stopping re-queues at once, transient failures back off
+        app.task(name=task.name, queue=task.queue, pass_context=True, retry=retry_strategy(settings))(
+            task.run
+        )
     return app
 
 
 async def job_queue_ctx(app: web.Application) -> AsyncIterator[None]:
     """The job queue of this process (deferring, cancelling; the in-process worker runs on it too)."""
-    queue = create_job_queue(app[keys.DATABASE_DSN], app[keys.SETTINGS])
+    tasks: tuple[JobTask, ...] = app[keys.JOB_TASKS]
+    queue = create_job_queue(app[keys.DATABASE_DSN], app[keys.SETTINGS], tasks)
     async with queue.open_async():
         app[keys.JOB_QUEUE] = queue
         yield

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from ..cache.store import Cache
-from ..ingest.sources.circuit_breaker import CircuitBreakers
+from ..events.bus import EventBus
 from ..settings import Settings
+from .circuit_breaker import CircuitBreakers
 from .metrics import JobMetrics
-from .notify import JobNotifier
 
 CONTEXT_KEY = "robian"
 
@@ -19,7 +19,7 @@ CONTEXT_KEY = "robian"
 class WorkerResources:
     settings: Settings
     pool: asyncpg.Pool
-    notifier: JobNotifier
+    bus: EventBus
     cache: Cache | None
     ffmpeg: str
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import procrastinate
@@ -12,14 +12,15 @@ from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
 from ..media.ffmpeg_binary import resolve_ffmpeg
 from ..settings import Settings
-from .notify import JobNotifier
-from .queue import create_job_queue
+from .queue import JobTask, create_job_queue
 from .resources import WorkerResources
 
 
 @asynccontextmanager
-async def job_process(settings: Settings) -> AsyncIterator[tuple[procrastinate.App, WorkerResources]]:
-    """Database (embedded or configured, migrated), Redis cache, event bus and job queue."""
+async def job_process(
+    settings: Settings, tasks: Iterable[JobTask]
+) -> AsyncIterator[tuple[procrastinate.App, WorkerResources]]:
+    """Database (embedded or configured, migrated), Redis cache, event bus, and the job queue of ``tasks``."""
     async with AsyncExitStack() as stack:
         dsn, pool = await stack.enter_async_context(migrated_pool(settings))
         redis = create_redis(settings.redis_url) if settings.redis_url else None
@@ -27,12 +28,12 @@ async def job_process(settings: Settings) -> AsyncIterator[tuple[procrastinate.A
             stack.push_async_callback(redis.aclose)
         # a publisher only: this process has no listeners of its own
         bus = await stack.enter_async_context(open_event_bus(settings, listen=False))
-        queue = create_job_queue(dsn, settings)
+        queue = create_job_queue(dsn, settings, tasks)
         await stack.enter_async_context(queue.open_async())
         resources = WorkerResources(
             settings=settings,
             pool=pool,
-            notifier=JobNotifier(bus),
+            bus=bus,
             cache=create_cache(settings, redis),
             ffmpeg=resolve_ffmpeg(settings.ffmpeg),
         )

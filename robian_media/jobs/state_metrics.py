@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import asyncpg
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from .queue import INGEST_QUEUE
 from .stats_queries import ActiveJobs, QueueDepth, active_jobs, queue_depth
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,12 @@ READ_TIMEOUT_SECONDS = 2.0
 
 
 class JobStateMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, *, kinds: Sequence[str], shown_queues: Sequence[str]
+    ) -> None:
+        """``kinds``: of the jobs counted; ``shown_queues``: their depth shows even when empty."""
+        self.kinds = list(kinds)
+        self.shown_queues = list(shown_queues)
         self.depth: list[QueueDepth] = []
         self.active: list[ActiveJobs] = []
         self.up = 0
@@ -54,8 +58,9 @@ class JobStateMetrics:
             "Jobs waiting in the queue (ready: can run now; scheduled: a retry waiting for its backoff)",
             labels=["queue", "state"],
         )
-        # the ingest queue always shows, empty too: a board reads 0, not "no data"
-        depth = {INGEST_QUEUE: QueueDepth(INGEST_QUEUE, 0, 0)} | {row.queue: row for row in self.depth}
+        # shown empty too: a board reads 0, not "no data"
+        empty = {queue: QueueDepth(queue, 0, 0) for queue in self.shown_queues}
+        depth = empty | {row.queue: row for row in self.depth}
         for row in depth.values():
             ready.add_metric([row.queue, "ready"], row.ready)
             ready.add_metric([row.queue, "scheduled"], row.scheduled)
@@ -63,7 +68,7 @@ class JobStateMetrics:
         jobs = GaugeMetricFamily(
             "robian_jobs_active", "Jobs queued or running, by kind and status", labels=["kind", "status"]
         )
-        for kind in ("ingest", "live"):
+        for kind in self.kinds:
             for status in ("queued", "running"):
                 count = sum(r.jobs for r in self.active if (r.kind, r.status) == (kind, status))
                 jobs.add_metric([kind, status], count)

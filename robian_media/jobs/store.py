@@ -21,12 +21,13 @@ SELECT id, kind, status, stage, progress, error, debate_id, created_at, updated_
 
 START_ATTEMPT = """
 UPDATE jobs
-   SET status = 'running', stage = 'fetching', progress = 0, error = NULL, playable = NULL,
+   SET status = 'running', stage = $3, progress = 0, error = NULL, playable = NULL,
        attempts = attempts + 1, updated_at = now()
- WHERE id = $1 AND status IN ('queued', 'running')
+ WHERE id = $1 AND kind = $2 AND status IN ('queued', 'running')
 RETURNING id, debate_id, params, attempts
 """
 
+# a debate being made: ``processing`` until its first version is published
 MARK_DEBATE_PROCESSING = """
 UPDATE debates SET status = 'processing', updated_at = now()
  WHERE id = $1 AND current_version IS NULL AND status <> 'processing'
@@ -77,13 +78,16 @@ async def get_job(conn: asyncpg.Pool | asyncpg.Connection, job_id: UUID) -> Job 
     return Job.model_validate(dict(row)) if row else None
 
 
-async def start_attempt(pool: asyncpg.Pool, job_id: str) -> JobRun | None:
-    """Mark the job running (one more attempt); None if it was cancelled or already finished."""
+async def start_attempt(
+    pool: asyncpg.Pool, job_id: str, *, kind: str, stage: str, mark_debate: str
+) -> JobRun | None:
+    """Mark the job running (one more attempt, at ``stage``) and its debate by the statement
+    ``mark_debate`` ($1: the debate id), together; None if it was cancelled or already finished."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(START_ATTEMPT, UUID(job_id))
+        row = await conn.fetchrow(START_ATTEMPT, UUID(job_id), kind, stage)
         if row is None:
             return None
-        await conn.execute(MARK_DEBATE_PROCESSING, row["debate_id"])
+        await conn.execute(mark_debate, row["debate_id"])
     return JobRun(
         job_id=job_id, debate_id=str(row["debate_id"]), params=row["params"], attempt=row["attempts"]
     )

@@ -24,8 +24,6 @@ from ..ops.background import cancel_and_wait
 from ..settings import Settings
 from ..web import keys
 from .metrics import JobMetrics
-from .notify import JobNotifier
-from .queue import INGEST_QUEUE, LIVE_QUEUE
 from .resources import CONTEXT_KEY, WorkerResources
 
 log = logging.getLogger(__name__)
@@ -76,7 +74,7 @@ async def run_worker(
     concurrency: int,
     name: str = "robian-worker",
     install_signal_handlers: bool = False,
-    queues: Sequence[str] = (INGEST_QUEUE, LIVE_QUEUE),
+    queues: Sequence[str],
 ) -> None:
     """Run jobs until cancelled (or stopped by a signal when ``install_signal_handlers``).
 
@@ -137,13 +135,19 @@ async def in_process_worker_ctx(app: web.Application) -> AsyncIterator[None]:
     resources = WorkerResources(
         settings=settings,
         pool=app[keys.DB_POOL],
-        notifier=JobNotifier(app[keys.EVENT_BUS]),
+        bus=app[keys.EVENT_BUS],
         cache=app[keys.CACHE],
         ffmpeg=app[keys.FFMPEG],
         metrics=JobMetrics(app[keys.METRICS_REGISTRY]),
     )
     task = asyncio.create_task(
-        run_worker(app[keys.JOB_QUEUE], resources, concurrency=settings.worker_count, name="serve-worker"),
+        run_worker(
+            app[keys.JOB_QUEUE],
+            resources,
+            concurrency=settings.worker_count,
+            name="serve-worker",
+            queues=[task.queue for task in app[keys.JOB_TASKS]],
+        ),
         name="in-process worker",
     )
     task.add_done_callback(_log_end)

@@ -17,8 +17,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..ingest.api import job_id_of, load_job, submit
+from ..ingest.models import IngestRequest
 from ..jobs import store
-from ..jobs.models import IngestRequest
 from ..web import keys
 from ..web.openapi import operation
 

@@ -14,6 +14,7 @@ from ..catalog.models import Debate
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound, ValidationFailed
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
 from .collection_queries import (
@@ -26,7 +27,6 @@ from .collection_queries import (
     list_collections,
     replace_collection,
 )
-from .device_queries import Listener
 from .listed_debates import debates_by_id, missing_debates
 
 COLLECTION_ITEMS_MAX = 500

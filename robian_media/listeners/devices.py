@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..catalog.models import UtcDatetime
+from ..events.vocabulary import publish_owner_event
 from ..web import keys
 from ..web.device_auth import (
     PAIRING_CODE_LENGTH,
@@ -19,10 +20,11 @@ from ..web.device_auth import (
     token_hash,
 )
 from ..web.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
-from .device_queries import Device, Listener, create_device, owner_devices, revoke_device
-from .owner_events import publish_to_owner
+from .device_queries import Device, create_device, owner_devices, revoke_device
+from .keys import LISTENER_LIMITS
 from .owner_merge import lock_owners, merge_owner
 from .pairing_queries import claim_code, live_code_owner, store_code
 
@@ -73,7 +75,7 @@ async def _account(request: web.Request, device_id: UUID, owner_id: UUID) -> Acc
     ),
 )
 async def register_device(request: web.Request) -> web.Response:
-    request.app[keys.LISTENER_LIMITS].check_registration(request)
+    request.app[LISTENER_LIMITS].check_registration(request)
     token = new_device_token()
     async with request.app[keys.DB_POOL].acquire() as conn:
         device = await create_device(conn, token_hash(token))
@@ -155,7 +157,7 @@ async def start_pairing(request: web.Request, *, listener: Listener) -> web.Resp
     ),
 )
 async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener: Listener) -> web.Response:
-    request.app[keys.LISTENER_LIMITS].check_pairing(request, listener.device_id)
+    request.app[LISTENER_LIMITS].check_pairing(request, listener.device_id)
     code = normalize_pairing_code(body.code)
     invalid = ValidationFailed(
         "This pairing code is not valid: it may be mistyped, expired or already used.",
@@ -179,8 +181,13 @@ async def redeem_pairing(request: web.Request, *, body: PairingRedeem, listener:
         if await claim_code(conn, code_hash) is None:  # a racing redemption used it first
             raise invalid
         await merge_owner(conn, into=owner_id, absorbed=absorbed)
-    await publish_to_owner(
-        request.app, absorbed, "owner.merged", {"owner_id": str(owner_id), "channel": owner_channel(owner_id)}
+    await publish_owner_event(
+        request.app[keys.EVENT_BUS],
+        absorbed,
+        "owner.merged",
+        {"owner_id": str(owner_id), "channel": owner_channel(owner_id)},
     )
-    await publish_to_owner(request.app, owner_id, "device.paired", {"device_id": str(listener.device_id)})
+    await publish_owner_event(
+        request.app[keys.EVENT_BUS], owner_id, "device.paired", {"device_id": str(listener.device_id)}
+    )
     return _json(await _account(request, listener.device_id, owner_id))

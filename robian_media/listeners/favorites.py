@@ -11,9 +11,9 @@ from ..catalog.models import Debate, UtcDatetime
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
-from .device_queries import Listener
 from .favorite_queries import FavoriteRow, add_favorite, list_favorites, remove_favorite
 from .listed_debates import debates_by_id
 from .owner_pages import PageQuery, TimeKey, next_cursor

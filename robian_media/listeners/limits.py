@@ -16,6 +16,7 @@ from ..settings import Settings
 from ..web import keys
 from ..web.errors import TooManyRequests
 from ..web.rate_limit import RateLimiter, sync_forever
+from .keys import LISTENER_LIMITS
 
 REGISTRATION_WINDOW_S = 3600
 
@@ -64,6 +65,6 @@ def _enforce(limiter: RateLimiter, key: str, what: str) -> None:
 
 async def listener_limits_ctx(app: web.Application) -> AsyncIterator[None]:
     limits = ListenerLimits(app[keys.SETTINGS], app.get(keys.REDIS))
-    app[keys.LISTENER_LIMITS] = limits
+    app[LISTENER_LIMITS] = limits
     async with running(sync_forever(limits.sync), "listener-limits-sync"):
         yield

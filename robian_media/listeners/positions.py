@@ -15,15 +15,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from ..catalog.debates import media_urls
 from ..catalog.models import Debate
+from ..events.vocabulary import publish_owner_event
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound, ValidationFailed
+from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
 from ..web.text_formats import IsoTimestamp
-from .device_queries import Listener
 from .listed_debates import debates_by_id
-from .owner_events import publish_to_owner
 from .owner_pages import PageQuery, TimeKey, next_cursor
 from .position_queries import Progress, ProgressWrite, WriteOutcome, apply_writes, get_progress, resume_points
 
@@ -88,7 +88,9 @@ async def _write(request: web.Request, listener: Listener, writes: list[Progress
     async with owner_transaction(request, listener) as conn:
         outcomes, changed = await apply_writes(conn, listener.owner_id, listener.device_id, writes)
     for progress in changed:
-        await publish_to_owner(request.app, listener.owner_id, "progress", progress.model_dump(mode="json"))
+        await publish_owner_event(
+            request.app[keys.EVENT_BUS], listener.owner_id, "progress", progress.model_dump(mode="json")
+        )
     return outcomes
 
 

@@ -6,9 +6,9 @@ from uuid import UUID
 
 from aiohttp import web
 
-from ..events.vocabulary import publish_live_speaker
-from ..jobs.notify import JobNotifier, invalidate_debate_caches
-from ..jobs.submit import cancel_ingest
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_job_cancelled, publish_live_speaker
+from ..jobs.submit import cancel_submitted_job
 from ..web import keys
 from ..web.errors import Conflict, NotFound, ValidationFailed
 from ..web.openapi import operation
@@ -96,9 +96,9 @@ async def stop_live(request: web.Request) -> web.Response:
     status = "stopping"
     if job.status == "queued" and not job.recording:
         # never started: nothing to publish
-        await cancel_ingest(request.app[keys.JOB_QUEUE], job.job_id)
+        await cancel_submitted_job(request.app[keys.JOB_QUEUE], job.job_id)
         await invalidate_debate_caches(request.app[keys.CACHE], str(debate_id))
-        await JobNotifier(request.app[keys.EVENT_BUS]).cancelled(str(job.job_id), str(debate_id))
+        await publish_job_cancelled(request.app[keys.EVENT_BUS], job.job_id, debate_id)
         status = "cancelled"
     accepted = LiveStopAccepted(debate_id=debate_id, job_id=job.job_id, status=status)
     return web.json_response(accepted.model_dump(mode="json"), status=202)

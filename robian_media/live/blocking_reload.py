@@ -17,6 +17,7 @@ from packager.live_playlist import playlist_position, skip_segments
 from ..media.serving import CORS, MIME_TYPES, SHORT, resolve_media_path, serve_media
 from ..web import keys
 from ..web.errors import BadRequest, NotFound, ServiceUnavailable
+from .keys import PLAYLIST_WATCH
 
 DIRECTIVES = ("_HLS_msn", "_HLS_part", "_HLS_skip")
 
@@ -56,7 +57,7 @@ async def serve_playlist(request: web.Request) -> web.StreamResponse:
                 f"_HLS_msn={msn} is more than two segments past the last one ({position.next_msn - 1})."
             )
         timeout = 3 * max(position.target, 1.0)
-        found = await request.app[keys.PLAYLIST_WATCH].read_when(
+        found = await request.app[PLAYLIST_WATCH].read_when(
             path, lambda body: playlist_position(body).has(msn, part), timeout
         )
         if found is None:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ..web import keys
 from .hinted_parts import HintedParts
+from .keys import PLAYLIST_WATCH
 
 DEFAULT_INTERVAL = 0.02
 
@@ -98,8 +99,8 @@ class PlaylistWatch:
 
 async def playlist_watch_ctx(app: web.Application) -> AsyncIterator[None]:
     watch = PlaylistWatch()
-    app[keys.PLAYLIST_WATCH] = watch
-    app[keys.HINTED_PARTS] = HintedParts(watch, app[keys.SETTINGS].live_part_waiters)
+    app[PLAYLIST_WATCH] = watch
+    app[keys.WAIT_FOR_MEDIA] = HintedParts(watch, app[keys.SETTINGS].live_part_waiters).wait
     try:
         yield
     finally:

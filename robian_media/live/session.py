@@ -23,12 +23,12 @@ from packager.live_resume import resume_rendition
 from packager.threads import run_blocking
 from packager.versions import finish_version, live_version, point_master, recover, restore_version
 
-from ..events.vocabulary import publish_live_event
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_live_event, publish_version_published
 from ..ingest.packaging import packager_errors
 from ..ingest.sources.fetch_policy import FetchPolicy
 from ..ingest.sources.http_fetch import SourceClient
 from ..jobs.errors import IngestError, PermanentError
-from ..jobs.notify import invalidate_debate_caches
 from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
@@ -326,7 +326,7 @@ class LiveSession:
 
     async def _publish(self, type: str, data: dict[str, object]) -> None:
         try:
-            await publish_live_event(self.res.notifier.bus, self.run.debate_id, type, data)
+            await publish_live_event(self.res.bus, self.run.debate_id, type, data)
         except Exception:  # an event lost must not break the recording
             log.warning("live event not published", extra={"type": type}, exc_info=True)
 
@@ -392,7 +392,11 @@ class LiveSession:
             "live.ended",
             {"debate_id": self.run.debate_id, "reason": self.ended_reason, "duration": rendition.duration},
         )
-        await self.res.notifier.succeeded(self.run.job_id, self.run.debate_id, self.version, master_url)
-        await self.res.notifier.debate_published(
-            self.run.debate_id, self.version, rendition.duration, master_url
+        await publish_version_published(
+            self.res.bus,
+            self.run.job_id,
+            self.run.debate_id,
+            version=self.version,
+            duration=rendition.duration,
+            master_url=master_url,
         )

@@ -1,6 +1,7 @@
-"""The live job's rows: its start, the stream it announces while live, chapters and stop requests.
+"""The live job's rows: the stream it announces while live, chapters and stop requests.
 
-Writes of a running live job are fenced by its attempt number, like ingest jobs (jobs/store.py).
+Claiming, re-queueing and failing are every job's (jobs/store.py); writes of a running live job are
+fenced by its attempt number like theirs.
 """
 
 from __future__ import annotations
@@ -16,12 +17,6 @@ from packager.live_playlist import LiveChapter
 
 from ..jobs.store import JobRun
 
-START_LIVE = """
-UPDATE jobs SET status = 'running', stage = 'packaging', progress = 0, error = NULL,
-       attempts = attempts + 1, updated_at = now()
- WHERE id = $1 AND kind = 'live' AND status IN ('queued', 'running')
-RETURNING id, debate_id, params, attempts
-"""
 MARK_DEBATE_LIVE = "UPDATE debates SET status = 'live', updated_at = now() WHERE id = $1"
 
 # the version being recorded is the debate's stream while live (status live, rendition building)
@@ -52,11 +47,6 @@ UPDATE debates SET status = $2, current_version = NULL, updated_at = now()
 """
 DELETE_BUILDING = "DELETE FROM renditions WHERE debate_id = $1 AND status = 'building'"
 
-REQUEUE = """
-UPDATE jobs SET status = 'queued', error = $2, updated_at = now()
- WHERE id = $1 AND status = 'running' AND attempts = $3
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class Control:
@@ -64,17 +54,6 @@ class Control:
 
     stop: bool
     gone: bool  # cancelled, or re-run by another worker: this attempt must end at once
-
-
-async def start_live(pool: asyncpg.Pool, job_id: str) -> JobRun | None:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(START_LIVE, UUID(job_id))
-        if row is None:
-            return None
-        await conn.execute(MARK_DEBATE_LIVE, row["debate_id"])
-    return JobRun(
-        job_id=job_id, debate_id=str(row["debate_id"]), params=row["params"], attempt=row["attempts"]
-    )
 
 
 async def announce_stream(
@@ -112,10 +91,6 @@ async def align_chapter(pool: asyncpg.Pool, run: JobRun, chapter: LiveChapter, p
         await conn.execute(ALIGN_CHAPTER, UUID(run.debate_id), chapter.index, chapter.start)
         if previous is not None:
             await conn.execute(END_PREVIOUS, UUID(run.debate_id), previous, chapter.start)
-
-
-async def requeue(pool: asyncpg.Pool, run: JobRun, error: str) -> None:
-    await pool.execute(REQUEUE, UUID(run.job_id), error, run.attempt)
 
 
 async def withdraw_stream(pool: asyncpg.Pool, debate_id: str, status: str) -> None:

@@ -12,18 +12,16 @@ import uuid
 from typing import Any
 
 import procrastinate
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
-from ..ingest.sources.circuit_breaker import CircuitBreakers
 from ..ingest.sources.fetch_policy import FetchPolicy
 from ..ingest.sources.http_fetch import SourceClient
+from ..jobs.circuit_breaker import CircuitBreakers
 from ..jobs.errors import IngestError, SourceRefused
-from ..jobs.queue import LIVE_TASK, debate_lock
-from ..jobs.submit import Submitted
+from ..jobs.submit import Submitted, submission
 from ..settings import Settings
 from .models import LiveJobParams, LiveRequest
 from .resolve import LiveFound, resolve_live_source
+from .task import LIVE
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +37,6 @@ INSERT INTO debates (title, chamber, body, starts_at, source_url, source_key, st
 VALUES (%(title)s, %(chamber)s, %(body)s, %(starts_at)s, %(source_url)s, %(source_key)s, 'live')
 RETURNING id
 """
-INSERT_JOB = (
-    "INSERT INTO jobs (kind, debate_id, params) VALUES ('live', %(debate_id)s, %(params)s) RETURNING id"
-)
-SET_QUEUE_JOB = "UPDATE jobs SET queue_job_id = %(queue_job_id)s WHERE id = %(job_id)s"
 
 
 class LiveSourceUnusable(Exception):
@@ -77,13 +71,12 @@ async def submit_live(queue: procrastinate.App, request: LiveRequest, found: Liv
         "source_url": found.source_url,
         "source_key": f"live:{uuid.uuid4()}",
     }
-    async with queue.connector.pool.connection() as conn, conn.transaction():  # type: ignore[attr-defined]
-        cursor = conn.cursor(row_factory=dict_row)
-        await cursor.execute(LOCK_SOURCE, values)
-        active = await (await cursor.execute(ACTIVE_LIVE, values)).fetchone()
+    async with submission(queue) as sub:
+        await sub.cursor.execute(LOCK_SOURCE, values)
+        active = await (await sub.cursor.execute(ACTIVE_LIVE, values)).fetchone()
         if active is not None:
             return Submitted(job_id=active["id"], debate_id=active["debate_id"], created=False)
-        debate = await (await cursor.execute(INSERT_DEBATE, values)).fetchone()
+        debate = await (await sub.cursor.execute(INSERT_DEBATE, values)).fetchone()
         assert debate is not None
         params = LiveJobParams(
             **request.model_dump(exclude={"source_url", "title"}),
@@ -91,16 +84,6 @@ async def submit_live(queue: procrastinate.App, request: LiveRequest, found: Liv
             source_url=found.source_url,
             playlist_url=found.playlist_url,
         )
-        params_json = Jsonb(params.model_dump(mode="json", exclude_none=True))
-        job = await (
-            await cursor.execute(INSERT_JOB, {"debate_id": debate["id"], "params": params_json})
-        ).fetchone()
-        assert job is not None
-        queue_job_id = (
-            await queue.tasks[LIVE_TASK]
-            .configure(lock=debate_lock(str(debate["id"])), connection=conn)
-            .defer_async(job_id=str(job["id"]))
-        )
-        await cursor.execute(SET_QUEUE_JOB, {"queue_job_id": queue_job_id, "job_id": job["id"]})
-    log.info("live submitted", extra={"job_id": str(job["id"]), "debate_id": str(debate["id"])})
-    return Submitted(job_id=job["id"], debate_id=debate["id"], created=True)
+        job_id = await sub.enqueue(LIVE, debate["id"], params.model_dump(mode="json", exclude_none=True))
+    log.info("live submitted", extra={"job_id": str(job_id), "debate_id": str(debate["id"])})
+    return Submitted(job_id=job_id, debate_id=debate["id"], created=True)

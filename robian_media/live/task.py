@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import cast
 
 from procrastinate.exceptions import JobAborted
-from procrastinate.job_context import AbortReason, JobContext
+from procrastinate.job_context import JobContext
 
 from packager.versions import DebateBusyError, withdraw_live
 
+from ..cache.invalidation import invalidate_debate_caches
+from ..events.vocabulary import publish_job_failed
 from ..jobs import store as job_store
+from ..jobs.attempt import cancelled_by_operator, claim, failure_message, worker_resources
 from ..jobs.errors import IngestError, TransientError
-from ..jobs.notify import invalidate_debate_caches
 from ..jobs.publish import NotOwner
-from ..jobs.resources import CONTEXT_KEY, WorkerResources
+from ..jobs.queue import JobTask
+from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
 from . import store
@@ -32,36 +34,36 @@ log = logging.getLogger(__name__)
 
 
 async def live_task(context: JobContext, job_id: str) -> None:
-    res = cast(WorkerResources, context.additional_context[CONTEXT_KEY])
-    run = await store.start_live(res.pool, job_id)
+    res = worker_resources(context)
+    run = await claim(res, LIVE, job_id, stage="packaging", mark_debate=store.MARK_DEBATE_LIVE)
     if run is None:
-        log.info("live job no longer active", extra={"job_id": job_id})
         return
     log.info("live job started", extra={"job_id": job_id, "attempt": run.attempt})
     try:
         await LiveSession(res, run).record()
     except asyncio.CancelledError:
-        if context.abort_reason() == AbortReason.USER_REQUEST or await job_store.is_cancelled(res.pool, run):
+        if await cancelled_by_operator(context, res, run):
             await _withdrawn(res, run, "cancelled")
             raise JobAborted() from None
         # the recording stays (files and stream): the next attempt resumes it after a marked gap
-        await store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
+        await job_store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
         raise
     except NotOwner as exc:
         log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
         if await job_store.is_cancelled(res.pool, run):
             await _withdrawn(res, run, "cancelled")
     except Exception as exc:
-        message = (
-            exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"
-        )
+        message = failure_message(exc)
         log.warning("live job failed", extra={"job_id": job_id, "error": message}, exc_info=True)
         if await job_store.fail(res.pool, run, message):
             await _withdrawn(res, run, "failed")
-            await res.notifier.failed(run.job_id, run.debate_id, message)
+            await publish_job_failed(res.bus, run.job_id, run.debate_id, message)
         if isinstance(exc, IngestError):
             raise
         raise TransientError(message) from exc
+
+
+LIVE = JobTask(kind="live", name="robian.live", run=live_task)
 
 
 async def _withdrawn(res: WorkerResources, run: JobRun, status: str) -> None:

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, Metric
 
 from ..ops.background import cancel_and_wait
+from ..ops.metrics_only import setup_metrics_only_routes
 from ..web import keys
 
 # $upstream_cache_status values; "-" (nothing cached on this path: SSE, WebSocket) is NONE
@@ -117,8 +118,6 @@ async def follow(follower: LogFollower) -> None:
 
 
 def create_edge_metrics_app(log_path: Path) -> web.Application:
-    from ..routes import setup_metrics_only_routes
-
     app = web.Application()
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry

@@ -1,5 +1,6 @@
 """``/hls/…`` answered from the media root when no nginx is in front, with nginx's headers; behind nginx,
-only the live parts nginx does not find yet (:mod:`robian_media.live.hinted_parts`)."""
+only the live parts nginx does not find yet (held by the hook ``keys.WAIT_FOR_MEDIA`` the live
+feature fills)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,10 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         path = resolve_media_path(root, relative)
     except NotFound:
         # a live part asked for before it is written (the preload hint): held until it is
-        path = await request.app[keys.HINTED_PARTS].wait(root, relative)
+        wait_for_media = request.app.get(keys.WAIT_FOR_MEDIA)
+        if wait_for_media is None:
+            raise
+        path = await wait_for_media(root, relative)
     headers = {**CORS, "Cache-Control": cache_control(relative, root)}
     content_type = MIME_TYPES.get(path.suffix)
     if content_type is None:

@@ -17,9 +17,9 @@ from uuid import UUID
 import asyncpg
 from aiohttp import web
 
-from ..listeners.device_queries import Listener, listener_by_token, lock_owner_shared
 from . import keys
 from .errors import Conflict, Forbidden, Unauthorized
+from .listener_queries import Listener, listener_by_token, lock_owner_shared
 
 # recognisable in logs and by secret scanners; tells device tokens from the admin's
 TOKEN_PREFIX = "rmd_"  # noqa: S105 (a prefix, not a secret)

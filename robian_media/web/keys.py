@@ -1,7 +1,13 @@
-"""Every piece of shared application state, behind a typed ``web.AppKey``."""
+"""Every piece of the core's shared application state, behind a typed ``web.AppKey``.
+
+A feature declares its own keys beside it (``live/keys.py``, ``listeners/keys.py``); where the core
+calls into a feature it declares the hook here and the feature fills it (:data:`WAIT_FOR_MEDIA`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -14,10 +20,8 @@ if TYPE_CHECKING:
     from ..cache.responses import ResponseCache
     from ..cache.store import Cache
     from ..events.bus import EventBus
+    from ..jobs.queue import JobTask
     from ..jobs.state_metrics import JobStateMetrics
-    from ..listeners.limits import ListenerLimits
-    from ..live.hinted_parts import HintedParts
-    from ..live.playlist_watch import PlaylistWatch
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
     from .rate_limit import RateLimiter
@@ -38,8 +42,8 @@ FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
-LISTENER_LIMITS: web.AppKey[ListenerLimits] = web.AppKey("listener_limits")
-# LL-HLS blocking playlist reloads wait on it
-PLAYLIST_WATCH: web.AppKey[PlaylistWatch] = web.AppKey("playlist_watch")
-# requests for the hinted LL-HLS part, held until it is written
-HINTED_PARTS: web.AppKey[HintedParts] = web.AppKey("hinted_parts")
+# the kinds of job this process's queue runs, as the composition root registered them
+JOB_TASKS: web.AppKey[tuple[JobTask, ...]] = web.AppKey("job_tasks")
+# optional: (media root, relative path) → the file once written, for a /hls/ file not there yet (the live
+# feature holds requests for its hinted LL-HLS part); raises NotFound for a file that will not come
+WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str], Awaitable[Path]]] = web.AppKey("wait_for_media")

@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from robian_media.app import create_app
-from robian_media.ingest.sources.circuit_breaker import CircuitBreakers
 from robian_media.ingest.sources.fetch_policy import FetchPolicy
 from robian_media.ingest.sources.http_fetch import SourceClient
 from robian_media.ingest.sources.ytdlp_runner import download_source
+from robian_media.jobs.circuit_breaker import CircuitBreakers
 from robian_media.jobs.errors import SourceRefused
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin

@@ -9,8 +9,8 @@ from uuid import UUID
 import asyncpg
 
 from robian_media.app import create_app
-from robian_media.listeners.device_queries import Listener
 from robian_media.web.device_auth import can_subscribe, owner_channel
+from robian_media.web.listener_queries import Listener
 from tests.listeners.conftest import Device, assert_problem, register, reply
 
 

@@ -18,8 +18,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from ...jobs.circuit_breaker import CircuitBreakers
 from ...jobs.errors import SourceNotFound, SourceRefused, SourceTooLarge, SourceUnavailable
-from .circuit_breaker import CircuitBreakers
 from .fetch_policy import FetchPolicy, parse_ip
 
 MAX_REDIRECTS = 5

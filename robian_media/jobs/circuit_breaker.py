@@ -3,7 +3,8 @@
 After ``threshold`` transient failures in a row a host is left alone for ``cooldown`` seconds;
 then one trial request is let through (half-open): success closes the circuit, failure reopens it.
 Answers such as 404 prove the host is up, so only transient failures count. State is per worker
-process, which is enough to keep each worker from retrying a dead host in a tight loop.
+process, which is enough to keep each worker from retrying a dead host in a tight loop: one set,
+in the worker's resources, is shared by every task it runs (ingest and live fetch alike).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from ...jobs.errors import HostCircuitOpen, PermanentError, TransientError
+from .errors import HostCircuitOpen, PermanentError, TransientError
 
 
 @dataclass(slots=True)
