@@ -25,7 +25,7 @@ from ..web.errors import (
     TooManyRequests,
 )
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "nginx"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "nginx"
 
 _BLOCK = re.compile(r"^(?P<indent>[ \t]*)\{\{(?P<include>>)?\s*(?P<name>[\w-]+)\s*\}\}[ \t]*$", re.MULTILINE)
 _INLINE = re.compile(r"\{\{\s*(?P<name>\w+)\s*\}\}")
