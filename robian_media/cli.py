@@ -7,6 +7,7 @@ import asyncio
 import gc
 import ipaddress
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,12 +24,22 @@ if TYPE_CHECKING:
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        # renamed variables still in use: one line each at start, before logging is set up
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)
+            settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"ROBIAN_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise SystemExit(f"robian-media: invalid settings: {problems}") from None
+    for warning in caught:
+        print(f"robian-media: {warning.message}", file=sys.stderr, flush=True)
+    return settings
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    # a field read under an alias (ROBIAN_MEDIA_ROOT, renamed variables) is reported under it
+    name = "_".join(str(part) for part in loc).upper()
+    return name if name.startswith("ROBIAN_") else f"ROBIAN_{name}"
 
 
 def tune_gc(threshold: int) -> None:

@@ -5,11 +5,42 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+# variables renamed to end in _SECONDS, old name → new; the old names are read (with a warning)
+# until the next release, then dropped
+RENAMED_VARIABLES = {
+    "ROBIAN_PAIRING_CODE_TTL_S": "ROBIAN_PAIRING_CODE_TTL_SECONDS",
+    "ROBIAN_PAIRING_ATTEMPT_WINDOW_S": "ROBIAN_PAIRING_ATTEMPT_WINDOW_SECONDS",
+    "ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S": "ROBIAN_PROGRESS_MAX_CLOCK_SKEW_SECONDS",
+    "ROBIAN_LISTENERS_NOW_WINDOW_S": "ROBIAN_LISTENERS_NOW_WINDOW_SECONDS",
+}
+
+
+def renamed_from(old: str) -> AliasChoices:
+    """Read a renamed setting under its new variable, else under its old one."""
+    return AliasChoices(RENAMED_VARIABLES[old], old)
+
+
+def warn_renamed(sources: tuple[PydanticBaseSettingsSource, ...]) -> None:
+    for source in sources:
+        given = {name.upper() for name in getattr(source, "env_vars", {})}
+        for old in sorted(given & RENAMED_VARIABLES.keys()):
+            warnings.warn(
+                f"{old} is deprecated: set {RENAMED_VARIABLES[old]} instead (the old name goes next release)",
+                FutureWarning,
+                stacklevel=2,
+            )
 
 
 def default_data_dir() -> Path:
@@ -121,20 +152,34 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # listeners: devices, pairing, playback progress, stats
-    pairing_code_ttl_s: int = Field(600, ge=30, le=86400, description="lifetime of a pairing code")
+    pairing_code_ttl_seconds: int = Field(
+        600,
+        ge=30,
+        le=86400,
+        validation_alias=renamed_from("ROBIAN_PAIRING_CODE_TTL_S"),
+        description="lifetime of a pairing code",
+    )
     pairing_attempts_per_device: int = Field(10, ge=1, description="code redemptions per device per window")
     pairing_attempts_per_address: int = Field(
         60, ge=1, description="code redemptions per client address per window"
     )
-    pairing_attempt_window_s: int = Field(600, ge=1)
+    pairing_attempt_window_seconds: int = Field(
+        600, ge=1, validation_alias=renamed_from("ROBIAN_PAIRING_ATTEMPT_WINDOW_S")
+    )
     device_registrations_per_address: int = Field(
         60, ge=1, description="device registrations per client address per hour"
     )
-    progress_max_clock_skew_s: int = Field(
-        300, ge=0, description="how far in the future a client's updated_at may be"
+    progress_max_clock_skew_seconds: int = Field(
+        300,
+        ge=0,
+        validation_alias=renamed_from("ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S"),
+        description="how far in the future a client's updated_at may be",
     )
-    listeners_now_window_s: int = Field(
-        300, ge=10, description="'listeners now': owners with a progress write this recent"
+    listeners_now_window_seconds: int = Field(
+        300,
+        ge=10,
+        validation_alias=renamed_from("ROBIAN_LISTENERS_NOW_WINDOW_S"),
+        description="'listeners now': owners with a progress write this recent",
     )
 
     # live events (docs/architecture.md §5): replay buffer, fan-out stream, per-connection limits
@@ -182,6 +227,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ROBIAN_", env_file=".env", extra="ignore", populate_by_name=True
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the usual sources in the usual order; only looked at for renamed variables still in use
+        warn_renamed((env_settings, dotenv_settings))
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator(
         "ingest_allowlist",

@@ -73,7 +73,7 @@ class ResumePage(BaseModel):
 
 
 def _refuse_future(request: web.Request, stamps: list[tuple[str, datetime]]) -> None:
-    skew = request.app[keys.SETTINGS].progress_max_clock_skew_s
+    skew = request.app[keys.SETTINGS].progress_max_clock_skew_seconds
     latest = datetime.now(UTC) + timedelta(seconds=skew)
     errors = [
         {"location": where, "message": f"more than {skew} s in the future", "type": "future_timestamp"}
@@ -101,7 +101,7 @@ async def _write(request: web.Request, listener: Listener, writes: list[Progress
     description=(
         "Last writer wins by the device's `updated_at` (ties: the furthest position). An older write "
         "changes nothing and answers `stale` with the stored position; replaying a write answers "
-        "`applied` again and changes nothing. `updated_at` more than ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S "
+        "`applied` again and changes nothing. `updated_at` more than ROBIAN_PROGRESS_MAX_CLOCK_SKEW_SECONDS "
         "in the future is refused (422). Each change is published as a `progress` event on "
         "`owner:{owner_id}`."
     ),
