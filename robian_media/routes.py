@@ -28,8 +28,8 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/v1/jobs/{job_id}", ingest.get_job, name="job")
     router.add_delete("/api/v1/jobs/{job_id}", ingest.cancel_job, name="job-cancel")
     router.add_post("/api/v1/live", live.start_live, name="live")
-    router.add_post("/api/v1/live/{id}/speaker", live.change_speaker, name="live-speaker")
-    router.add_post("/api/v1/live/{id}/stop", live.stop_live, name="live-stop")
+    router.add_post("/api/v1/live/{debate_id}/speaker", live.change_speaker, name="live-speaker")
+    router.add_post("/api/v1/live/{debate_id}/stop", live.stop_live, name="live-stop")
     # the old mobile client's routes
     router.add_post("/api/extraction", legacy_extraction.start_extraction, name="legacy-extraction")
     router.add_get(
@@ -49,24 +49,26 @@ def setup_routes(app: web.Application) -> None:
 
     # metadata API
     router.add_get("/api/v1/debates", debates.list_debates, name="debates")
-    router.add_get("/api/v1/debates/{id}", debates.get_debate, name="debate")
-    router.add_get("/api/v1/debates/{id}/chapters", debates.get_chapters, name="debate-chapters")
-    router.add_get("/api/v1/debates/{id}/stream", debates.get_stream, name="debate-stream")
-    router.add_get("/api/v1/debates/{id}/download", download.download, name="debate-download")
+    router.add_get("/api/v1/debates/{debate_id}", debates.get_debate, name="debate")
+    router.add_get("/api/v1/debates/{debate_id}/chapters", debates.get_chapters, name="debate-chapters")
+    router.add_get("/api/v1/debates/{debate_id}/stream", debates.get_stream, name="debate-stream")
+    router.add_get("/api/v1/debates/{debate_id}/download", download.download, name="debate-download")
     router.add_get("/api/v1/programme", programme.get_programme, name="programme")
     router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")
-    router.add_get("/api/v1/speakers/{id}", speakers.get_speaker, name="speaker")
+    router.add_get("/api/v1/speakers/{speaker_id}", speakers.get_speaker, name="speaker")
     router.add_get(
-        "/api/v1/speakers/{id}/interventions", speakers.list_interventions, name="speaker-interventions"
+        "/api/v1/speakers/{speaker_id}/interventions",
+        speakers.list_interventions,
+        name="speaker-interventions",
     )
     router.add_get("/api/v1/search", search.search, name="search")
     router.add_get("/api/v1/search/suggestions", search.suggestions, name="search-suggestions")
 
     # the existing mobile client's routes (RobianAPI shapes)
     router.add_get("/api/debats", legacy.list_debats, name="legacy-debats")
-    router.add_get("/api/debats/{id}", legacy.get_debat, name="legacy-debat")
-    router.add_get("/api/debats/{id}/stream", legacy.get_debat_stream, name="legacy-debat-stream")
-    router.add_get("/api/debats/{id}/file", legacy.get_debat_file, name="legacy-debat-file")
+    router.add_get("/api/debats/{debate_id}", legacy.get_debat, name="legacy-debat")
+    router.add_get("/api/debats/{debate_id}/stream", legacy.get_debat_stream, name="legacy-debat-stream")
+    router.add_get("/api/debats/{debate_id}/file", legacy.get_debat_file, name="legacy-debat-file")
     router.add_get("/api/programme", legacy.get_programme, name="legacy-programme")
 
     setup_listener_routes(router)

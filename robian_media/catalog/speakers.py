@@ -53,7 +53,7 @@ class InterventionQuery(QueryModel):
 
 
 def speaker_id_param(request: web.Request) -> str:
-    speaker_id = request.match_info["id"]
+    speaker_id = request.match_info["speaker_id"]
     if not SPEAKER_ID.match(speaker_id):
         raise NotFound("No speaker with this id.")
     return speaker_id

@@ -16,11 +16,12 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..ingest.api import job_id_of, load_job, submit
+from ..ingest.api import load_job, submit
 from ..jobs import store
 from ..jobs.models import IngestRequest
 from ..web import keys
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 
 LEGACY_STATUS = {
     "queued": "processing",
@@ -99,7 +100,7 @@ async def start_extraction(request: web.Request, *, body: LegacyExtractionReques
 
 @operation(summary="Legacy: an extraction's status", tags=["legacy"], response=LegacyExtractionStatus)
 async def extraction_status(request: web.Request) -> web.Response:
-    job = await load_job(request, job_id_of(request))
+    job = await load_job(request, uuid_param(request, "job_id", "job"))
     debate_id = str(job.debate_id) if job.debate_id else None
     status = LegacyExtractionStatus(
         extraction_id=str(job.id),
