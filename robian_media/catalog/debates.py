@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationInfo, field_
 
 from ..cache.invalidation import DEBATES, STREAMING, stream_key
 from ..cache.responses import cached_response
-from ..media.urls import MediaUrls
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor, optional_time, uuid_part
 from ..web.errors import NotFound
@@ -66,10 +66,6 @@ class DebateListQuery(QueryModel):
             speaker_id=self.speaker_id,
             q=self.q,
         )
-
-
-def media_urls(request: web.Request) -> MediaUrls:
-    return MediaUrls(request.app[keys.SETTINGS].public_base_url)
 
 
 def cursor_after(page: list[Debate], more: bool) -> str | None:

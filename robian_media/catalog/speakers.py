@@ -10,13 +10,13 @@ from pydantic import BeforeValidator, Field
 
 from ..cache.invalidation import METADATA
 from ..cache.responses import cached_response
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor, optional_time, uuid_part
 from ..web.errors import NotFound
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
 from . import speaker_queries as db
-from .debates import media_urls
 from .models import InterventionPage, Speaker, SpeakerPage
 from .text_search import all_prefixes_tsquery
 

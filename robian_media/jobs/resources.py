@@ -8,6 +8,7 @@ import asyncpg
 
 from ..cache.store import Cache
 from ..ingest.sources.circuit_breaker import CircuitBreakers
+from ..media.urls import MediaUrls
 from ..settings import Settings
 from .metrics import JobMetrics
 from .notify import JobNotifier
@@ -26,4 +27,4 @@ class WorkerResources:
     metrics: JobMetrics = field(default_factory=JobMetrics)
 
     def master_url(self, debate_id: str) -> str:
-        return f"{self.settings.public_base_url}/hls/{debate_id}/master.m3u8"
+        return MediaUrls(self.settings.public_base_url).master(debate_id)

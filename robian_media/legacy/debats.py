@@ -25,13 +25,12 @@ from ..catalog.debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,
     STREAM_CACHE_CONTROL,
-    media_urls,
 )
 from ..catalog.download import serve_download
 from ..catalog.models import ProgrammeItem
 from ..catalog.programme import PROGRAMME_CACHE_CONTROL, today_in_paris
 from ..catalog.text_search import fold
-from ..media.urls import MediaUrls, download_file
+from ..media.urls import MediaUrls, download_file, legacy_file, media_urls
 from ..web import keys
 from ..web.errors import NotFound
 from ..web.openapi import operation
@@ -189,7 +188,7 @@ async def get_debat_stream(request: web.Request) -> web.Response:
             path = request.app[keys.SETTINGS].media_root / download_file(debate_id, target.current_version)
             size = path.stat().st_size if path.is_file() else None
             stream = LegacyStream(
-                stream_url=f"/api/debats/{debate_id}/file", status="ready", file_size=size, hls_url=hls
+                stream_url=legacy_file(debate_id), status="ready", file_size=size, hls_url=hls
             )
         elif target.status in ("failed", "cancelled"):
             raise NotFound("No audio for this debate: its extraction did not succeed.")

@@ -14,8 +14,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..cache.responses import cached_response
-from ..catalog.debates import media_urls
 from ..catalog.models import Debate, UtcDatetime
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
