@@ -98,10 +98,10 @@ def setup_listener_routes(router: web.UrlDispatcher) -> None:
         f"{v1}/collections/{{collection_id}}", collections.delete_owner_collection, name="collection-delete"
     )
 
-    router.add_get(f"{v1}/progress", positions.list_progress, name="progress")
-    router.add_post(f"{v1}/progress/batch", positions.post_progress_batch, name="progress-batch")
-    router.add_get(f"{v1}/progress/{{debate_id}}", positions.get_debate_progress, name="progress-debate")
-    router.add_put(f"{v1}/progress/{{debate_id}}", positions.put_progress, name="progress-put")
+    router.add_get(f"{v1}/progress", positions.list_positions, name="progress")
+    router.add_post(f"{v1}/progress/batch", positions.post_position_batch, name="progress-batch")
+    router.add_get(f"{v1}/progress/{{debate_id}}", positions.get_debate_position, name="progress-debate")
+    router.add_put(f"{v1}/progress/{{debate_id}}", positions.put_position, name="progress-put")
 
     router.add_get(f"{v1}/stats/global", stats.global_stats, name="stats")
     router.add_get(f"{v1}/stats/trending", stats.trending_debates, name="stats-trending")
