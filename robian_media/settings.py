@@ -5,42 +5,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-import warnings
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-# variables renamed to end in _SECONDS, old name → new; the old names are read (with a warning)
-# until the next release, then dropped
-RENAMED_VARIABLES = {
-    "ROBIAN_PAIRING_CODE_TTL_S": "ROBIAN_PAIRING_CODE_TTL_SECONDS",
-    "ROBIAN_PAIRING_ATTEMPT_WINDOW_S": "ROBIAN_PAIRING_ATTEMPT_WINDOW_SECONDS",
-    "ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S": "ROBIAN_PROGRESS_MAX_CLOCK_SKEW_SECONDS",
-    "ROBIAN_LISTENERS_NOW_WINDOW_S": "ROBIAN_LISTENERS_NOW_WINDOW_SECONDS",
-}
-
-
-def renamed_from(old: str) -> AliasChoices:
-    """Read a renamed setting under its new variable, else under its old one."""
-    return AliasChoices(RENAMED_VARIABLES[old], old)
-
-
-def warn_renamed(sources: tuple[PydanticBaseSettingsSource, ...]) -> None:
-    for source in sources:
-        given = {name.upper() for name in getattr(source, "env_vars", {})}
-        for old in sorted(given & RENAMED_VARIABLES.keys()):
-            warnings.warn(
-                f"{old} is deprecated: set {RENAMED_VARIABLES[old]} instead (the old name goes next release)",
-                FutureWarning,
-                stacklevel=2,
-            )
+from .renamed_settings import renamed_from, warn_renamed
 
 
 def default_data_dir() -> Path:

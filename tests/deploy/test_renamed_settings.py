@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from robian_media.cli import main
-from robian_media.settings import RENAMED_VARIABLES, Settings
+from robian_media.renamed_settings import RENAMED_VARIABLES
+from robian_media.settings import Settings
 from tests.deploy.compose import REPO
 
 
