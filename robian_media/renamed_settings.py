@@ -24,11 +24,10 @@ def renamed_from(old: str) -> AliasChoices:
 
 def warn_renamed(sources: tuple[PydanticBaseSettingsSource, ...]) -> None:
     """One FutureWarning per old name still set (environment or ``.env``): shown to operators by default."""
-    for source in sources:
-        given = {name.upper() for name in getattr(source, "env_vars", {})}
-        for old in sorted(given & RENAMED_VARIABLES.keys()):
-            warnings.warn(
-                f"{old} is deprecated: set {RENAMED_VARIABLES[old]} instead (the old name goes next release)",
-                FutureWarning,
-                stacklevel=2,
-            )
+    given = {name.upper() for source in sources for name in getattr(source, "env_vars", {})}
+    for old in sorted(given & RENAMED_VARIABLES.keys()):
+        warnings.warn(
+            f"{old} is deprecated: set {RENAMED_VARIABLES[old]} instead (the old name goes next release)",
+            FutureWarning,
+            stacklevel=2,
+        )

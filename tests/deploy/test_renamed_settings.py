@@ -28,6 +28,17 @@ def test_the_old_name_in_a_dot_env_file_still_works_and_warns(tmp_path: Path) ->
     assert settings.listeners_now_window_seconds == 60
 
 
+def test_an_old_name_in_both_the_environment_and_dot_env_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("ROBIAN_PAIRING_CODE_TTL_S=90\n")
+    monkeypatch.setenv("ROBIAN_PAIRING_CODE_TTL_S", "120")
+    with pytest.warns(FutureWarning, match="ROBIAN_PAIRING_CODE_TTL_S is deprecated") as caught:
+        assert Settings(_env_file=env_file).pairing_code_ttl_seconds == 120  # the environment wins
+    assert len(caught) == 1
+
+
 def test_the_new_name_wins_and_alone_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROBIAN_PROGRESS_MAX_CLOCK_SKEW_SECONDS", "30")
     assert Settings(_env_file=None).progress_max_clock_skew_seconds == 30  # filterwarnings = error
