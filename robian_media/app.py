@@ -1,4 +1,5 @@
-"""The application factory: one ``cleanup_ctx`` per resource, shared state behind AppKeys.
+"""The application factory: one ``cleanup_ctx`` per resource, shared state behind AppKeys; and how
+``serve`` (or ``demo``) runs it.
 
 As the composition root it is where features register with the core: their kinds of job
 (:data:`JOB_TASKS`, for this app's queue and for ``robian-media worker``), their routes (routes.py),
@@ -7,6 +8,8 @@ their resources (``cleanup_ctx``).
 
 from __future__ import annotations
 
+import gc
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 
@@ -27,6 +30,7 @@ from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .ops.http_metrics import HttpMetrics, metrics_middleware
+from .ops.log import AccessLogger, configure_logging
 from .ops.runtime_metrics import register_runtime_metrics
 from .routes import setup_routes
 from .settings import Settings
@@ -131,3 +135,47 @@ def create_app(settings: Settings) -> web.Application:
     setup_routes(app)
     setup_openapi(app)
     return app
+
+
+def tune_gc(threshold: int) -> None:
+    """Collect the young generation less often; long-lived startup objects leave the collector's sight."""
+    if threshold:
+        gc.set_threshold(threshold, 20, 20)
+        gc.freeze()
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        return False
+
+
+def run_server(settings: Settings, *, host: str | None, port: int | None, demo: bool = False) -> None:
+    """``robian-media serve`` (``demo``: and ingest a synthesised sitting) until stopped."""
+    if demo and settings.worker_count == 0:
+        raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
+    host = host or settings.host
+    port = port or settings.port
+    if "public_base_url" not in settings.model_fields_set:
+        # unset: clients reach this server where it listens (the wildcard address is not reachable)
+        shown = "127.0.0.1" if _unspecified(host) else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
+    # the demo talks to a person at a terminal: warnings only, as text, unless asked otherwise
+    level = "WARNING" if demo and "log_level" not in settings.model_fields_set else settings.log_level
+    as_json = settings.log_json and not (demo and "log_json" not in settings.model_fields_set)
+    configure_logging(level, as_json)
+    tune_gc(settings.gc_threshold)
+    app = create_app(settings)
+    if demo:
+        from .ingest.demo import demo_ctx
+
+        app.cleanup_ctx.append(demo_ctx)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log_class=AccessLogger,
+        print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
+    )

@@ -1,109 +1,63 @@
-"""``robian-media`` command line: serve, worker, migrate, ingest, nginx-conf, import-agenda…"""
+"""``robian-media`` command line: serve, worker, migrate, ingest, nginx-conf, import-agenda…
+
+Arguments, settings and dispatch; each command's body lives beside what it drives (``app.run_server``,
+``db.pool.apply_migrations``, ``media.edge_metrics.serve_edge_metrics``…)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import ipaddress
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from pydantic import ValidationError
 
-from .ops.log import AccessLogger, configure_logging
+from .ops.log import configure_logging
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .catalog.programme_import import ImportResult
 
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        # renamed variables still in use: one line each at start, before logging is set up
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)
+            settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"ROBIAN_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise SystemExit(f"robian-media: invalid settings: {problems}") from None
+    for warning in caught:
+        print(f"robian-media: {warning.message}", file=sys.stderr, flush=True)
+    return settings
 
 
-def tune_gc(threshold: int) -> None:
-    """Collect the young generation less often; long-lived startup objects leave the collector's sight."""
-    if threshold:
-        gc.set_threshold(threshold, 20, 20)
-        gc.freeze()
-
-
-def _unspecified(host: str) -> bool:
-    try:
-        return not host or ipaddress.ip_address(host).is_unspecified
-    except ValueError:  # a host name
-        return False
-
-
-def _run_server(args: argparse.Namespace, *, demo: bool = False) -> int:
-    from .app import create_app
-
-    settings = _settings()
-    if demo and settings.worker_count == 0:
-        raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
-    host = args.host or settings.host
-    port = args.port or settings.port
-    if "public_base_url" not in settings.model_fields_set:
-        # unset: clients reach this server where it listens (the wildcard address is not reachable)
-        shown = "127.0.0.1" if _unspecified(host) else host
-        shown = f"[{shown}]" if ":" in shown else shown
-        settings = settings.model_copy(update={"public_base_url": f"http://{shown}:{port}"})
-    # the demo talks to a person at a terminal: warnings only, as text, unless asked otherwise
-    level = "WARNING" if demo and "log_level" not in settings.model_fields_set else settings.log_level
-    as_json = settings.log_json and not (demo and "log_json" not in settings.model_fields_set)
-    configure_logging(level, as_json)
-    tune_gc(settings.gc_threshold)
-    app = create_app(settings)
-    if demo:
-        from .ingest.demo import demo_ctx
-
-        app.cleanup_ctx.append(demo_ctx)
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        access_log_class=AccessLogger,
-        print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
-    )
-    return 0
+def _variable(loc: tuple[int | str, ...]) -> str:
+    # a field read under an alias (ROBIAN_MEDIA_ROOT, renamed variables) is reported under it
+    name = "_".join(str(part) for part in loc).upper()
+    return name if name.startswith("ROBIAN_") else f"ROBIAN_{name}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    return _run_server(args)
+    from .app import run_server
+
+    run_server(_settings(), host=args.host, port=args.port)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return _run_server(args, demo=True)
+    from .app import run_server
+
+    run_server(_settings(), host=args.host, port=args.port, demo=True)
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from .db.migrate import migrate
-    from .db.pool import database_dsn
+    from .db.pool import apply_migrations
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
-
-    async def run() -> list[str]:
-        import asyncpg
-
-        async with database_dsn(settings) as dsn:
-            conn = await asyncpg.connect(dsn)
-            try:
-                return await migrate(conn)
-            finally:
-                await conn.close()
-
-    applied = asyncio.run(run())
+    applied = asyncio.run(apply_migrations(settings))
     print("applied: " + ", ".join(applied) if applied else "schema up to date")
     return 0
 
@@ -136,7 +90,7 @@ def _address(text: str) -> object:
 
 
 def cmd_import_agenda(args: argparse.Namespace) -> int:
-    from .catalog.programme_import import read_documents
+    from .catalog.programme_import import import_into_programme, read_documents
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -144,28 +98,9 @@ def cmd_import_agenda(args: argparse.Namespace) -> int:
         documents = [doc for path in args.paths for doc in read_documents(Path(path))]
     except (OSError, ValueError) as exc:
         raise SystemExit(f"robian-media: cannot read the agenda: {exc}") from None
-    result = asyncio.run(_import_agenda(settings, documents))
+    result = asyncio.run(import_into_programme(settings, documents))
     print(f"agenda: {result.inserted} new, {result.updated} updated, {result.skipped} skipped")
     return 0
-
-
-async def _import_agenda(settings: Settings, documents: list[Any]) -> ImportResult:
-    from .cache.invalidation import programme_changed
-    from .cache.redis_client import create_cache, create_redis
-    from .catalog.programme_import import import_agenda
-    from .db.pool import migrated_pool
-
-    async with migrated_pool(settings) as (_, pool), pool.acquire() as conn:
-        result = await import_agenda(conn, documents)
-    if settings.redis_url:
-        # API nodes cache the programme: drop their copies (a down Redis only delays that)
-        redis = create_redis(settings.redis_url)
-        cache = create_cache(settings, redis)
-        try:
-            await programme_changed(cache)
-        finally:
-            await redis.aclose()
-    return result
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -194,19 +129,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_edge_metrics(args: argparse.Namespace) -> int:
-    from .media.edge_metrics import create_edge_metrics_app
+    from .media.edge_metrics import serve_edge_metrics
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
-    web.run_app(
-        create_edge_metrics_app(args.log),
-        host=args.host,
-        port=args.port,
-        access_log=None,
-        print=lambda _: print(
-            f"edge metrics of {args.log} on http://{args.host}:{args.port}/metrics", flush=True
-        ),
-    )
+    serve_edge_metrics(args.log, host=args.host, port=args.port)
     return 0
 
 

@@ -9,14 +9,12 @@ from aiohttp import web
 
 from .catalog import debates, download, programme, search, speakers
 from .events import sse, ws
-from .ingest import api as ingest
-from .legacy import debats as legacy
-from .legacy import extraction as legacy_extraction
-from .listeners import collections, devices, favorites, stats
-from .listeners import positions as progress
-from .live import api as live
-from .live import blocking_reload as live_playlist
-from .media import serving as media
+from .ingest import api as ingest_api
+from .legacy import debats, extraction
+from .listeners import collections, devices, favorites, positions, stats
+from .live import api as live_api
+from .live import blocking_reload
+from .media import serving
 from .ops import health
 from .ops.http_metrics import metrics_handler
 from .web import keys, page
@@ -27,50 +25,50 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/health", health.health, name="health")
     router.add_get("/health/ready", health.ready, name="health-ready")
     router.add_get("/metrics", metrics_handler, name="metrics")
-    router.add_post("/api/v1/ingest", ingest.ingest, name="ingest")
-    router.add_get("/api/v1/jobs/{job_id}", ingest.get_job, name="job")
-    router.add_delete("/api/v1/jobs/{job_id}", ingest.cancel_job, name="job-cancel")
-    router.add_post("/api/v1/live", live.start_live, name="live")
-    router.add_post("/api/v1/live/{id}/speaker", live.change_speaker, name="live-speaker")
-    router.add_post("/api/v1/live/{id}/stop", live.stop_live, name="live-stop")
+    router.add_post("/api/v1/ingest", ingest_api.ingest, name="ingest")
+    router.add_get("/api/v1/jobs/{job_id}", ingest_api.get_job, name="job")
+    router.add_delete("/api/v1/jobs/{job_id}", ingest_api.cancel_job, name="job-cancel")
+    router.add_post("/api/v1/live", live_api.start_live, name="live")
+    router.add_post("/api/v1/live/{debate_id}/speaker", live_api.change_speaker, name="live-speaker")
+    router.add_post("/api/v1/live/{debate_id}/stop", live_api.stop_live, name="live-stop")
     # the old mobile client's routes
-    router.add_post("/api/extraction", legacy_extraction.start_extraction, name="legacy-extraction")
-    router.add_get(
-        "/api/extraction/{job_id}", legacy_extraction.extraction_status, name="legacy-extraction-status"
-    )
+    router.add_post("/api/extraction", extraction.start_extraction, name="legacy-extraction")
+    router.add_get("/api/extraction/{job_id}", extraction.extraction_status, name="legacy-extraction-status")
     router.add_get("/api/v1/events", sse.events_sse, name="events-sse")
     router.add_get("/ws", ws.events_ws, name="events-ws")
     # LL-HLS blocking reloads and delta updates (nginx sends those here; without nginx, every playlist)
-    router.add_get(r"/hls/{path:.+\.m3u8}", live_playlist.serve_playlist, name="hls-playlist")
+    router.add_get(r"/hls/{path:.+\.m3u8}", blocking_reload.serve_playlist, name="hls-playlist")
     if not app[keys.SETTINGS].behind_nginx:
         # without nginx in front, aiohttp answers /hls/ itself with the same headers
-        router.add_get("/hls/{path:.+}", media.serve_media, name="hls")  # HEAD too
-        router.add_route("OPTIONS", "/hls/{path:.+}", media.serve_media, name="hls-preflight")
+        router.add_get("/hls/{path:.+}", serving.serve_media, name="hls")  # HEAD too
+        router.add_route("OPTIONS", "/hls/{path:.+}", serving.serve_media, name="hls-preflight")
     else:
         # nginx sends here the live parts it does not have yet: held until the worker writes them
-        router.add_get(r"/hls/{path:.+\.m4s}", media.serve_media, name="hls-live-part")
+        router.add_get(r"/hls/{path:.+\.m4s}", serving.serve_media, name="hls-live-part")
 
     # metadata API
     router.add_get("/api/v1/debates", debates.list_debates, name="debates")
-    router.add_get("/api/v1/debates/{id}", debates.get_debate, name="debate")
-    router.add_get("/api/v1/debates/{id}/chapters", debates.get_chapters, name="debate-chapters")
-    router.add_get("/api/v1/debates/{id}/stream", debates.get_stream, name="debate-stream")
-    router.add_get("/api/v1/debates/{id}/download", download.download, name="debate-download")
+    router.add_get("/api/v1/debates/{debate_id}", debates.get_debate, name="debate")
+    router.add_get("/api/v1/debates/{debate_id}/chapters", debates.get_chapters, name="debate-chapters")
+    router.add_get("/api/v1/debates/{debate_id}/stream", debates.get_stream, name="debate-stream")
+    router.add_get("/api/v1/debates/{debate_id}/download", download.download, name="debate-download")
     router.add_get("/api/v1/programme", programme.get_programme, name="programme")
     router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")
-    router.add_get("/api/v1/speakers/{id}", speakers.get_speaker, name="speaker")
+    router.add_get("/api/v1/speakers/{speaker_id}", speakers.get_speaker, name="speaker")
     router.add_get(
-        "/api/v1/speakers/{id}/interventions", speakers.list_interventions, name="speaker-interventions"
+        "/api/v1/speakers/{speaker_id}/interventions",
+        speakers.list_interventions,
+        name="speaker-interventions",
     )
     router.add_get("/api/v1/search", search.search, name="search")
     router.add_get("/api/v1/search/suggestions", search.suggestions, name="search-suggestions")
 
     # the existing mobile client's routes (RobianAPI shapes)
-    router.add_get("/api/debats", legacy.list_debats, name="legacy-debats")
-    router.add_get("/api/debats/{id}", legacy.get_debat, name="legacy-debat")
-    router.add_get("/api/debats/{id}/stream", legacy.get_debat_stream, name="legacy-debat-stream")
-    router.add_get("/api/debats/{id}/file", legacy.get_debat_file, name="legacy-debat-file")
-    router.add_get("/api/programme", legacy.get_programme, name="legacy-programme")
+    router.add_get("/api/debats", debats.list_debats, name="legacy-debats")
+    router.add_get("/api/debats/{debate_id}", debats.get_debat, name="legacy-debat")
+    router.add_get("/api/debats/{debate_id}/stream", debats.get_debat_stream, name="legacy-debat-stream")
+    router.add_get("/api/debats/{debate_id}/file", debats.get_debat_file, name="legacy-debat-file")
+    router.add_get("/api/programme", debats.get_programme, name="legacy-programme")
 
     setup_listener_routes(router)
 
@@ -103,10 +101,10 @@ def setup_listener_routes(router: web.UrlDispatcher) -> None:
         f"{v1}/collections/{{collection_id}}", collections.delete_owner_collection, name="collection-delete"
     )
 
-    router.add_get(f"{v1}/progress", progress.list_progress, name="progress")
-    router.add_post(f"{v1}/progress/batch", progress.post_progress_batch, name="progress-batch")
-    router.add_get(f"{v1}/progress/{{debate_id}}", progress.get_debate_progress, name="progress-debate")
-    router.add_put(f"{v1}/progress/{{debate_id}}", progress.put_progress, name="progress-put")
+    router.add_get(f"{v1}/progress", positions.list_positions, name="progress")
+    router.add_post(f"{v1}/progress/batch", positions.post_position_batch, name="progress-batch")
+    router.add_get(f"{v1}/progress/{{debate_id}}", positions.get_debate_position, name="progress-debate")
+    router.add_put(f"{v1}/progress/{{debate_id}}", positions.put_position, name="progress-put")
 
     router.add_get(f"{v1}/stats/global", stats.global_stats, name="stats")
     router.add_get(f"{v1}/stats/trending", stats.trending_debates, name="stats-trending")

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .renamed_settings import renamed_from, warn_renamed
 
 
 def default_data_dir() -> Path:
@@ -121,20 +123,34 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # listeners: devices, pairing, playback progress, stats
-    pairing_code_ttl_s: int = Field(600, ge=30, le=86400, description="lifetime of a pairing code")
+    pairing_code_ttl_seconds: int = Field(
+        600,
+        ge=30,
+        le=86400,
+        validation_alias=renamed_from("ROBIAN_PAIRING_CODE_TTL_S"),
+        description="lifetime of a pairing code",
+    )
     pairing_attempts_per_device: int = Field(10, ge=1, description="code redemptions per device per window")
     pairing_attempts_per_address: int = Field(
         60, ge=1, description="code redemptions per client address per window"
     )
-    pairing_attempt_window_s: int = Field(600, ge=1)
+    pairing_attempt_window_seconds: int = Field(
+        600, ge=1, validation_alias=renamed_from("ROBIAN_PAIRING_ATTEMPT_WINDOW_S")
+    )
     device_registrations_per_address: int = Field(
         60, ge=1, description="device registrations per client address per hour"
     )
-    progress_max_clock_skew_s: int = Field(
-        300, ge=0, description="how far in the future a client's updated_at may be"
+    progress_max_clock_skew_seconds: int = Field(
+        300,
+        ge=0,
+        validation_alias=renamed_from("ROBIAN_PROGRESS_MAX_CLOCK_SKEW_S"),
+        description="how far in the future a client's updated_at may be",
     )
-    listeners_now_window_s: int = Field(
-        300, ge=10, description="'listeners now': owners with a progress write this recent"
+    listeners_now_window_seconds: int = Field(
+        300,
+        ge=10,
+        validation_alias=renamed_from("ROBIAN_LISTENERS_NOW_WINDOW_S"),
+        description="'listeners now': owners with a progress write this recent",
     )
 
     # live events (docs/architecture.md §5): replay buffer, fan-out stream, per-connection limits
@@ -182,6 +198,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ROBIAN_", env_file=".env", extra="ignore", populate_by_name=True
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the usual sources in the usual order; only looked at for renamed variables still in use
+        warn_renamed((env_settings, dotenv_settings))
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator(
         "ingest_allowlist",

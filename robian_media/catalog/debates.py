@@ -11,11 +11,12 @@ from pydantic import BeforeValidator, Field, TypeAdapter, ValidationInfo, field_
 
 from ..cache.invalidation import DEBATES, STREAMING, stream_key
 from ..cache.responses import cached_response
-from ..media.urls import MediaUrls
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor, optional_time, uuid_part
 from ..web.errors import NotFound
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 from ..web.query_params import QueryModel, split_commas
 from ..web.text_formats import IsoDate
 from . import debate_queries as db
@@ -65,18 +66,6 @@ class DebateListQuery(QueryModel):
             speaker_id=self.speaker_id,
             q=self.q,
         )
-
-
-def media_urls(request: web.Request) -> MediaUrls:
-    return MediaUrls(request.app[keys.SETTINGS].public_base_url)
-
-
-def debate_id_param(request: web.Request) -> UUID:
-    """The ``{id}`` of the path; anything but a UUID names no debate (404, not 422)."""
-    try:
-        return UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("No debate with this id.") from None
 
 
 def cursor_after(page: list[Debate], more: bool) -> str | None:
@@ -144,7 +133,7 @@ async def load_stream(request: web.Request, debate_id: UUID) -> Stream:
 
 @operation(summary="A debate with its chapters and stream", tags=["debates"], response=DebateDetail)
 async def get_debate(request: web.Request) -> web.Response:
-    debate_id = debate_id_param(request)
+    debate_id = uuid_param(request, "debate_id", "debate")
 
     async def build() -> bytes:
         urls = media_urls(request)
@@ -164,7 +153,7 @@ async def get_debate(request: web.Request) -> web.Response:
 
 @operation(summary="Chapters of a debate (one per intervention)", tags=["debates"], response=list[Chapter])
 async def get_chapters(request: web.Request) -> web.Response:
-    debate_id = debate_id_param(request)
+    debate_id = uuid_param(request, "debate_id", "debate")
 
     async def build() -> bytes:
         async with request.app[keys.READ_POOL].acquire() as conn:
@@ -185,12 +174,12 @@ async def get_chapters(request: web.Request) -> web.Response:
     description=(
         "A debate without a published version yet answers 404 problem+json whose `detail` says what "
         "its packaging job is doing (queued or running with stage and progress, or why it failed); "
-        "`GET /api/v1/debates/{id}` shows it with `stream: null`. During packaging the stream exists "
+        "`GET /api/v1/debates/{debate_id}` shows it with `stream: null`. During packaging the stream exists "
         "(progressive playlists) and `live` is true for a live sitting."
     ),
 )
 async def get_stream(request: web.Request) -> web.Response:
-    debate_id = debate_id_param(request)
+    debate_id = uuid_param(request, "debate_id", "debate")
 
     async def build() -> bytes:
         return (await load_stream(request, debate_id)).model_dump_json().encode()

@@ -1,4 +1,4 @@
-"""``/api/v1/debates/{id}/download``: the whole sitting as one ``.m4a``, with byte ranges.
+"""``/api/v1/debates/{debate_id}/download``: the whole sitting as one ``.m4a``, with byte ranges.
 
 Behind nginx the answer is an empty 200 whose ``X-Accel-Redirect`` makes nginx send the file from
 its internal ``/_media/`` location (aliasing the media root); otherwise aiohttp sends it itself.
@@ -18,8 +18,9 @@ from ..media.urls import download_file
 from ..web import keys
 from ..web.errors import NotFound
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 from . import debate_queries as db
-from .debates import debate_id_param, not_packaged
+from .debates import not_packaged
 
 DOWNLOAD_CACHE_CONTROL = "public, max-age=300"
 ACCEL_PREFIX = "/_media/"
@@ -77,4 +78,4 @@ async def serve_download(request: web.Request, debate_id: UUID) -> web.StreamRes
     responses={404: "No such debate, or its download is not ready yet", 416: "Range not satisfiable"},
 )
 async def download(request: web.Request) -> web.StreamResponse:
-    return await serve_download(request, debate_id_param(request))
+    return await serve_download(request, uuid_param(request, "debate_id", "debate"))

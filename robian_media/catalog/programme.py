@@ -10,13 +10,13 @@ from pydantic import Field
 
 from ..cache.invalidation import METADATA
 from ..cache.responses import cached_response
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
 from ..web.text_formats import IsoDate
 from . import programme_queries as db
 from .debate_queries import SITTING_TIMEZONE
-from .debates import media_urls
 from .models import Programme
 
 PROGRAMME_CACHE_CONTROL = "public, max-age=300"

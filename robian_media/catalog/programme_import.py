@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from ..cache.invalidation import programme_changed
+from ..cache.redis_client import create_cache, create_redis
+from ..db.pool import migrated_pool
+from ..settings import Settings
 from .debate_queries import SITTING_TIMEZONE
 from .programme_queries import AgendaItem, upsert_items
 
@@ -164,3 +168,18 @@ async def import_agenda(conn: asyncpg.Connection, documents: list[Any]) -> Impor
         items.update((item.agenda_uid, item) for item in parsed)
     inserted, updated = await upsert_items(conn, list(items.values()))
     return ImportResult(inserted, updated, skipped)
+
+
+async def import_into_programme(settings: Settings, documents: list[Any]) -> ImportResult:
+    """``robian-media import-agenda``: import into the configured database, then drop cached programmes."""
+    async with migrated_pool(settings) as (_, pool), pool.acquire() as conn:
+        result = await import_agenda(conn, documents)
+    if settings.redis_url:
+        # API nodes cache the programme: drop their copies (a down Redis only delays that)
+        redis = create_redis(settings.redis_url)
+        cache = create_cache(settings, redis)
+        try:
+            await programme_changed(cache)
+        finally:
+            await redis.aclose()
+    return result

@@ -9,12 +9,12 @@ from pydantic import BeforeValidator, Field
 
 from ..cache.invalidation import DEBATES
 from ..cache.responses import cached_response
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor
 from ..web.openapi import operation
 from ..web.query_params import QueryModel, split_commas
 from . import search_queries as db
-from .debates import media_urls
 from .models import SearchKind, SearchPage, Suggestions
 from .text_search import all_prefixes_tsquery, fold, prefix_tsquery
 

@@ -10,13 +10,13 @@ from pydantic import BeforeValidator, Field
 
 from ..cache.invalidation import METADATA
 from ..cache.responses import cached_response
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor, optional_time, uuid_part
 from ..web.errors import NotFound
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
 from . import speaker_queries as db
-from .debates import media_urls
 from .models import InterventionPage, Speaker, SpeakerPage
 from .text_search import all_prefixes_tsquery
 
@@ -53,7 +53,7 @@ class InterventionQuery(QueryModel):
 
 
 def speaker_id_param(request: web.Request) -> str:
-    speaker_id = request.match_info["id"]
+    speaker_id = request.match_info["speaker_id"]
     if not SPEAKER_ID.match(speaker_id):
         raise NotFound("No speaker with this id.")
     return speaker_id

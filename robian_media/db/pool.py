@@ -82,3 +82,13 @@ async def migrated_pool(settings: Settings) -> AsyncIterator[tuple[str, asyncpg.
         pool = await create_pool(dsn)
         stack.push_async_callback(pool.close)
         yield dsn, pool
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """``robian-media migrate``: the migrations applied now (none when the schema is up to date)."""
+    async with database_dsn(settings) as dsn:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()

@@ -14,15 +14,9 @@ from ..jobs.submit import Submitted, cancel_submitted_job
 from ..web import keys
 from ..web.errors import Conflict, NotFound, ValidationFailed
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 from .models import IngestAccepted, IngestRequest
 from .submit import SubmissionRefused, check_submission, submit_ingest
-
-
-def job_id_of(request: web.Request) -> UUID:
-    try:
-        return UUID(request.match_info["job_id"])
-    except ValueError:
-        raise NotFound("No job with this id.") from None
 
 
 async def submit(request: web.Request, body: IngestRequest, *, priority: int = 0) -> Submitted:
@@ -61,7 +55,7 @@ async def ingest(request: web.Request, *, body: IngestRequest) -> web.Response:
 
 @operation(summary="A job's status, stage and progress", tags=["jobs"], response=Job)
 async def get_job(request: web.Request) -> web.Response:
-    job = await load_job(request, job_id_of(request))
+    job = await load_job(request, uuid_param(request, "job_id", "job"))
     return web.json_response(job.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
@@ -73,7 +67,7 @@ async def get_job(request: web.Request) -> web.Response:
     responses={409: "The job already ended"},
 )
 async def cancel_job(request: web.Request) -> web.Response:
-    job_id = job_id_of(request)
+    job_id = uuid_param(request, "job_id", "job")
     status, debate_id = await cancel_submitted_job(request.app[keys.JOB_QUEUE], job_id)
     if status is None:
         raise NotFound("No job with this id.")

@@ -13,6 +13,7 @@ from aiohttp import web
 from packager.synth import STARTS_AT, make_sitting
 
 from ..jobs.follow import ProgressBar, follow_job
+from ..media.urls import MediaUrls
 from ..ops.background import cancel_and_wait, start_task
 from ..web import keys
 from .models import IngestRequest
@@ -38,11 +39,12 @@ async def ingest_demo(app: web.Application) -> None:
     location = await check_submission(request, settings)
     submitted = await submit_ingest(app[keys.JOB_QUEUE], request, location)
     base = settings.public_base_url
+    master = MediaUrls(base).master(submitted.debate_id)
     page = f"{base}/?debate={submitted.debate_id}"
     print(
         f"demo sitting: debate {submitted.debate_id}\n"
         f"  listen:   {page}&job={submitted.job_id}   (the listener page, in a browser)\n"
-        f"  play:     {base}/hls/{submitted.debate_id}/master.m3u8   (ffplay, VLC, Safari, hls.js)\n"
+        f"  play:     {master}   (ffplay, VLC, Safari, hls.js)\n"
         f"  metadata: {base}/api/v1/debates/{submitted.debate_id}\n"
         f"  job:      {base}/api/v1/jobs/{submitted.job_id}\n"
         f"  API docs: {base}/api/docs",
@@ -50,7 +52,7 @@ async def ingest_demo(app: web.Application) -> None:
     )
     job = await follow_job(app[keys.DB_POOL], submitted.job_id, ProgressBar(sys.stderr))
     if job.status == "succeeded":
-        print(f"demo sitting published: {base}/hls/{submitted.debate_id}/master.m3u8", flush=True)
+        print(f"demo sitting published: {master}", flush=True)
         print(f"Listen in a browser: {page}\n(every debate: {base}/ — Ctrl-C stops the server)", flush=True)
     else:
         print(f"demo sitting {job.status}: {job.error or ''}", file=sys.stderr, flush=True)

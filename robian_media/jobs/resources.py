@@ -8,6 +8,7 @@ import asyncpg
 
 from ..cache.store import Cache
 from ..events.bus import EventBus
+from ..media.urls import MediaUrls
 from ..settings import Settings
 from .circuit_breaker import CircuitBreakers
 from .metrics import JobMetrics
@@ -26,4 +27,4 @@ class WorkerResources:
     metrics: JobMetrics = field(default_factory=JobMetrics)
 
     def master_url(self, debate_id: str) -> str:
-        return f"{self.settings.public_base_url}/hls/{debate_id}/master.m3u8"
+        return MediaUrls(self.settings.public_base_url).master(debate_id)

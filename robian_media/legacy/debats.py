@@ -1,7 +1,7 @@
 """Routes of the existing mobile client, in the shapes of its RobianAPI (AN-droid) backend.
 
 That backend (FastAPI, ``api/main.py`` of github.com/Guiraud/RobianAPI) answered ``/api/debats``
-with a bare list of ``DebatInfo`` (French field names), ``/api/debats/{id}/stream`` with
+with a bare list of ``DebatInfo`` (French field names), ``/api/debats/{debate_id}/stream`` with
 ``{"stream_url","status","file_size"|"message"}`` where ``stream_url`` is the relative ``/file`` path,
 and ``/api/programme?date_param=`` with a list of ``ProgrammeSeance``. The same data as ``/api/v1``,
 reshaped; errors are problem+json, whose ``detail`` is where FastAPI put its message.
@@ -25,17 +25,16 @@ from ..catalog.debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,
     STREAM_CACHE_CONTROL,
-    debate_id_param,
-    media_urls,
 )
 from ..catalog.download import serve_download
 from ..catalog.models import ProgrammeItem
 from ..catalog.programme import PROGRAMME_CACHE_CONTROL, today_in_paris
 from ..catalog.text_search import fold
-from ..media.urls import MediaUrls, download_file
+from ..media.urls import MediaUrls, download_file, legacy_file, media_urls
 from ..web import keys
 from ..web.errors import NotFound
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 from ..web.query_params import QueryModel
 from ..web.text_formats import IsoDate
 from . import queries as db
@@ -74,7 +73,7 @@ class DebatInfo(BaseModel):
 
 
 class LegacyStream(BaseModel):
-    stream_url: str | None = Field(None, description="relative: /api/debats/{id}/file")
+    stream_url: str | None = Field(None, description="relative: /api/debats/{debate_id}/file")
     status: Literal["ready", "extracting"]
     file_size: int | None = None
     message: str | None = None
@@ -157,7 +156,7 @@ async def list_debats(request: web.Request, *, query: LegacyDebatsQuery) -> web.
     summary="Legacy (RobianAPI): one débat", tags=["legacy"], description=LEGACY_NOTE, response=DebatInfo
 )
 async def get_debat(request: web.Request) -> web.Response:
-    debate_id = debate_id_param(request)
+    debate_id = uuid_param(request, "debate_id", "debate")
 
     async def build() -> bytes:
         async with request.app[keys.READ_POOL].acquire() as conn:
@@ -177,7 +176,7 @@ async def get_debat(request: web.Request) -> web.Response:
     response=LegacyStream,
 )
 async def get_debat_stream(request: web.Request) -> web.Response:
-    debate_id = debate_id_param(request)
+    debate_id = uuid_param(request, "debate_id", "debate")
 
     async def build() -> bytes:
         async with request.app[keys.READ_POOL].acquire() as conn:
@@ -189,7 +188,7 @@ async def get_debat_stream(request: web.Request) -> web.Response:
             path = request.app[keys.SETTINGS].media_root / download_file(debate_id, target.current_version)
             size = path.stat().st_size if path.is_file() else None
             stream = LegacyStream(
-                stream_url=f"/api/debats/{debate_id}/file", status="ready", file_size=size, hls_url=hls
+                stream_url=legacy_file(debate_id), status="ready", file_size=size, hls_url=hls
             )
         elif target.status in ("failed", "cancelled"):
             raise NotFound("No audio for this debate: its extraction did not succeed.")
@@ -204,13 +203,13 @@ async def get_debat_stream(request: web.Request) -> web.Response:
 
 
 @operation(
-    summary="Legacy (RobianAPI): the audio file (same as /api/v1/debates/{id}/download)",
+    summary="Legacy (RobianAPI): the audio file (same as /api/v1/debates/{debate_id}/download)",
     tags=["legacy"],
     description=LEGACY_NOTE,
     produces=["audio/mp4"],
 )
 async def get_debat_file(request: web.Request) -> web.StreamResponse:
-    return await serve_download(request, debate_id_param(request))
+    return await serve_download(request, uuid_param(request, "debate_id", "debate"))
 
 
 def seance(item: ProgrammeItem) -> ProgrammeSeance:

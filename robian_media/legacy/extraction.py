@@ -16,11 +16,13 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..ingest.api import job_id_of, load_job, submit
+from ..ingest.api import load_job, submit
 from ..ingest.models import IngestRequest
 from ..jobs import store
+from ..media.urls import download_file, legacy_file, media_urls
 from ..web import keys
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 
 LEGACY_STATUS = {
     "queued": "processing",
@@ -99,7 +101,7 @@ async def start_extraction(request: web.Request, *, body: LegacyExtractionReques
 
 @operation(summary="Legacy: an extraction's status", tags=["legacy"], response=LegacyExtractionStatus)
 async def extraction_status(request: web.Request) -> web.Response:
-    job = await load_job(request, job_id_of(request))
+    job = await load_job(request, uuid_param(request, "job_id", "job"))
     debate_id = str(job.debate_id) if job.debate_id else None
     status = LegacyExtractionStatus(
         extraction_id=str(job.id),
@@ -111,9 +113,9 @@ async def extraction_status(request: web.Request) -> web.Response:
     )
     if job.status == "succeeded" and job.debate_id is not None:
         settings = request.app[keys.SETTINGS]
-        status.file_url = f"/api/debats/{job.debate_id}/file"
-        status.stream_url = f"{settings.public_base_url}/hls/{job.debate_id}/master.m3u8"
+        status.file_url = legacy_file(job.debate_id)
+        status.stream_url = media_urls(request).master(job.debate_id)
         version = await store.current_version(request.app[keys.DB_POOL], job.debate_id)
-        download = settings.media_root / str(job.debate_id) / f"v{version}" / "download.m4a"
-        status.file_size = await asyncio.to_thread(file_size, download) if version else None
+        download = settings.media_root / download_file(job.debate_id, version) if version else None
+        status.file_size = await asyncio.to_thread(file_size, download) if download else None
     return web.json_response(status.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

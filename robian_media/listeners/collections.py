@@ -9,8 +9,8 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field, StringConstraints
 
-from ..catalog.debates import media_urls
 from ..catalog.models import Debate
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound, ValidationFailed

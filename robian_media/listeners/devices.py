@@ -121,12 +121,12 @@ async def revoke_other_device(request: web.Request, *, listener: Listener) -> we
     device=True,
     description=(
         "Device A shows the code; device B sends it to /api/v1/devices/pair/redeem within its "
-        "lifetime (ROBIAN_PAIRING_CODE_TTL_S, 10 min by default). 8 characters without 0/O/1/I/L; "
+        "lifetime (ROBIAN_PAIRING_CODE_TTL_SECONDS, 10 min by default). 8 characters without 0/O/1/I/L; "
         "single use; a new code replaces this device's previous one."
     ),
 )
 async def start_pairing(request: web.Request, *, listener: Listener) -> web.Response:
-    ttl_s = request.app[keys.SETTINGS].pairing_code_ttl_s
+    ttl_s = request.app[keys.SETTINGS].pairing_code_ttl_seconds
     async with request.app[keys.DB_POOL].acquire() as conn:
         for _ in range(3):  # a collision with a live code is vanishingly rare; draw again
             code = new_pairing_code()

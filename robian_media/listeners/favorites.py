@@ -6,8 +6,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ..catalog.debate_queries import debate_exists
-from ..catalog.debates import media_urls
 from ..catalog.models import Debate, UtcDatetime
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.device_auth import owner_transaction
 from ..web.errors import NotFound

@@ -34,10 +34,10 @@ class ListenerLimits:
 
         self.registrations = limiter(settings.device_registrations_per_address, REGISTRATION_WINDOW_S)
         self.pairing_by_device = limiter(
-            settings.pairing_attempts_per_device, settings.pairing_attempt_window_s
+            settings.pairing_attempts_per_device, settings.pairing_attempt_window_seconds
         )
         self.pairing_by_address = limiter(
-            settings.pairing_attempts_per_address, settings.pairing_attempt_window_s
+            settings.pairing_attempts_per_address, settings.pairing_attempt_window_seconds
         )
 
     def check_registration(self, request: web.Request) -> None:

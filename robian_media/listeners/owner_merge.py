@@ -9,7 +9,7 @@ import asyncpg
 from .collection_queries import move_collections
 from .favorite_queries import merge_favorites
 from .play_queries import merge_owner_plays
-from .position_queries import merge_progress
+from .position_queries import merge_positions
 
 # FOR UPDATE waits for the writers holding KEY SHARE on either owner, and holds new ones off,
 # so the copy below sees every committed write and none lands on the absorbed owner afterwards
@@ -28,7 +28,7 @@ async def merge_owner(conn: asyncpg.Connection, *, into: UUID, absorbed: UUID) -
     """Move the absorbed owner's devices and data into ``into``; the caller holds both (lock_owners)."""
     await conn.execute(MOVE_DEVICES, into, absorbed)
     await merge_favorites(conn, into=into, absorbed=absorbed)
-    await merge_progress(conn, into=into, absorbed=absorbed)
+    await merge_positions(conn, into=into, absorbed=absorbed)
     await move_collections(conn, into=into, absorbed=absorbed)
     await merge_owner_plays(conn, into=into, absorbed=absorbed)
     await conn.execute(DELETE_OWNER, absorbed)

@@ -1,8 +1,9 @@
-"""Playback progress: one row per owner and debate, last writer wins by the client's updated_at.
+"""Playback positions: one row per owner and debate, last writer wins by the client's updated_at.
 
 The guard lives in the upsert's WHERE, so it holds under any concurrency: a write older than the
 stored one changes nothing, and an equal one (a replay) changes nothing either. Ties on the
-timestamp go to the furthest position, so the outcome never depends on arrival order.
+timestamp go to the furthest position, so the outcome never depends on arrival order. The table,
+the JSON field and the event keep the API's word for a position: ``progress``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from .listed_debates import missing_debates
 from .play_queries import PlayTally, listened_seconds
 
 
-class ProgressWrite(BaseModel):
+class PositionWrite(BaseModel):
     debate_id: UUID
     position: float
     duration: float | None
     updated_at: datetime
 
 
-class Progress(BaseModel):
+class SavedPosition(BaseModel):
     debate_id: UUID
     position: float
     duration: float | None
@@ -37,11 +38,11 @@ class Progress(BaseModel):
 class WriteOutcome(BaseModel):
     debate_id: UUID
     status: Literal["applied", "stale", "not_found"]
-    progress: Progress | None
+    progress: SavedPosition | None
 
 
 class ResumePoint(BaseModel):
-    progress: Progress
+    saved: SavedPosition
     completed: bool
 
 
@@ -58,7 +59,7 @@ REPLACE_STORED = """
 """
 
 # the guard and the replacement are composed from the constants above only (no input): S608 is moot
-UPSERT_PROGRESS = f"""
+UPSERT_POSITION = f"""
 INSERT INTO progress AS progress
     (owner_id, debate_id, position, duration, client_updated_at, device_id, server_updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, now())
@@ -67,7 +68,7 @@ WHERE {NEWER_THAN_STORED}
 RETURNING debate_id, position, duration, client_updated_at AS updated_at, device_id
 """  # noqa: S608
 
-MERGE_PROGRESS = f"""
+MERGE_POSITIONS = f"""
 INSERT INTO progress AS progress
     (owner_id, debate_id, position, duration, client_updated_at, device_id, server_updated_at)
 SELECT $1, debate_id, position, duration, client_updated_at, device_id, server_updated_at
@@ -76,13 +77,13 @@ ON CONFLICT (owner_id, debate_id) DO UPDATE SET {REPLACE_STORED}
 WHERE {NEWER_THAN_STORED}
 """  # noqa: S608
 
-SELECT_PROGRESS = """
+SELECT_POSITION = """
 SELECT debate_id, position, duration, client_updated_at AS updated_at, device_id
 FROM progress WHERE owner_id = $1 AND debate_id = $2
 """
 
 # read before writing only to measure listening time; the row lock keeps that reading exact
-SELECT_PROGRESS_FOR_UPDATE = SELECT_PROGRESS + "FOR UPDATE"
+SELECT_POSITION_FOR_UPDATE = SELECT_POSITION + "FOR UPDATE"
 
 # completed: within a minute of the end (or the last 5 % of a short sitting)
 SELECT_RESUME_POINTS = """
@@ -101,17 +102,17 @@ LIMIT $5
 """
 
 
-def _progress(row: asyncpg.Record | None) -> Progress | None:
-    return None if row is None else Progress.model_validate(dict(row))
+def _saved_position(row: asyncpg.Record | None) -> SavedPosition | None:
+    return None if row is None else SavedPosition.model_validate(dict(row))
 
 
-def _same_write(stored: Progress | None, write: ProgressWrite) -> bool:
+def _same_write(stored: SavedPosition | None, write: PositionWrite) -> bool:
     return stored is not None and (stored.updated_at, stored.position) == (write.updated_at, write.position)
 
 
 async def apply_writes(
-    conn: asyncpg.Connection, owner_id: UUID, device_id: UUID, writes: list[ProgressWrite]
-) -> tuple[list[WriteOutcome], list[Progress]]:
+    conn: asyncpg.Connection, owner_id: UUID, device_id: UUID, writes: list[PositionWrite]
+) -> tuple[list[WriteOutcome], list[SavedPosition]]:
     """Apply writes in one transaction → (an outcome per write, in order; the rows that changed).
 
     Each outcome compares its write with the debate's final stored state: "applied" when the
@@ -119,7 +120,7 @@ async def apply_writes(
     the same answer as the first time, and adds nothing.
     """
     missing = await missing_debates(conn, {w.debate_id for w in writes})
-    stored: dict[UUID, Progress | None] = {}
+    stored: dict[UUID, SavedPosition | None] = {}
     changed: set[UUID] = set()
     tally = PlayTally()
     # debate order takes row locks in one order across concurrent batches (no deadlock);
@@ -128,13 +129,13 @@ async def apply_writes(
         if write.debate_id in missing:
             continue
         if write.debate_id not in stored:
-            stored[write.debate_id] = _progress(
-                await conn.fetchrow(SELECT_PROGRESS_FOR_UPDATE, owner_id, write.debate_id)
+            stored[write.debate_id] = _saved_position(
+                await conn.fetchrow(SELECT_POSITION_FOR_UPDATE, owner_id, write.debate_id)
             )
         before = stored[write.debate_id]
-        after = _progress(
+        after = _saved_position(
             await conn.fetchrow(
-                UPSERT_PROGRESS,
+                UPSERT_POSITION,
                 owner_id,
                 write.debate_id,
                 write.position,
@@ -153,22 +154,22 @@ async def apply_writes(
             stored[write.debate_id] = after
             changed.add(write.debate_id)
         elif before is None:  # another transaction inserted the row since we looked
-            stored[write.debate_id] = await get_progress(conn, owner_id, write.debate_id)
+            stored[write.debate_id] = await get_position(conn, owner_id, write.debate_id)
     await tally.flush(conn, owner_id)
     return [_outcome(write, stored.get(write.debate_id), write.debate_id in missing) for write in writes], [
-        progress for debate_id in sorted(changed) if (progress := stored[debate_id]) is not None
+        saved for debate_id in sorted(changed) if (saved := stored[debate_id]) is not None
     ]
 
 
-def _outcome(write: ProgressWrite, final: Progress | None, missing: bool) -> WriteOutcome:
+def _outcome(write: PositionWrite, final: SavedPosition | None, missing: bool) -> WriteOutcome:
     if missing:
         return WriteOutcome(debate_id=write.debate_id, status="not_found", progress=None)
     status: Literal["applied", "stale"] = "applied" if _same_write(final, write) else "stale"
     return WriteOutcome(debate_id=write.debate_id, status=status, progress=final)
 
 
-async def get_progress(conn: asyncpg.Connection, owner_id: UUID, debate_id: UUID) -> Progress | None:
-    return _progress(await conn.fetchrow(SELECT_PROGRESS, owner_id, debate_id))
+async def get_position(conn: asyncpg.Connection, owner_id: UUID, debate_id: UUID) -> SavedPosition | None:
+    return _saved_position(await conn.fetchrow(SELECT_POSITION, owner_id, debate_id))
 
 
 async def resume_points(
@@ -182,9 +183,9 @@ async def resume_points(
     at, last_id = after or (None, None)
     rows = await conn.fetch(SELECT_RESUME_POINTS, owner_id, at, last_id, include_completed, limit)
     return [
-        ResumePoint(progress=Progress.model_validate(dict(row)), completed=row["completed"]) for row in rows
+        ResumePoint(saved=SavedPosition.model_validate(dict(row)), completed=row["completed"]) for row in rows
     ]
 
 
-async def merge_progress(conn: asyncpg.Connection, *, into: UUID, absorbed: UUID) -> None:
-    await conn.execute(MERGE_PROGRESS, into, absorbed)
+async def merge_positions(conn: asyncpg.Connection, *, into: UUID, absorbed: UUID) -> None:
+    await conn.execute(MERGE_POSITIONS, into, absorbed)

@@ -2,7 +2,7 @@
 
 Definitions: a play is the first progress write of an account for a debate in a UTC day;
 listening time is how far stored positions moved forward (capped by the time between writes);
-listeners now are accounts with a progress write in the last ``listeners_now_window_s`` seconds.
+listeners now are accounts with a progress write in the last ``listeners_now_window_seconds`` seconds.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..cache.responses import cached_response
-from ..catalog.debates import media_urls
 from ..catalog.models import Debate, UtcDatetime
+from ..media.urls import media_urls
 from ..web import keys
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
@@ -75,7 +75,7 @@ async def _cached(request: web.Request, key: str, build: Callable[[], Awaitable[
 )
 async def global_stats(request: web.Request) -> web.Response:
     app = request.app
-    window_s = app[keys.SETTINGS].listeners_now_window_s
+    window_s = app[keys.SETTINGS].listeners_now_window_seconds
 
     async def build() -> GlobalStats:
         async with app[keys.DB_POOL].acquire() as conn:

@@ -10,18 +10,12 @@ from ..cache.invalidation import invalidate_debate_caches
 from ..events.vocabulary import publish_job_cancelled, publish_live_speaker
 from ..jobs.submit import cancel_submitted_job
 from ..web import keys
-from ..web.errors import Conflict, NotFound, ValidationFailed
+from ..web.errors import Conflict, ValidationFailed
 from ..web.openapi import operation
+from ..web.path_params import uuid_param
 from .control import NotLive, add_speaker, request_stop
 from .models import LiveAccepted, LiveRequest, LiveStopAccepted, SpeakerAccepted, SpeakerChange
 from .submit import LiveSourceUnusable, check_live_source, submit_live
-
-
-def live_id(request: web.Request) -> UUID:
-    try:
-        return UUID(request.match_info["id"])
-    except ValueError:
-        raise NotFound("No live sitting with this id.") from None
 
 
 def not_live(debate_id: UUID) -> Conflict:
@@ -38,8 +32,8 @@ def not_live(debate_id: UUID) -> Conflict:
     responses={200: "This source is already live: its debate and job"},
     description=(
         "A worker reads the source and publishes the live ladder (LL-HLS parts, PROGRAM-DATE-TIME on "
-        "every segment) at the debate's master URL; `GET /api/v1/debates/{id}/stream` then shows it with "
-        "`live: true`. Events `live.started`, `live.speaker`, `live.ended` go on `live:{id}` and "
+        "every segment) at the debate's master URL; `GET /api/v1/debates/{debate_id}/stream` then shows "
+        "it with `live: true`. Events `live.started`, `live.speaker`, `live.ended` go on `live:{id}` and "
         "`debate:{id}`. A page (AN portal `direct.<uid>`, or any page yt-dlp finds a live HLS stream in) "
         "is resolved to its playlist now: a page without a live stream is a 422."
     ),
@@ -67,7 +61,7 @@ async def start_live(request: web.Request, *, body: LiveRequest) -> web.Response
     responses={409: "The debate is not live"},
 )
 async def change_speaker(request: web.Request, *, body: SpeakerChange) -> web.Response:
-    debate_id = live_id(request)
+    debate_id = uuid_param(request, "debate_id", "live sitting")
     try:
         index, at = await add_speaker(request.app[keys.DB_POOL], debate_id, body)
     except NotLive:
@@ -88,7 +82,7 @@ async def change_speaker(request: web.Request, *, body: SpeakerChange) -> web.Re
     responses={409: "The debate is not live"},
 )
 async def stop_live(request: web.Request) -> web.Response:
-    debate_id = live_id(request)
+    debate_id = uuid_param(request, "debate_id", "live sitting")
     try:
         job = await request_stop(request.app[keys.DB_POOL], debate_id)
     except NotLive:

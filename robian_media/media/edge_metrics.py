@@ -133,3 +133,14 @@ def create_edge_metrics_app(log_path: Path) -> web.Application:
     app.cleanup_ctx.append(follow_ctx)
     setup_metrics_only_routes(app.router)
     return app
+
+
+def serve_edge_metrics(log_path: Path, *, host: str, port: int) -> None:
+    """``robian-media edge-metrics``: serve the counts of ``log_path`` on ``/metrics`` until stopped."""
+    web.run_app(
+        create_edge_metrics_app(log_path),
+        host=host,
+        port=port,
+        access_log=None,
+        print=lambda _: print(f"edge metrics of {log_path} on http://{host}:{port}/metrics", flush=True),
+    )
