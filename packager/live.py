@@ -15,19 +15,24 @@ and an ``EXT-X-DISCONTINUITY``. Decode times (tfdt) continue across runs, gaps i
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from packager.atomic import write_atomic
-from packager.chapters import Chapter, Speaker, apple_chapters, webvtt_chapters
+from packager.chapters import Chapter, Speaker
 from packager.cmaf import Track, build_fragment, fragment_samples, read_track
 from packager.ladder import Ladder, Rung
 from packager.live_playlist import LiveChapter, LivePart, LivePlaylistState, LiveSegment, live_playlist
-from packager.playlists import MediaSegment, Variant, ladder_variants, master_playlist
-from packager.rendition import MASTER_NAME, PLAYLIST_NAME
+from packager.playlists import (
+    MASTER_NAME,
+    PLAYLIST_NAME,
+    MediaSegment,
+    Variant,
+    ladder_variants,
+    master_playlist,
+)
 from packager.segmenter import INIT_NAME
 
 
@@ -39,6 +44,7 @@ class _Rung:
     track: Track | None = None
     init: bytes = b""
     decode_time: int = 0  # timescale units since the sitting began
+    run_decode: int = 0  # decode time at which the current run began: the origin of its part and segment grid
     pending: list[tuple[int, int]] = field(default_factory=list)  # frames not in a part yet
     pending_payload: bytearray = field(default_factory=bytearray)
     open_data: list[bytes] = field(default_factory=list)
@@ -118,7 +124,9 @@ class LiveRendition:
     def begin_run(self, pdt: datetime) -> float:
         """A new FFmpeg run whose first sample the source emitted at ``pdt``; returns the gap marked (s).
 
-        The outage since the last run becomes GAP segments of about the segment duration.
+        The outage since the last run becomes GAP segments of about the segment duration; the first one
+        of each rung also covers what that rung lacks to the fastest one's end, so that every rung starts
+        the new run at the same media time (segment boundaries must match across rungs).
         """
         self.run += 1
         gap = 0.0
@@ -131,25 +139,27 @@ class LiveRendition:
             self._resumed_run = True
             count = max(count, 1)
             gap = max(gap, self.segment_seconds)
+        edge = self.edge
         for state in self.rungs.values():
             if state.rung.kind == "ts":
                 continue  # mirrors its twin, gaps included
-            end = state.end
             for i in range(count):
-                start = end + i * gap / count
+                start = state.end
+                duration = edge + (i + 1) * gap / count - start
                 number = len(state.segments)
                 state.segments.append(
                     LiveSegment(
                         number=number,
                         uri=f"gap_{number}.{'m4s' if state.rung.kind == 'fmp4' else 'ts'}",
-                        duration=gap / count,
+                        duration=duration,
                         start=start,
                         pdt=self.starts_at + timedelta(seconds=start),
                         gap=True,
                     )
                 )
                 if state.track is not None:
-                    state.decode_time += round(gap / count * state.track.timescale)
+                    state.decode_time += round(duration * state.track.timescale)
+            state.run_decode = state.decode_time
             state.run_start = state.end
             state.run_pdt = pdt if state.segments else self.starts_at
             state.run_offset = 0.0
@@ -187,13 +197,16 @@ class LiveRendition:
         state.pending_payload += samples.payload
         part_units = round(self.part_seconds * state.track.timescale)
         closed = False
-        while sum(duration for duration, _ in state.pending) >= part_units:
+        while True:
+            # up to the next boundary of the run's part grid (after a flushed part, less than a part)
+            wanted = part_units - (state.decode_time - state.run_decode) % part_units
             total = count = 0
-            while total < part_units:
+            while count < len(state.pending) and total < wanted:
                 total += state.pending[count][0]
                 count += 1
+            if total < wanted:
+                return closed
             closed |= self._emit_part(state, count)
-        return closed
 
     def flush_part(self, name: str) -> bool:
         """The frames FFmpeg gave so far (it went quiet: a source segment is all in) as a shorter part;
@@ -225,7 +238,11 @@ class LiveRendition:
         state.open_duration += duration
         state.playlist.open_parts.append(LivePart(uri, duration))
         state.playlist.next_part_uri = f"part_{number}_{index + 1}.m4s"
-        if state.open_duration >= self.segment_seconds - self.part_seconds / 2:
+        # segments close on the run's segment grid, whole frames in every rung: boundaries match across
+        # rungs whatever parts a flush cut (the frames FFmpeg had given differ between sample rates)
+        segment_units = round(self.segment_seconds * state.track.timescale)
+        elapsed = state.decode_time - state.run_decode
+        if elapsed // segment_units > (elapsed - units) // segment_units:
             self._close_segment(state)
             state.playlist.next_part_uri = f"part_{number + 1}_0.m4s"
             return True
@@ -346,7 +363,7 @@ class LiveRendition:
         return out
 
     def finish(self) -> list[Chapter]:
-        """ENDLIST playlists (no parts), measured master, chapter files; parts removed."""
+        """ENDLIST playlists (no parts), parts removed; returns the chapters as VOD stores them."""
         chapters = self.vod_chapters()
         self.chapters = [
             LiveChapter(c.index, c.start, c.end, c.speaker.id, c.speaker.name, c.speaker.group)
@@ -357,11 +374,6 @@ class LiveRendition:
             state.playlist.open_parts = []
             state.playlist.next_part_uri = None
         self.write_playlists()
-        write_atomic(
-            self.directory / "chapters.json", json.dumps(apple_chapters(chapters), ensure_ascii=False)
-        )
-        write_atomic(self.directory / "chapters.vtt", webvtt_chapters(chapters))
-        write_atomic(self.directory / MASTER_NAME, master_playlist(self.variants(measured=True)))
         for state in self.rungs.values():
             for part in state.directory.glob("part_*.m4s"):
                 part.unlink()

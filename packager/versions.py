@@ -30,8 +30,8 @@ from packager.atomic import fsync_dir, write_atomic
 from packager.chapters import Chapter, ChapterIn
 from packager.ladder import Ladder
 from packager.loudness import Loudness, LoudnessTarget
-from packager.playlists import Variant, prefixed_master
-from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
+from packager.playlists import MASTER_NAME, Variant, prefixed_master
+from packager.rendition import ProgressCallback, build_rendition
 from packager.threads import run_blocking
 
 COMPLETE_MARKER = ".complete"

@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 
-from packager.download import write_download_from
+from packager.finalize import finalize_rendition
 from packager.ladder import Ladder, Rung, load_ladder
 from packager.live import LiveRendition, segment_start_at_or_after
 from packager.live_encoder import LiveEncoder, remux_to_ts
@@ -368,11 +368,13 @@ class LiveSession:
         await self._speakers()
         chapters = await run_blocking(rendition.finish)
         with packager_errors():
-            await write_download_from(
-                self.res.ffmpeg,
-                rendition.download_parts(),
+            await finalize_rendition(
                 self.version_dir,
-                chapters,
+                ffmpeg=self.res.ffmpeg,
+                variants=rendition.variants(measured=True),
+                chapters=chapters,
+                download_parts=rendition.download_parts(),
+                duration=rendition.duration,
                 title=self.request.title,
             )
             await run_blocking(finish_version, self.debate_dir, self.version)
