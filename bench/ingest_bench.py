@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 
-from packager.versions import package
+from packager.vod import package
 from robian_media.jobs import store
 from robian_media.jobs.models import IngestRequest
 from robian_media.jobs.standalone import job_process
