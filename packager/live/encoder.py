@@ -2,7 +2,7 @@
 
 FFmpeg decodes the source once and encodes every rung. Each fMP4 rung comes out as fragmented MP4 on
 a pipe of its own, one fragment per AAC frame, which :class:`FragmentReader` splits into the init
-segment (ftyp+moov) and moof+mdat fragments (packager/live.py puts parts together from them). The MPEG-TS
+segment (ftyp+moov) and moof+mdat fragments (packager/live/rung.py puts parts together from them). The MPEG-TS
 rung is not encoded here: it is its fMP4 twin's segments remuxed (:func:`remux_to_ts`), as in VOD
 where it rides on the same encoding.
 """
@@ -24,7 +24,7 @@ from packager.process import die_with_parent, drain_stderr, stop_process
 FragmentCallback = Callable[[Rung, bytes, bytes], Awaitable[None]]  # rung, init, moof+mdat
 # one fragment per AAC frame, written as soon as the frame is encoded: with -frag_duration FFmpeg closes
 # a fragment only when the next frame arrives, which held the last part of each source segment back
-# until the next segment (2 s); parts are put together from these frames (packager/live.py)
+# until the next segment (2 s); parts are put together from these frames (packager/live/rung.py)
 _MOVFLAGS = "+frag_every_frame+empty_moov+default_base_moof"
 _STOP_TIMEOUT = 5.0
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packager.live_playlist import playlist_position
+from packager.live.reload import playlist_position
 from packager.playlists import PLAYLIST_NAME
 
 from ..media.serving import resolve_media_path
