@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web
 
-from packager.versions import package
+from packager.vod import package
 from robian_media.ingest.models import IngestRequest
 from robian_media.ingest.submit import check_submission, submit_ingest
 from robian_media.ingest.task import INGEST

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from packager.ffmpeg import default_ffmpeg
 from packager.ladder import Ladder, load_ladder
 from packager.rendition import build_rendition
-from packager.versions import package
+from packager.vod import package
 
 TEXT = (
     "Monsieur le président, mes chers collègues, la séance est ouverte. Nous examinons aujourd'hui "

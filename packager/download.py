@@ -9,7 +9,6 @@ from pathlib import Path
 
 from packager.chapters import Chapter, ffmetadata
 from packager.ffmpeg import run_ffmpeg
-from packager.segmenter import INIT_NAME, RungOutput
 from packager.threads import run_blocking
 
 DOWNLOAD_NAME = "download.m4a"
@@ -18,24 +17,6 @@ _CHUNK = 1 << 20
 
 async def write_download(
     ffmpeg: str,
-    rung: RungOutput,
-    version_dir: Path,
-    chapters: Sequence[Chapter],
-    *,
-    title: str | None = None,
-    on_time: Callable[[float], None] | None = None,
-) -> Path:
-    """Concatenate init + segments (a valid fragmented MP4), remux it with chapters, rename into place.
-
-    The concatenation goes through a temporary file rather than FFmpeg's stdin: FFmpeg 5.1 reads a pipe
-    input next to a second input (the chapters) at a crawl (32 s instead of 0.5 s for 10 minutes).
-    """
-    parts = [rung.directory / INIT_NAME, *(rung.directory / segment.uri for segment in rung.segments)]
-    return await write_download_from(ffmpeg, parts, version_dir, chapters, title=title, on_time=on_time)
-
-
-async def write_download_from(
-    ffmpeg: str,
     parts: Sequence[Path],
     version_dir: Path,
     chapters: Sequence[Chapter],
@@ -43,7 +24,12 @@ async def write_download_from(
     title: str | None = None,
     on_time: Callable[[float], None] | None = None,
 ) -> Path:
-    """download.m4a from an init segment and its media segments, in order (a live recording's too)."""
+    """download.m4a from an init segment and its media segments, in order: concatenated (a valid
+    fragmented MP4), remuxed with chapters, renamed into place.
+
+    The concatenation goes through a temporary file rather than FFmpeg's stdin: FFmpeg 5.1 reads a pipe
+    input next to a second input (the chapters) at a crawl (32 s instead of 0.5 s for 10 minutes).
+    """
     metadata = version_dir / ".download.ffmeta"
     joined = version_dir / ".download.src.mp4"
     tmp = version_dir / f".{DOWNLOAD_NAME}.tmp"

@@ -1,22 +1,21 @@
-"""Running FFmpeg: argv lists, progress from `-progress pipe:1`, stderr drained, stopped in three steps."""
+"""Running FFmpeg: argv lists, progress from `-progress pipe:1`, probing; the child itself is started,
+drained and stopped by packager/process.py."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import shutil
-import signal
-import sys
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packager.process import die_with_parent, drain_stderr, stop_process
+
 STDERR_TAIL = 20
-_ASK_TIMEOUT = 2.0
-_TERM_TIMEOUT = 2.0
+_STOP_GRACE = 2.0
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)")
 
@@ -56,34 +55,6 @@ def default_ffmpeg() -> str:
         return found
 
 
-def _launcher() -> list[str]:
-    # setpriv makes the kernel kill FFmpeg if we die (even by SIGKILL), so no orphan keeps writing.
-    if sys.platform.startswith("linux"):
-        setpriv = shutil.which("setpriv")
-        if setpriv:
-            return [setpriv, "--pdeathsig", "KILL", "--"]
-    return []
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    """Ask FFmpeg to finish (`q`), then SIGTERM, then SIGKILL; always reap."""
-    if proc.returncode is not None:
-        return
-    if proc.stdin is not None and not proc.stdin.is_closing():
-        with contextlib.suppress(OSError, RuntimeError):
-            proc.stdin.write(b"q")
-            await asyncio.wait_for(proc.stdin.drain(), _ASK_TIMEOUT)
-    for step, timeout in ((None, _ASK_TIMEOUT), (signal.SIGTERM, _TERM_TIMEOUT), (signal.SIGKILL, None)):
-        if step is not None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(step)
-        try:
-            await asyncio.wait_for(proc.wait(), timeout)
-            return
-        except TimeoutError:
-            continue
-
-
 async def _read_progress(stream: asyncio.StreamReader, on_time: Callable[[float], None] | None) -> float:
     """Consume `-progress pipe:1` key=value lines; report and return the last out_time in seconds."""
     last = 0.0
@@ -94,13 +65,6 @@ async def _read_progress(stream: asyncio.StreamReader, on_time: Callable[[float]
             if on_time is not None:
                 on_time(last)
     return last
-
-
-async def _drain(stream: asyncio.StreamReader, tail: deque[str]) -> None:
-    async for raw in stream:
-        line = raw.decode("utf-8", "replace").rstrip()
-        if line:
-            tail.append(line)
 
 
 @dataclass(frozen=True)
@@ -123,7 +87,7 @@ async def run_ffmpeg(
 
     `stdin_feed`, if given, writes the input into FFmpeg's stdin (then `q` cannot be sent: SIGTERM stops it).
     """
-    argv = [*_launcher(), ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
+    argv = [*die_with_parent(), ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE,
@@ -134,7 +98,7 @@ async def run_ffmpeg(
     assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
     tail: deque[str] = deque(maxlen=tail_lines)
     progress = asyncio.ensure_future(_read_progress(proc.stdout, on_time))
-    drain = asyncio.ensure_future(_drain(proc.stderr, tail))
+    drain = asyncio.ensure_future(drain_stderr(proc.stderr, tail))
     feeder = asyncio.ensure_future(stdin_feed(proc.stdin)) if stdin_feed is not None else None
     try:
         if feeder is not None:
@@ -146,7 +110,7 @@ async def run_ffmpeg(
         if feeder is not None:
             feeder.cancel()
             proc.stdin.close()
-        await asyncio.shield(_stop(proc))
+        await asyncio.shield(stop_process(proc, grace=_STOP_GRACE, ask=b"q"))
         for task in (progress, drain):
             task.cancel()
         await asyncio.gather(progress, drain, return_exceptions=True)

@@ -79,3 +79,10 @@ def load_ladder(spec: str | Path | Ladder = DEFAULT_LADDER) -> Ladder:
         return Ladder.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise LadderError(f"invalid ladder {path}: {exc}") from exc
+
+
+def twin_of(rung: Rung, ladder: Ladder) -> Rung | None:
+    """The fMP4 rung with a TS rung's AAC parameters (its segments become the TS rung's), if any."""
+    if rung.kind != "ts":
+        return None
+    return next((r for r in ladder.fmp4_rungs if r.encoding_key == rung.encoding_key), None)

@@ -12,6 +12,7 @@ from packager.chapters import Chapter
 from packager.ladder import Rung
 
 CODECS = "mp4a.40.2"
+MASTER_NAME = "master.m3u8"
 PLAYLIST_NAME = "index.m3u8"
 CHAPTERS_DATA_ID = "com.apple.hls.chapters"
 SPEAKER_CLASS = "fr.assemblee-nationale.speaker"

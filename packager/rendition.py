@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import shutil
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from packager.atomic import write_atomic
-from packager.chapters import Chapter, ChapterIn, apple_chapters, normalise_chapters, webvtt_chapters
-from packager.download import write_download
+from packager.chapters import Chapter, ChapterIn, normalise_chapters
 from packager.encode import encode_args, group_encodings, plan_encodings
 from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
+from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
 from packager.playlists import (
+    MASTER_NAME,
     PLAYLIST_NAME,
     Variant,
     ladder_variants,
@@ -36,10 +36,8 @@ from packager.playlists import (
 from packager.segmenter import RungOutput
 from packager.threads import run_blocking
 from packager.timeline import align_chapters, frame_grid, plan_cuts
-from packager.validate import validate_version
 
 ProgressCallback = Callable[[str, float], None]
-MASTER_NAME = "master.m3u8"
 _POLL = 0.2
 # Share of the overall progress each stage covers (encoding dominates the wall time).
 _STAGES = {
@@ -210,8 +208,8 @@ async def _build(
     chapters = normalise_chapters(chapters_in, duration)
     cuts = plan_cuts(duration, [chapter.start for chapter in chapters], grid, ladder.segment_duration)
     chapters = align_chapters(chapters, grid, duration)
-    write_atomic(outdir / "chapters.json", json.dumps(apple_chapters(chapters), ensure_ascii=False, indent=1))
-    write_atomic(outdir / "chapters.vtt", webvtt_chapters(chapters))
+    # before any master: its SESSION-DATA points at chapters.json (a player loading it fetches that)
+    write_chapter_files(outdir, chapters)
     timings["probing"] = time.monotonic() - started
 
     measured = None
@@ -276,20 +274,18 @@ async def _build(
     progress("finalizing", 0.0)
     await run_blocking(publisher.playlists, ended=True)
     variants = publisher.variants(measured=True)
-    write_atomic(outdir / MASTER_NAME, master_playlist(variants))
     top = outputs[ladder.top_rung.name]
-    await write_download(
-        ffmpeg,
-        top,
+    await finalize_rendition(
         outdir,
-        chapters,
+        ffmpeg=ffmpeg,
+        variants=variants,
+        chapters=chapters,
+        download_parts=top.files(),
+        duration=duration,
         title=title,
-        on_time=lambda t: progress("finalizing", 0.6 * t / max(duration, 1e-6)),
+        on_progress=lambda fraction: progress("finalizing", fraction),
     )
-    progress("finalizing", 0.6)
     encoded_duration = top.duration
-    await validate_version(outdir, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
-    progress("finalizing", 1.0)
     timings["finalizing"] = time.monotonic() - finalize_started
     timings["total"] = time.monotonic() - started
     return Rendition(

@@ -75,6 +75,10 @@ class RungOutput:
             MediaSegment(target.name, fragment.duration / self._track.timescale, len(fragment.data))
         )
 
+    def files(self) -> list[Path]:
+        """init + media segments, in order (download.m4a is made of them)."""
+        return [self.directory / INIT_NAME, *(self.directory / segment.uri for segment in self.segments)]
+
     @property
     def duration(self) -> float:
         return sum(segment.duration for segment in self.segments)

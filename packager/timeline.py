@@ -1,4 +1,5 @@
-"""Where segments are cut: on AAC frame boundaries, at every chapter start, never longer than the target."""
+"""Where segments are cut: on AAC frame boundaries common to every rung. VOD: at every chapter start, never
+longer than the target; live: parts and segments of whole frames (``live_durations``)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,21 @@ def align_chapters(chapters: Sequence[Chapter], grid: float, duration: float) ->
         if end - start > 0:
             aligned.append(chapter.model_copy(update={"index": len(aligned) + 1, "start": start, "end": end}))
     return aligned
+
+
+def frame_aligned_part(part_seconds: float, sample_rates: Sequence[int], frame: int = 1024) -> float:
+    """The part duration FFmpeg's fragmenter produces for ``part_seconds``: whole frames in every rung.
+
+    FFmpeg closes a fragment at the first frame reaching ``-frag_duration``; with the ladder's rates
+    sharing a frame grid (1024 / gcd), that is the first grid multiple at or above the request.
+    """
+    grid = frame / math.gcd(*sample_rates)
+    return math.ceil(part_seconds / grid - 1e-9) * grid
+
+
+def live_durations(
+    part_seconds: float, segment_seconds: float, sample_rates: Sequence[int]
+) -> tuple[float, float]:
+    """(part, segment) durations as cut: whole AAC frames per part, whole parts per segment."""
+    part = frame_aligned_part(part_seconds, sample_rates)
+    return part, max(1, round(segment_seconds / part)) * part

@@ -29,17 +29,17 @@ class _Rung:
     directory: Path
     kind: str
     bandwidth: int
-    segments: list[MediaSegment]
-    init: Path | None
+    durations: list[float]  # every segment's, GAP segments included: the rung's timeline
+    media: list[tuple[MediaSegment, Path | None]]  # the segments with media, each with its init segment
     dateranges: list[tuple[str, ...]]
     frame: float  # seconds per AAC frame, from the init segment or assumed 48 kHz for TS
 
     @property
     def starts(self) -> list[float]:
         starts, total = [], 0.0
-        for segment in self.segments:
+        for duration in self.durations:
             starts.append(total)
-            total += segment.duration
+            total += duration
         return starts
 
 
@@ -67,21 +67,26 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
             problems.append(f"{name}: not a finished VOD playlist")
         if playlist.program_date_time is None and not any(s.program_date_time for s in playlist.segments):
             problems.append(f"{name}: no EXT-X-PROGRAM-DATE-TIME")
-        init = None
-        if playlist.segment_map:
-            init = path.parent / playlist.segment_map[0].uri
-            if not init.is_file():
-                problems.append(f"{name}: init segment missing")
-                init = None
-        segments = []
+        inits = [path.parent / segment_map.uri for segment_map in playlist.segment_map]
+        if any(not init.is_file() for init in inits):
+            problems.append(f"{name}: init segment missing")
+            inits = []
+        durations: list[float] = []
+        media: list[tuple[MediaSegment, Path | None]] = []
         for segment in playlist.segments:
+            if round(segment.duration) > playlist.target_duration:
+                problems.append(f"{name}: {segment.uri} lasts {segment.duration:.3f} s > TARGETDURATION")
+            if segment.gap_tag:
+                # a GAP segment marks time the (live) source did not deliver: it has no media by design
+                durations.append(segment.duration)
+                continue
             file = path.parent / segment.uri
             if not file.is_file():
                 problems.append(f"{name}: {segment.uri} missing")
                 continue
-            if round(segment.duration) > playlist.target_duration:
-                problems.append(f"{name}: {segment.uri} lasts {segment.duration:.3f} s > TARGETDURATION")
-            segments.append(MediaSegment(segment.uri, segment.duration, file.stat().st_size))
+            durations.append(segment.duration)
+            init = path.parent / segment.init_section.uri if inits and segment.init_section else None
+            media.append((MediaSegment(segment.uri, segment.duration, file.stat().st_size), init))
         dateranges = sorted(
             (
                 d.id,
@@ -93,17 +98,17 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
             for segment in playlist.segments
             for d in segment.dateranges
         )
-        kind = "fmp4" if init is not None else "ts"
+        kind = "fmp4" if inits else "ts"
         rungs.append(
             _Rung(
                 name,
                 path.parent,
                 kind,
                 variant.stream_info.bandwidth,
-                segments,
-                init,
+                durations,
+                media,
                 dateranges,
-                _frame_seconds(init),
+                _frame_seconds(inits[0] if inits else None),
             )
         )
     return rungs
@@ -117,11 +122,11 @@ def _check(
     frame = max(rung.frame for rung in rungs)
     reference = rungs[0]
     for rung in rungs:
-        peak, _ = bandwidths(rung.segments)
+        peak, _ = bandwidths([segment for segment, _init in rung.media])
         if rung.bandwidth < peak:
             problems.append(f"{rung.uri}: BANDWIDTH {rung.bandwidth} below measured peak {peak}")
-        if len(rung.segments) != len(reference.segments):
-            counts = f"{len(rung.segments)} segments, {reference.uri} has {len(reference.segments)}"
+        if len(rung.durations) != len(reference.durations):
+            counts = f"{len(rung.durations)} segments, {reference.uri} has {len(reference.durations)}"
             problems.append(f"{rung.uri}: {counts}")
             continue
         if rung.dateranges != reference.dateranges:
@@ -132,7 +137,7 @@ def _check(
                 where = f"segment {number} starts at {mine:.3f} s, {reference.uri} at {theirs:.3f}"
                 problems.append(f"{rung.uri}: {where}")
                 break
-        total = sum(segment.duration for segment in rung.segments)
+        total = sum(rung.durations)
         # Encoded audio carries one priming frame and up to one frame of padding.
         if abs(total - source_duration) > 3 * frame + 0.05:
             problems.append(f"{rung.uri}: lasts {total:.3f} s, source {source_duration:.3f} s")
@@ -144,10 +149,11 @@ def _check(
 
 async def _decodes(ffmpeg: str, rung: _Rung, problems: list[str]) -> None:
     """Decode the middle segment of the rung (init + segment for fMP4) and require a clean run."""
-    if not rung.segments:
+    if not rung.media:
         return
-    segment = rung.directory / rung.segments[len(rung.segments) // 2].uri
-    parts = [rung.init, segment] if rung.init is not None else [segment]
+    middle, init = rung.media[len(rung.media) // 2]
+    segment = rung.directory / middle.uri
+    parts = [init, segment] if init is not None else [segment]
     payload = b"".join(part.read_bytes() for part in parts if part is not None)
 
     async def feed(stdin: asyncio.StreamWriter) -> None:

@@ -11,28 +11,22 @@
 - Cancellation or failure removes `v{n}` and restores the debate master. A process killed outright leaves an
   incomplete `v{n}`: `recover()` removes it. An flock on `{debate}/.lock` keeps two packagers (and recover)
   from working on one debate at once; the kernel releases it when its process dies.
+- Two writers use this: packager/vod.py (a source file) and packager/live/recorder.py (a live recording,
+  whose incomplete version carries `.live` so that recover() keeps it for the job to resume).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 from packager.atomic import fsync_dir, write_atomic
-from packager.chapters import Chapter, ChapterIn
-from packager.ladder import Ladder
-from packager.loudness import Loudness, LoudnessTarget
-from packager.playlists import Variant, prefixed_master
-from packager.rendition import MASTER_NAME, ProgressCallback, build_rendition
-from packager.threads import run_blocking
+from packager.playlists import MASTER_NAME, prefixed_master
 
 COMPLETE_MARKER = ".complete"
 # an incomplete version a live recording is writing: kept by recover() so the live job can resume it
@@ -45,40 +39,6 @@ _VERSION = re.compile(r"^v(\d+)$")
 
 class DebateBusyError(RuntimeError):
     """Another packager (or recover) holds this debate's lock."""
-
-
-@dataclass
-class PackageResult:
-    """A published version, with what the server stores and announces about it."""
-
-    version: int
-    duration: float
-    variants: list[Variant]
-    chapters: list[Chapter]  # normalised, start times moved onto their segment starts
-    debate_dir: Path
-    version_dir: Path
-    loudness: Loudness | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def master(self) -> Path:
-        return self.debate_dir / MASTER_NAME
-
-    @property
-    def version_master(self) -> Path:
-        return self.version_dir / MASTER_NAME
-
-    @property
-    def chapters_json(self) -> Path:
-        return self.version_dir / "chapters.json"
-
-    @property
-    def chapters_vtt(self) -> Path:
-        return self.version_dir / "chapters.vtt"
-
-    @property
-    def download(self) -> Path:
-        return self.version_dir / "download.m4a"
 
 
 def versions(debate_dir: Path) -> list[int]:
@@ -108,7 +68,8 @@ def current_version(debate_dir: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def _debate_lock(debate_dir: Path) -> Iterator[None]:
+def debate_lock(debate_dir: Path) -> Iterator[None]:
+    """Hold ``{debate}/.lock`` (DebateBusyError if another packager does): one packager per debate."""
     debate_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(debate_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -121,7 +82,8 @@ def _debate_lock(debate_dir: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _allocate_version(debate_dir: Path) -> int:
+def allocate_version(debate_dir: Path) -> int:
+    """The next version number, never one handed out before (the debate locked by the caller)."""
     try:
         last = int((debate_dir / LAST_VERSION).read_text(encoding="ascii").strip() or 0)
     except (FileNotFoundError, ValueError):
@@ -154,15 +116,6 @@ def _fsync_tree(directory: Path) -> None:
         fsync_dir(Path(root))
 
 
-def _finish(debate_dir: Path, version: int, keep: int) -> None:
-    """Mark v{version} complete, switch the debate master to it, then apply retention."""
-    version_dir = debate_dir / f"v{version}"
-    _fsync_tree(version_dir)
-    write_atomic(version_dir / COMPLETE_MARKER, f"{version}\n", durable=True)
-    _point_master(debate_dir, version)
-    _retain(debate_dir, keep)
-
-
 def _retain(debate_dir: Path, keep: int) -> list[int]:
     """Remove complete versions beyond the newest `keep`, and incomplete ones (we hold the lock)."""
     complete = complete_versions(debate_dir)
@@ -186,7 +139,7 @@ def recover(debate_dir: Path) -> list[int]:
     """
     if not debate_dir.is_dir():
         return []
-    with _debate_lock(debate_dir):
+    with debate_lock(debate_dir):
         live = live_versions(debate_dir)
         removed = [
             version
@@ -225,83 +178,16 @@ def recover_all(media_root: Path) -> dict[str, list[int]]:
     return removed
 
 
-async def package(
-    source: Path,
-    debate_dir: Path,
-    *,
-    ladder: Ladder | str | Path = "speech",
-    chapters: Sequence[ChapterIn] = (),
-    starts_at: datetime | None = None,
-    ffmpeg: str | None = None,
-    loudness: LoudnessTarget | None = None,
-    on_progress: ProgressCallback | None = None,
-    keep: int = DEFAULT_KEEP,
-    processes: int | None = None,
-    title: str | None = None,
-    on_playable: Callable[[int, list[Variant]], None] | None = None,
-) -> PackageResult:
-    """Package `source` as the next version of `debate_dir` and publish it (see the module docstring).
-
-    When nothing is published yet, the debate's master points at the version being made as soon as
-    every rung has a segment, and `on_playable(version, nominal variants)` is called then.
-
-    Raises MediaError, ChapterError, LadderError, FFmpegError, ValidationError, DebateBusyError; cancelling
-    the awaiting task stops FFmpeg, removes the partial version and restores the previous one.
-    """
-    with _debate_lock(debate_dir):
-        version = await asyncio.to_thread(_allocate_version, debate_dir)
-        version_dir = debate_dir / f"v{version}"
-        has_complete = bool(await asyncio.to_thread(complete_versions, debate_dir))
-
-        playable: Callable[[list[Variant]], None] | None = None
-        if not has_complete:
-            # Nothing published yet: let players start on the version being made.
-            def playable(variants: list[Variant]) -> None:
-                _point_master(debate_dir, version)
-                if on_playable is not None:
-                    on_playable(version, variants)
-
-        try:
-            rendition = await build_rendition(
-                source,
-                version_dir,
-                ladder=ladder,
-                chapters=chapters,
-                starts_at=starts_at,
-                ffmpeg=ffmpeg,
-                loudness=loudness,
-                on_progress=on_progress,
-                on_playable=playable,
-                processes=processes,
-                title=title,
-            )
-            await run_blocking(_finish, debate_dir, version, keep)
-        except BaseException:
-            # Synchronous on purpose: this must complete even while the task is being cancelled.
-            _restore(debate_dir, version)
-            raise
-        return PackageResult(
-            version=version,
-            duration=rendition.duration,
-            variants=rendition.variants,
-            chapters=rendition.chapters,
-            debate_dir=debate_dir,
-            version_dir=version_dir,
-            loudness=rendition.loudness,
-            timings=rendition.timings,
-        )
-
-
 @contextlib.contextmanager
 def live_version(debate_dir: Path) -> Iterator[tuple[int, bool]]:
     """(version, resumed): the live recording left by an earlier attempt, or a new version, the debate
     locked meanwhile (the caller finishes, withdraws or leaves it for the next attempt)."""
-    with _debate_lock(debate_dir):
+    with debate_lock(debate_dir):
         live = live_versions(debate_dir)
         if live:
             yield live[-1], True
             return
-        version = _allocate_version(debate_dir)
+        version = allocate_version(debate_dir)
         version_dir = debate_dir / f"v{version}"
         version_dir.mkdir()
         write_atomic(version_dir / LIVE_MARKER, f"{version}\n", durable=True)
@@ -312,7 +198,7 @@ def withdraw_live(debate_dir: Path) -> list[int]:
     """Remove the live recordings of a debate (its live job was cancelled or failed)."""
     if not debate_dir.is_dir():
         return []
-    with _debate_lock(debate_dir):
+    with debate_lock(debate_dir):
         removed = live_versions(debate_dir)
         for version in removed:
             _restore(debate_dir, version)
@@ -325,9 +211,13 @@ def point_master(debate_dir: Path, version: int) -> None:
 
 
 def finish_version(debate_dir: Path, version: int, keep: int = DEFAULT_KEEP) -> None:
-    """v{version} is complete: mark it, switch the debate master to it, apply retention."""
-    (debate_dir / f"v{version}" / LIVE_MARKER).unlink(missing_ok=True)
-    _finish(debate_dir, version, keep)
+    """v{version} is complete (VOD or live): mark it, switch the debate master to it, apply retention."""
+    version_dir = debate_dir / f"v{version}"
+    (version_dir / LIVE_MARKER).unlink(missing_ok=True)
+    _fsync_tree(version_dir)
+    write_atomic(version_dir / COMPLETE_MARKER, f"{version}\n", durable=True)
+    _point_master(debate_dir, version)
+    _retain(debate_dir, keep)
 
 
 def restore_version(debate_dir: Path, version: int) -> None:

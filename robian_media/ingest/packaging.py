@@ -16,7 +16,8 @@ from packager.ffmpeg import FFmpegError, MediaError, MediaInfo, probe
 from packager.ladder import LadderError
 from packager.playlists import Variant
 from packager.validate import ValidationError as RenditionInvalid
-from packager.versions import DebateBusyError, PackageResult, package, recover
+from packager.versions import DebateBusyError, recover
+from packager.vod import PackageResult, package
 
 from ..jobs.errors import ChapterProblem, CorruptMedia, PermanentError, ProcessKilled, TransientError
 

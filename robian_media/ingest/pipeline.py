@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from packager.versions import PackageResult, recover
+from packager.versions import recover
+from packager.vod import PackageResult
 
 from ..jobs.errors import SourceNotFound, SourceTooLarge
 from ..jobs.progress import ProgressReporter

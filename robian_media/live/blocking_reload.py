@@ -12,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from packager.live_playlist import playlist_position, skip_segments
+from packager.live.reload import playlist_position, skip_segments
 
 from ..media.serving import CORS, MIME_TYPES, SHORT, resolve_media_path, serve_media
 from ..web import keys

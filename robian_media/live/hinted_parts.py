@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packager.live_playlist import playlist_position
-from packager.rendition import PLAYLIST_NAME
+from packager.live.reload import playlist_position
+from packager.playlists import PLAYLIST_NAME
 
 from ..media.serving import resolve_media_path
 from ..web.errors import NotFound, ServiceUnavailable

@@ -1,8 +1,10 @@
-"""One attempt of a live job: source → FFmpeg → live ladder, until stopped or the source ends; then VOD.
+"""One attempt of a live job: the source's segments fed to the packager's live recorder until an operator
+stops it or the source ends; then the recording is published as the debate's VOD version.
 
-Three tasks share the work: the feeder (source segments into FFmpeg runs), FFmpeg's fragment readers
-(parts and segments into the rendition, playlists rewritten as each arrives) and the control loop
-(operator's stop, new speakers → DATERANGEs, the TS rung's finished segments).
+This is the job side: source polling (source.py), the job's rows and control (store.py), events. Two tasks
+share it: the feeder (source segments into the recorder) and the control loop (operator's stop, new
+speakers → chapters). FFmpeg runs, parts, segments, the TS rung and finishing the version are
+``packager.live.recorder``'s.
 """
 
 from __future__ import annotations
@@ -10,18 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
 
-from packager.download import write_download_from
-from packager.ladder import Ladder, Rung, load_ladder
-from packager.live import LiveRendition, segment_start_at_or_after
-from packager.live_encoder import LiveEncoder, remux_to_ts
-from packager.live_playlist import live_durations
-from packager.live_resume import resume_rendition
-from packager.threads import run_blocking
-from packager.versions import finish_version, live_version, point_master, recover, restore_version
+from packager.ladder import Ladder, load_ladder
+from packager.live.recorder import LiveRecorder, record_live
+from packager.playlists import Variant
+from packager.timeline import live_durations
+from packager.versions import recover
 
 from ..cache.invalidation import invalidate_debate_caches
 from ..events.vocabulary import publish_live_event, publish_version_published
@@ -41,8 +39,6 @@ from .source import LiveSource, SourceEnded, SourceSegment, SourceStalled
 log = logging.getLogger(__name__)
 
 CONTROL_SECONDS = 0.5
-# FFmpeg writes a source segment's frames within milliseconds; this long without one, it is all in
-FLUSH_QUIET = 0.1
 
 
 class NothingRecorded(PermanentError):
@@ -63,21 +59,9 @@ class LiveSession:
             [rung.sample_rate for rung in self.ladder.rungs],
         )
         self.debate_dir = self.settings.media_root / run.debate_id
-        self.version = 0
-        self.rendition: LiveRendition | None = None
-        self.encoder: LiveEncoder | None = None
-        self.announced = False
-        self.resumed = False
         self.last_chapter = 0
         self.ended_reason = "stopped by an operator"
         self.started = time.monotonic()
-        self.ts_wanted = asyncio.Event()
-        self._flushes: dict[str, asyncio.TimerHandle] = {}
-        self._listed: dict[str, list[object]] = {}  # open parts as last written, per rung
-
-    @property
-    def version_dir(self) -> Path:
-        return self.debate_dir / f"v{self.version}"
 
     async def record(self) -> None:
         policy = FetchPolicy.from_settings(self.settings)
@@ -87,22 +71,22 @@ class LiveSession:
             self.playlist_url = await self._resolve_again(client)
             with packager_errors():
                 await asyncio.to_thread(recover, self.debate_dir)
-            with live_version(self.debate_dir) as (version, resumed):
-                self.version = version
-                if resumed:
-                    await self._resume()
-                try:
-                    await self._record(client)
-                    await self._finish()
-                except BaseException as exc:
-                    self._cancel_flushes()
-                    if self.encoder is not None:
-                        await self.encoder.stop()
-                    # a worker stopping (or another attempt taking over) leaves the recording to be
-                    # resumed; a failure withdraws it (an operator's cancel: the task does)
-                    if not isinstance(exc, asyncio.CancelledError | NotOwner):
-                        await asyncio.shield(run_blocking(restore_version, self.debate_dir, version))
-                    raise
+            # a worker stopping (or another attempt taking over) leaves the recording to be resumed;
+            # a failure withdraws it (an operator's cancel: the task does)
+            async with record_live(
+                self.debate_dir,
+                self.ladder,
+                ffmpeg=self.res.ffmpeg,
+                part_seconds=self.part,
+                segment_seconds=self.segment,
+                window=self.settings.live_dvr_seconds,
+                keep_on=(asyncio.CancelledError, NotOwner),
+                on_playable=self._announce,
+            ) as recorder:
+                if recorder.resumed:
+                    await self._resumed(recorder)
+                await self._record(client, recorder)
+                await self._finish(recorder)
         finally:
             await client.close()
 
@@ -125,31 +109,22 @@ class LiveSession:
             log.info("live page resolved to a new playlist", extra={"job_id": self.run.job_id})
         return found.playlist_url
 
-    async def _resume(self) -> None:
-        """Go on with the recording an earlier attempt of this job left (its worker stopped or died)."""
-        rendition = await asyncio.to_thread(
-            resume_rendition,
-            self.version_dir,
-            self.ladder,
-            part_seconds=self.part,
-            segment_seconds=self.segment,
-            window=self.settings.live_dvr_seconds,
-        )
-        if rendition is None:
-            return  # nothing usable: recorded afresh in the same version
-        self.rendition = rendition
-        self.announced = self.resumed = True
-        for chapter in await store.new_chapters(self.res.pool, self.run, 0):
-            if rendition.chapters:
-                rendition.chapters[-1] = replace(rendition.chapters[-1], end=chapter.start)
-            rendition.chapters.append(chapter)
-            self.last_chapter = chapter.index
+    async def _resumed(self, recorder: LiveRecorder) -> None:
+        """The recording an earlier attempt of this job left (its worker stopped or died) goes on."""
+        chapters = await store.new_chapters(self.res.pool, self.run, 0)
+        recorder.restore_chapters(chapters)
+        if chapters:
+            self.last_chapter = chapters[-1].index
         log.info(
             "live recording resumed",
-            extra={"job_id": self.run.job_id, "version": self.version, "seconds": round(rendition.edge, 3)},
+            extra={
+                "job_id": self.run.job_id,
+                "version": recorder.version,
+                "seconds": round(recorder.edge, 3),
+            },
         )
 
-    async def _record(self, client: SourceClient) -> None:
+    async def _record(self, client: SourceClient, recorder: LiveRecorder) -> None:
         source = LiveSource(
             client,
             self.playlist_url,
@@ -157,42 +132,37 @@ class LiveSession:
             stall_seconds=self.settings.live_stall_seconds,
             outage_seconds=self.settings.live_outage_seconds,
         )
-        feeder = asyncio.create_task(self._feed(source), name=f"live feeder {self.run.job_id}")
-        ts = asyncio.create_task(self._ts_loop(), name=f"live TS remuxer {self.run.job_id}")
+        feeder = asyncio.create_task(self._feed(source, recorder), name=f"live feeder {self.run.job_id}")
         try:
             while not feeder.done():
-                await asyncio.wait([feeder, ts], timeout=CONTROL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-                if ts.done():
-                    ts.result()
-                if await self._control():
+                await asyncio.wait([feeder], timeout=CONTROL_SECONDS)
+                recorder.raise_failure()
+                if await self._control(recorder):
                     break
             if feeder.done():
                 feeder.result()  # the source's errors end the attempt
             await cancel_and_wait(feeder)
-            await self._end_run()
-            await cancel_and_wait(ts)  # the last segments are remuxed here, in order
-            await self._ts_catch_up()
+            await recorder.end_input()
         finally:
             await cancel_and_wait(feeder)
-            await cancel_and_wait(ts)
-            self._cancel_flushes()
-        if self.rendition is None or not self.rendition.playable():
+        if not recorder.playable():
             raise NothingRecorded("The live source gave no audio before the sitting ended.")
 
     # -- the source side ---------------------------------------------------------------------------
 
-    async def _feed(self, source: LiveSource) -> None:
+    async def _feed(self, source: LiveSource, recorder: LiveRecorder) -> None:
         async for item in source.items():
             if isinstance(item, SourceSegment):
-                if self.encoder is not None and item.restart:
-                    await self._end_run()
-                if self.encoder is None:
-                    await self._begin_run(item.pdt, source.input_format)
-                assert self.encoder is not None
-                await self.encoder.feed(item.data)
+                gap = await recorder.feed(
+                    item.data, pdt=item.pdt, input_format=source.input_format, restart=item.restart
+                )
+                if gap:
+                    log.warning(
+                        "live source gap marked", extra={"job_id": self.run.job_id, "seconds": round(gap, 3)}
+                    )
             elif isinstance(item, SourceStalled):
                 log.warning("live source stalled", extra={"job_id": self.run.job_id, "seconds": item.since})
-                await self._end_run()
+                await recorder.end_run()
             elif isinstance(item, SourceEnded):
                 self.ended_reason = item.reason
                 return
@@ -200,129 +170,20 @@ class LiveSession:
                 self.ended_reason = "the longest recording allowed was reached"
                 return
 
-    async def _begin_run(self, pdt: datetime, input_format: str | None) -> None:
-        if self.rendition is None:
-            self.rendition = LiveRendition(
-                self.version_dir,
-                self.ladder,
-                starts_at=pdt,
-                part_seconds=self.part,
-                segment_seconds=self.segment,
-                window=self.settings.live_dvr_seconds,
-            )
-        gap = self.rendition.begin_run(pdt)
-        if gap:
-            log.warning("live source gap marked", extra={"job_id": self.run.job_id, "seconds": round(gap, 3)})
-            self.rendition.write_playlists()
-        self.encoder = LiveEncoder(
-            self.res.ffmpeg,
-            self.ladder,
-            on_fragment=self._on_fragment,
-            input_format=input_format,
-        )
-        await self.encoder.start()
-
-    async def _end_run(self) -> None:
-        encoder, self.encoder = self.encoder, None
-        if self.rendition is None:
-            return
-        self._cancel_flushes()
-        if encoder is not None:
-            try:
-                with packager_errors():
-                    await encoder.finish()
-            except Exception:
-                # a run that cannot finish cleanly (garbage from the source): keep what was cut
-                log.warning("live encoder run failed", extra={"job_id": self.run.job_id}, exc_info=True)
-        # also after an interrupted earlier call: what was cut becomes a last (shorter) segment
-        self.rendition.end_run()
-        self.rendition.write_playlists()
-        self.ts_wanted.set()
-
-    async def _on_fragment(self, rung: Rung, init: bytes, data: bytes) -> None:
-        rendition = self.rendition
-        assert rendition is not None
-        closed = rendition.add_fragment(rung.name, init, data)
-        if closed or rendition.rungs[rung.name].playlist.open_parts != self._listed.get(rung.name):
-            rendition.write_playlist(rung.name)
-            self._listed[rung.name] = list(rendition.rungs[rung.name].playlist.open_parts)
-        if closed:
-            self.ts_wanted.set()
-        # FFmpeg quiet for a moment: the source segment is all encoded, publish its last frames now
-        previous = self._flushes.get(rung.name)
-        if previous is not None:
-            previous.cancel()
-        self._flushes[rung.name] = asyncio.get_running_loop().call_later(FLUSH_QUIET, self._flush, rung.name)
-        await self._maybe_announce()
-
-    def _cancel_flushes(self) -> None:
-        for handle in self._flushes.values():
-            handle.cancel()
-        self._flushes.clear()
-
-    def _flush(self, name: str) -> None:
-        self._flushes.pop(name, None)
-        rendition = self.rendition
-        if rendition is None or name not in rendition.rungs:
-            return
-        closed = rendition.flush_part(name)
-        rendition.write_playlist(name)
-        self._listed[name] = list(rendition.rungs[name].playlist.open_parts)
-        if closed:
-            self.ts_wanted.set()
-
-    async def _ts_loop(self) -> None:
-        while True:
-            await self.ts_wanted.wait()
-            self.ts_wanted.clear()
-            await self._ts_catch_up()
-
-    async def _ts_catch_up(self) -> None:
-        """Remux the fMP4 twin's new segments into the TS rung (the TS playlist lags by that remux)."""
-        rendition = self.rendition
-        if rendition is None:
-            return
-        for name, twin in rendition.ts_twins().items():
-            pending = rendition.ts_pending(name)
-            for segment in pending:
-                if not segment.gap:
-                    target = rendition.rungs[name].directory / f"seg_{segment.number}.ts"
-                    with packager_errors():
-                        await remux_to_ts(
-                            self.res.ffmpeg,
-                            rendition.rungs[twin].init,
-                            await asyncio.to_thread(
-                                (rendition.rungs[twin].directory / segment.uri).read_bytes
-                            ),
-                            target,
-                        )
-                rendition.mirror_ts(name, segment)
-            if pending:
-                rendition.write_playlist(name)
-                await self._maybe_announce()
-
-    async def _maybe_announce(self) -> None:
-        if not self.announced and self.rendition is not None and self.rendition.playable():
-            self.announced = True
-            await self._announce()
-
-    async def _announce(self) -> None:
-        rendition = self.rendition
-        assert rendition is not None
-        rendition.write_master()
-        point_master(self.debate_dir, self.version)
-        variants = [asdict(v) for v in rendition.variants(measured=False)]
-        await store.announce_stream(self.res.pool, self.run, self.version, rendition.starts_at, variants)
+    async def _announce(self, version: int, starts_at: datetime, nominal: list[Variant]) -> None:
+        """Playable: the recorder pointed the debate master at the recording; listeners are told."""
+        variants = [asdict(v) for v in nominal]
+        await store.announce_stream(self.res.pool, self.run, version, starts_at, variants)
         await invalidate_debate_caches(self.res.cache, self.run.debate_id)
         data = {
             "debate_id": self.run.debate_id,
             "master_url": self.res.master_url(self.run.debate_id),
-            "starts_at": rendition.starts_at.isoformat(),
+            "starts_at": starts_at.isoformat(),
             "part_seconds": self.part,
             "segment_seconds": self.segment,
         }
         await self._publish("live.started", data)
-        log.info("live stream playable", extra={"job_id": self.run.job_id, "version": self.version})
+        log.info("live stream playable", extra={"job_id": self.run.job_id, "version": version})
 
     async def _publish(self, type: str, data: dict[str, object]) -> None:
         try:
@@ -332,71 +193,51 @@ class LiveSession:
 
     # -- the operator's side -----------------------------------------------------------------------
 
-    async def _control(self) -> bool:
+    async def _control(self, recorder: LiveRecorder) -> bool:
         """Apply new speakers; True when the recording must end (stop requested)."""
         control = await store.control(self.res.pool, self.run)
         if control.gone:
             raise NotOwner(f"live job {self.run.job_id} is no longer this attempt's")
-        await self._speakers()
+        await self._speakers(recorder)
         return control.stop
 
-    async def _speakers(self) -> None:
-        rendition = self.rendition
-        if rendition is None or not rendition.playable():
+    async def _speakers(self, recorder: LiveRecorder) -> None:
+        if not recorder.playable():
             return  # no timeline yet: chapters wait until there is one
         fresh = await store.new_chapters(self.res.pool, self.run, self.last_chapter)
         if not fresh:
             return
-        for chapter in fresh:
-            start = segment_start_at_or_after(rendition, chapter.start)
-            previous = rendition.chapters[-1] if rendition.chapters else None
-            if previous is not None and start <= previous.start:
-                start = previous.start + rendition.segment_seconds  # two speakers never share a start
-            aligned = replace(chapter, start=start)
-            if previous is not None:
-                rendition.chapters[-1] = replace(previous, end=max(previous.start, start))
-            rendition.chapters.append(aligned)
-            await store.align_chapter(self.res.pool, self.run, aligned, previous.index if previous else None)
-            self.last_chapter = chapter.index
-        rendition.write_playlists()
+        for aligned, previous in recorder.add_chapters(fresh):
+            await store.align_chapter(self.res.pool, self.run, aligned, previous)
+        self.last_chapter = fresh[-1].index
 
     # -- the end -------------------------------------------------------------------------------------
 
-    async def _finish(self) -> None:
-        rendition = self.rendition
-        assert rendition is not None
-        await self._speakers()
-        chapters = await run_blocking(rendition.finish)
+    async def _finish(self, recorder: LiveRecorder) -> None:
+        await self._speakers(recorder)
         with packager_errors():
-            await write_download_from(
-                self.res.ffmpeg,
-                rendition.download_parts(),
-                self.version_dir,
-                chapters,
-                title=self.request.title,
-            )
-            await run_blocking(finish_version, self.debate_dir, self.version)
+            recording = await recorder.finish(title=self.request.title)
         await publish_version(
             self.res.pool,
             self.run,
-            version=self.version,
-            duration=rendition.duration,
-            variants=rendition.variants(measured=True),
-            chapters=chapters,
+            version=recording.version,
+            duration=recording.duration,
+            variants=recording.variants,
+            chapters=recording.chapters,
             speakers=[],
-            debate=DebateUpdate(starts_at=rendition.starts_at),
+            debate=DebateUpdate(starts_at=recording.starts_at),
         )
         await invalidate_debate_caches(self.res.cache, self.run.debate_id)
         master_url = self.res.master_url(self.run.debate_id)
         await self._publish(
             "live.ended",
-            {"debate_id": self.run.debate_id, "reason": self.ended_reason, "duration": rendition.duration},
+            {"debate_id": self.run.debate_id, "reason": self.ended_reason, "duration": recording.duration},
         )
         await publish_version_published(
             self.res.bus,
             self.run.job_id,
             self.run.debate_id,
-            version=self.version,
-            duration=rendition.duration,
+            version=recording.version,
+            duration=recording.duration,
             master_url=master_url,
         )

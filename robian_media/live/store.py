@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from packager.live_playlist import LiveChapter
+from packager.live.playlist import LiveChapter
 
 from ..jobs.store import JobRun
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packager.versions import package
+from packager.vod import package
 from robian_media.app import create_app
 from robian_media.web import keys
 from tests.ingest.conftest import ffmpeg_reads, submit, wait_job

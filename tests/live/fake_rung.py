@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from packager.atomic import write_atomic
-from packager.live_playlist import LivePart, LivePlaylistState, LiveSegment, live_playlist
-from packager.rendition import PLAYLIST_NAME
+from packager.live.playlist import LivePart, LivePlaylistState, LiveSegment, live_playlist
+from packager.playlists import PLAYLIST_NAME
 
 PARTS_PER_SEGMENT = 2
 PART_SECONDS = 0.5

@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from packager.process import stop_process
 from robian_media.app import create_app
-from robian_media.ops.subprocesses import stop_process
 from robian_media.settings import Settings
 from tests.ingest.conftest import AUTH, wait_job
 from tests.ingest.origin import Origin
@@ -109,7 +109,7 @@ async def test_the_live_job_outlives_its_api_node_and_its_worker(
     finally:
         for worker in (first_worker, second_worker):
             if worker is not None:
-                await stop_process(worker)
+                await stop_process(worker, group=True)
 
 
 async def test_cancelling_a_live_job_withdraws_its_stream(

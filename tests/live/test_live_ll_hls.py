@@ -11,7 +11,7 @@ import m3u8
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from packager.live_playlist import playlist_position
+from packager.live.reload import playlist_position
 from robian_media.app import create_app
 from robian_media.settings import Settings
 from robian_media.web import keys

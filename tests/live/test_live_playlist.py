@@ -7,16 +7,15 @@ from datetime import UTC, datetime, timedelta
 import m3u8
 import pytest
 
-from packager.live_playlist import (
+from packager.live.playlist import (
     LiveChapter,
     LivePart,
     LivePlaylistState,
     LiveSegment,
-    live_durations,
     live_playlist,
-    playlist_position,
-    skip_segments,
 )
+from packager.live.reload import playlist_position, skip_segments
+from packager.timeline import live_durations
 
 START = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 

@@ -16,7 +16,8 @@ import pytest
 
 from packager.ffmpeg import MediaError
 from packager.ladder import Ladder
-from packager.versions import DebateBusyError, current_version, package, recover, versions
+from packager.versions import DebateBusyError, current_version, recover, versions
+from packager.vod import package
 
 from .conftest import STARTS_AT, Sitting
 
@@ -179,7 +180,7 @@ KILLED_PACKAGER = """
 import asyncio, sys
 from pathlib import Path
 from packager.ladder import Ladder
-from packager.versions import package
+from packager.vod import package
 ladder = Ladder.model_validate_json(sys.argv[3])
 asyncio.run(package(Path(sys.argv[1]), Path(sys.argv[2]), ladder=ladder, ffmpeg=sys.argv[4]))
 """

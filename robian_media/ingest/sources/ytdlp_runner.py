@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packager.process import drain_stderr, stop_process
+
 from ...jobs.errors import (
     IngestError,
     ProcessKilled,
@@ -23,7 +25,6 @@ from ...jobs.errors import (
     UnsupportedSource,
 )
 from ...ops.background import cancel_and_wait
-from ...ops.subprocesses import stop_process
 from .fetch_policy import FetchPolicy
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ async def download_source(
                     f"The source is too slow: {received['bytes'] - counted} bytes in the last "
                     f"{stall_seconds:.0f} s (at least {min_bytes_per_second} bytes/s are needed)."
                 )
-                await stop_process(proc)
+                await stop_process(proc, group=True)
                 return
             counted = received["bytes"]
 
@@ -117,7 +118,7 @@ async def download_source(
             elif message.get("type") in ("done", "error"):
                 outcome.update(message)
 
-    readers = asyncio.gather(read_messages(), _drain_stderr(proc, stderr_tail))
+    readers = asyncio.gather(read_messages(), drain_stderr(proc.stderr, stderr_tail))
     watchdog = asyncio.create_task(watch_rate(), name="yt-dlp rate watchdog")
     try:
         proc.stdin.write(json.dumps(request).encode())
@@ -127,7 +128,7 @@ async def download_source(
         returncode = await proc.wait()
     except BaseException:
         readers.cancel()
-        await stop_process(proc)
+        await stop_process(proc, group=True)
         with contextlib.suppress(asyncio.CancelledError):
             await readers
         raise
@@ -157,35 +158,27 @@ async def _spawn_child() -> asyncio.subprocess.Process:
     )
 
 
-async def _drain_stderr(proc: asyncio.subprocess.Process, tail: deque[str]) -> None:
-    assert proc.stderr is not None
-    async for raw in proc.stderr:
-        line = raw.decode(errors="replace").rstrip()
-        if line:
-            tail.append(line)
-
-
 async def find_live_stream(url: str, *, policy: FetchPolicy, within_seconds: float) -> LiveStream:
     """The live HLS manifest yt-dlp finds in the page at ``url`` (extraction only, in the subprocess)."""
     proc = await _spawn_child()
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     stderr_tail: deque[str] = deque(maxlen=20)
     request = {"mode": "live", "url": url, "policy": policy.as_json()}
     try:
         async with asyncio.timeout(within_seconds):
-            drain = asyncio.gather(proc.stdout.read(), _drain_stderr(proc, stderr_tail))
+            drain = asyncio.gather(proc.stdout.read(), drain_stderr(proc.stderr, stderr_tail))
             proc.stdin.write(json.dumps(request).encode())
             await proc.stdin.drain()
             proc.stdin.close()
             stdout, _ = await drain
             returncode = await proc.wait()
     except TimeoutError:
-        await stop_process(proc)
+        await stop_process(proc, group=True)
         raise SourceUnavailable(
             f"Looking for a live stream in {url} took more than {within_seconds:.0f} s."
         ) from None
     except BaseException:
-        await stop_process(proc)
+        await stop_process(proc, group=True)
         raise
     outcome: dict[str, Any] = {}
     for line in stdout.splitlines():

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from packager.cmaf import read_track
 from packager.ladder import Ladder
-from packager.live import LiveRendition
-from packager.live_playlist import LiveSegment
-from packager.rendition import PLAYLIST_NAME
+from packager.live.playlist import LiveSegment
+from packager.live.rendition import LiveRendition
+from packager.playlists import PLAYLIST_NAME
 from packager.segmenter import INIT_NAME
 
 

@@ -2,7 +2,7 @@
 
 FFmpeg decodes the source once and encodes every rung. Each fMP4 rung comes out as fragmented MP4 on
 a pipe of its own, one fragment per AAC frame, which :class:`FragmentReader` splits into the init
-segment (ftyp+moov) and moof+mdat fragments (packager/live.py puts parts together from them). The MPEG-TS
+segment (ftyp+moov) and moof+mdat fragments (packager/live/rung.py puts parts together from them). The MPEG-TS
 rung is not encoded here: it is its fMP4 twin's segments remuxed (:func:`remux_to_ts`), as in VOD
 where it rides on the same encoding.
 """
@@ -17,13 +17,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from packager.ffmpeg import STDERR_TAIL, FFmpegError, _launcher, run_ffmpeg
+from packager.ffmpeg import STDERR_TAIL, FFmpegError, run_ffmpeg
 from packager.ladder import Ladder, Rung
+from packager.process import die_with_parent, drain_stderr, stop_process
 
 FragmentCallback = Callable[[Rung, bytes, bytes], Awaitable[None]]  # rung, init, moof+mdat
 # one fragment per AAC frame, written as soon as the frame is encoded: with -frag_duration FFmpeg closes
 # a fragment only when the next frame arrives, which held the last part of each source segment back
-# until the next segment (2 s); parts are put together from these frames (packager/live.py)
+# until the next segment (2 s); parts are put together from these frames (packager/live/rung.py)
 _MOVFLAGS = "+frag_every_frame+empty_moov+default_base_moof"
 _STOP_TIMEOUT = 5.0
 
@@ -130,7 +131,7 @@ class LiveEncoder:
         )
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                *_launcher(), self.ffmpeg, "-hide_banner", "-nostats", "-nostdin", *args,
+                *die_with_parent(), self.ffmpeg, "-hide_banner", "-nostats", "-nostdin", *args,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.PIPE, pass_fds=[write for _, write in pipes.values()],
             )  # fmt: skip
@@ -138,7 +139,7 @@ class LiveEncoder:
             for _, write in pipes.values():
                 os.close(write)
         assert self.proc.stderr is not None
-        self._tasks.append(asyncio.ensure_future(self._drain(self.proc.stderr)))
+        self._tasks.append(asyncio.ensure_future(drain_stderr(self.proc.stderr, self.tail)))
         for rung in self.ladder.fmp4_rungs:
             reader = asyncio.StreamReader(limit=1 << 22)
             read_fd = pipes[rung.name][0]
@@ -147,11 +148,6 @@ class LiveEncoder:
                 os.fdopen(read_fd, "rb", buffering=0),
             )
             self._tasks.append(asyncio.ensure_future(self._read(rung, reader)))
-
-    async def _drain(self, stream: asyncio.StreamReader) -> None:
-        async for raw in stream:
-            if line := raw.decode("utf-8", "replace").rstrip():
-                self.tail.append(line)
 
     async def _read(self, rung: Rung, reader: asyncio.StreamReader) -> None:
         splitter = FragmentReader(reader)
@@ -190,20 +186,9 @@ class LiveEncoder:
             raise FFmpegError("live encoder failed", returncode, list(self.tail))
 
     async def stop(self) -> None:
-        """Stop at once (cancellation, failure): SIGTERM, then SIGKILL; always reaped."""
-        proc = self.proc
-        if proc is not None and proc.returncode is None:
-            if proc.stdin is not None:
-                with contextlib.suppress(OSError, RuntimeError):
-                    proc.stdin.close()
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), _STOP_TIMEOUT)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+        """Stop at once (cancellation, failure): stdin closed, SIGTERM, then SIGKILL; always reaped."""
+        if self.proc is not None:
+            await stop_process(self.proc, grace=_STOP_TIMEOUT)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

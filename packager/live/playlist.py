@@ -1,15 +1,12 @@
-"""Live media playlists (plain HLS and Low-Latency HLS from the same file) and what a server needs from them.
+"""Writing live media playlists (plain HLS and Low-Latency HLS from the same file).
 
-The writer puts playlist-wide tags (DATERANGEs included) before the first segment and a
-PROGRAM-DATE-TIME on every segment, so that a delta update (``_HLS_skip=YES``) is a pure text
-transform of the file: :func:`skip_segments`. :func:`playlist_position` reads what a blocking
-reload (``_HLS_msn``/``_HLS_part``) waits for.
+Playlist-wide tags (DATERANGEs included) come before the first segment and every segment has its own
+PROGRAM-DATE-TIME, so that a delta update (``_HLS_skip=YES``) is a pure text transform of the file
+(packager/live/reload.py).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -174,128 +171,3 @@ def _edge_start(state: LivePlaylistState) -> float:
 def _part(part: LivePart) -> str:
     # every AAC frame decodes on its own: each part is independent
     return f"#EXT-X-PART:DURATION={part.duration:.6f},URI={_quoted(part.uri)},INDEPENDENT=YES"
-
-
-@dataclass(frozen=True)
-class PlaylistPosition:
-    """Where a live playlist stands: its last complete segment and the parts of the one being built."""
-
-    media_sequence: int
-    segments: int
-    open_parts: int
-    ended: bool
-    target: float
-    skip_until: float | None
-
-    @property
-    def next_msn(self) -> int:
-        """Media sequence number of the segment being built (its parts may be listed)."""
-        return self.media_sequence + self.segments
-
-    def has(self, msn: int, part: int | None) -> bool:
-        """True once the playlist holds segment ``msn`` complete, or its part ``part``."""
-        if self.ended or msn < self.next_msn:
-            return True
-        return part is not None and msn == self.next_msn and part < self.open_parts
-
-
-_INT = re.compile(r"^#EXT-X-(MEDIA-SEQUENCE|TARGETDURATION):(\d+)")
-_SKIP = re.compile(r"CAN-SKIP-UNTIL=([\d.]+)")
-_SKIPPED = re.compile(r"SKIPPED-SEGMENTS=(\d+)")
-
-
-def playlist_position(text: str) -> PlaylistPosition:
-    values = {"MEDIA-SEQUENCE": 0, "TARGETDURATION": 0}
-    segments = open_parts = 0
-    skip_until = None
-    ended = False
-    for line in text.splitlines():
-        if line.startswith("#EXTINF:"):
-            segments += 1
-            open_parts = 0
-        elif line.startswith("#EXT-X-PART:"):
-            open_parts += 1
-        elif line.startswith("#EXT-X-ENDLIST"):
-            ended = True
-        elif line.startswith("#EXT-X-SKIP:") and (skipped := _SKIPPED.search(line)):
-            segments += int(skipped.group(1))  # a delta update still numbers the skipped segments
-        elif match := _INT.match(line):
-            values[match.group(1)] = int(match.group(2))
-        elif line.startswith("#EXT-X-SERVER-CONTROL:") and (found := _SKIP.search(line)):
-            skip_until = float(found.group(1))
-    # parts listed before an EXTINF belong to that (complete) segment: only trailing ones are open
-    return PlaylistPosition(
-        media_sequence=values["MEDIA-SEQUENCE"],
-        segments=segments,
-        open_parts=open_parts,
-        ended=ended,
-        target=float(values["TARGETDURATION"]),
-        skip_until=skip_until,
-    )
-
-
-def skip_segments(text: str) -> str:
-    """The delta update of a playlist this module wrote: old segments replaced by ``EXT-X-SKIP``.
-
-    Segments further than CAN-SKIP-UNTIL from the end are skipped (their tags go with them; every
-    kept segment carries its own PROGRAM-DATE-TIME, and the skipped ones' DATERANGEs stay, being
-    playlist-wide). Without CAN-SKIP-UNTIL the playlist is returned unchanged.
-    """
-    position = playlist_position(text)
-    if position.skip_until is None:
-        return text
-    lines = text.splitlines()
-    header: list[str] = []
-    blocks: list[tuple[list[str], float]] = []
-    current: list[str] = []
-    duration = 0.0
-    in_segments = False
-    for line in lines:
-        if not in_segments and (
-            line.startswith(("#EXT-X-PROGRAM-DATE-TIME", "#EXTINF", "#EXT-X-DISCONTINUITY:", "#EXT-X-PART:"))
-            or line == "#EXT-X-DISCONTINUITY"
-        ):
-            in_segments = True
-        if not in_segments:
-            header.append(line)
-            continue
-        current.append(line)
-        if line.startswith("#EXTINF:"):
-            duration = float(line[len("#EXTINF:") :].split(",", 1)[0])
-        elif line and not line.startswith("#"):
-            blocks.append((current, duration))
-            current = []
-    tail = current  # open parts, preload hint, ENDLIST
-    remaining = sum(d for _, d in blocks)
-    skipped = 0
-    for block, block_duration in blocks:
-        # a discontinuity or a new map cannot be skipped over (the client would lose it)
-        if remaining - block_duration <= position.skip_until or any(
-            line.startswith(("#EXT-X-DISCONTINUITY", "#EXT-X-MAP")) for line in block
-        ):
-            break
-        remaining -= block_duration
-        skipped += 1
-    if skipped == 0:
-        return text
-    kept = [line for block, _ in blocks[skipped:] for line in block]
-    out = [*header, f"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}", *kept, *tail]
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def frame_aligned_part(part_seconds: float, sample_rates: Sequence[int], frame: int = 1024) -> float:
-    """The part duration FFmpeg's fragmenter produces for ``part_seconds``: whole frames in every rung.
-
-    FFmpeg closes a fragment at the first frame reaching ``-frag_duration``; with the ladder's rates
-    sharing a frame grid (1024 / gcd), that is the first grid multiple at or above the request.
-    """
-    grid = frame / math.gcd(*sample_rates)
-    return math.ceil(part_seconds / grid - 1e-9) * grid
-
-
-def live_durations(
-    part_seconds: float, segment_seconds: float, sample_rates: Sequence[int]
-) -> tuple[float, float]:
-    """(part, segment) durations as cut: whole AAC frames per part, whole parts per segment."""
-    part = frame_aligned_part(part_seconds, sample_rates)
-    return part, max(1, round(segment_seconds / part)) * part

@@ -1,0 +1,67 @@
+"""Finishing a version directory, one path for VOD and live (docs/architecture.md §3, ``v{n}/``).
+
+Once the rung playlists are final (VOD type, ``#EXT-X-ENDLIST``): ``chapters.json`` and ``chapters.vtt``,
+the master with measured bandwidths, ``download.m4a``, then the checks a player would make
+(packager/validate.py). Marking the version complete and switching the debate master to it is
+packager/versions.py's part.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from packager.atomic import write_atomic
+from packager.chapters import Chapter, apple_chapters, webvtt_chapters
+from packager.download import write_download
+from packager.playlists import MASTER_NAME, Variant, master_playlist
+from packager.threads import run_blocking
+from packager.validate import validate_version
+
+# share of this stage the download remux takes (validation decodes a segment per rung: the rest)
+_DOWNLOAD_SHARE = 0.6
+
+
+def write_chapter_files(directory: Path, chapters: Sequence[Chapter]) -> None:
+    """chapters.json (Apple's com.apple.hls.chapters) and chapters.vtt; blocking."""
+    text = json.dumps(apple_chapters(chapters), ensure_ascii=False, indent=1)
+    write_atomic(directory / "chapters.json", text)
+    write_atomic(directory / "chapters.vtt", webvtt_chapters(chapters))
+
+
+async def finalize_rendition(
+    directory: Path,
+    *,
+    ffmpeg: str,
+    variants: Sequence[Variant],
+    chapters: Sequence[Chapter],
+    download_parts: Sequence[Path],
+    duration: float,
+    title: str | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> None:
+    """Finish ``directory``, whose rung playlists are final; ValidationError if it is not fit to publish.
+
+    ``variants`` carry measured bandwidths; ``download_parts`` are the top fMP4 rung's init and media
+    segments in order; ``duration`` is what every rung must last (the source's, or the recording's).
+    ``on_progress`` gets the fraction of this stage done.
+    """
+
+    def progress(fraction: float) -> None:
+        if on_progress is not None:
+            on_progress(fraction)
+
+    await run_blocking(write_chapter_files, directory, chapters)
+    write_atomic(directory / MASTER_NAME, master_playlist(variants))
+    await write_download(
+        ffmpeg,
+        download_parts,
+        directory,
+        chapters,
+        title=title,
+        on_time=lambda t: progress(_DOWNLOAD_SHARE * t / max(duration, 1e-6)),
+    )
+    progress(_DOWNLOAD_SHARE)
+    await validate_version(directory, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
+    progress(1.0)
