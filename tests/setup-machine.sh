@@ -18,10 +18,20 @@ command -v wrk >/dev/null || need+=(wrk)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# the player matrix (tests/players): GStreamer playbin3 through PyGObject, and VLC 3 (run as a non-root user)
+for package in python3-gi python3-gst-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+    gstreamer1.0-plugins-bad gstreamer1.0-libav vlc-bin vlc-plugin-base; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || need+=("$package")
+done
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup-machine: installing ${need[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# VLC refuses to run as root: the player matrix runs it as this system user
+if ! id robian-player >/dev/null 2>&1; then
+    $SUDO useradd --system --no-create-home --shell /usr/sbin/nologin robian-player
 fi
 
 # PostgreSQL: start the machine's cluster if one is installed but stopped. Without any, the tests

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from packager.live.reload import playlist_position, skip_segments
 
-from ..media.serving import CORS, MIME_TYPES, SHORT, resolve_media_path, serve_media
+from ..media.serving import CORS, MIME_TYPES, SHORT, gzip_text, resolve_media_path, serve_media
 from ..web import keys
 from ..web.errors import BadRequest, NotFound, ServiceUnavailable
 from .keys import PLAYLIST_WATCH
@@ -69,4 +69,4 @@ async def serve_playlist(request: web.Request) -> web.StreamResponse:
     if skip is not None:
         text = skip_segments(text)
     headers = {**CORS, "Cache-Control": SHORT, "Content-Type": MIME_TYPES[".m3u8"]}
-    return web.Response(text=text, headers=headers)
+    return gzip_text(request, web.Response(text=text, headers=headers))

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.web_response import ContentCoding
 
 from ..web import keys
 from ..web.errors import NotFound
@@ -36,6 +37,27 @@ CORS = {
     "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
     "Access-Control-Max-Age": "86400",
 }
+
+# what nginx gzips (nginx/nginx.conf.in gzip_types): text, never segments
+COMPRESSED_TYPES = frozenset(
+    {MIME_TYPES[".m3u8"], MIME_TYPES[".json"], MIME_TYPES[".vtt"], "application/problem+json"}
+)
+
+
+def hls_answer_headers(response: web.StreamResponse) -> None:
+    """``on_response_prepare`` for ``/hls/``: CORS on every answer, errors included (nginx's ``always``),
+    so that a browser player sees a 404 or a 400 instead of a network error."""
+    for name, value in CORS.items():
+        response.headers.setdefault(name, value)
+
+
+def gzip_text(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Playlists, JSON and WebVTT gzipped as nginx does (``gzip_types``, ``gzip_vary``); never segments."""
+    if response.headers.get("Content-Type") in COMPRESSED_TYPES:
+        response.headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower() and "Range" not in request.headers:
+            response.enable_compression(ContentCoding.gzip)
+    return response
 
 
 def resolve_media_path(root: Path, relative: str) -> Path:
@@ -80,4 +102,4 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     if content_type is None:
         raise NotFound("No media at this path.")
     headers["Content-Type"] = content_type
-    return web.FileResponse(path, headers=headers)
+    return gzip_text(request, web.FileResponse(path, headers=headers))

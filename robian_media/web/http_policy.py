@@ -2,8 +2,8 @@
 
 Headers are added in ``on_response_prepare`` so that streamed answers (SSE, files, WebSocket
 upgrades) get them too; preflight requests are answered by a middleware before any handler.
-``/hls/`` keeps the headers of ``media/serving.py`` (CORS ``*`` for players). The listener page
-(``/`` and ``/static/``) gets a policy of its own: its scripts and styles from this origin only, media
+``/hls/`` gets the headers of ``media/serving.py`` (CORS ``*`` for players, errors included). The
+listener page (``/`` and ``/static/``) gets a policy of its own: its scripts and styles from this origin only, media
 and playlists from here or the public media origin (hls.js feeds the ``<audio>`` a ``blob:`` URL).
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from yarl import URL
 
+from ..media.serving import hls_answer_headers
 from .errors import Forbidden
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -92,6 +93,7 @@ class HttpPolicy:
         path = request.path
         if path.startswith("/hls/"):
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            hls_answer_headers(response)
             return
         headers = response.headers
         if path == PAGE_PATH or path.startswith(PAGE_STATIC_PREFIX):

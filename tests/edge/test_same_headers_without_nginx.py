@@ -117,3 +117,50 @@ async def test_only_the_version_marker_publishes_and_no_symlink_is_followed(
     assert (await aiohttp_side.get(alias)).status == 404
     async with http.get(nginx + alias) as proxied:
         assert proxied.status in (403, 404)
+
+
+async def test_errors_carry_cors_like_nginx(
+    both: tuple[Any, str], hls_media: HlsMedia, http: aiohttp.ClientSession
+) -> None:
+    # a browser sees a CORS-less error as a network failure, not as the status a player can act on
+    aiohttp_side, nginx = both
+    origin = {"Origin": "https://player.example"}
+    missing = f"/hls/{hls_media.debate}/v1/a64/part_99_0.m4s"
+    direct = await aiohttp_side.get(missing, headers=origin)
+    async with http.get(nginx + missing, headers=origin) as proxied:
+        assert direct.status == proxied.status == 404
+        assert _picked(direct.headers, CORS) == _picked(proxied.headers, CORS)
+    # a refused blocking reload (tests/live/test_live_ll_hls.py has _HLS_msn too far on a live sitting)
+    refused = await aiohttp_side.get(
+        f"/hls/{hls_media.debate}/live/index.m3u8", params={"_HLS_part": "1"}, headers=origin
+    )
+    assert refused.status == 400
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Range" in refused.headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize(
+    "relative", ["master.m3u8", "v1/a64/index.m3u8", "v1/chapters.json", "v1/chapters.vtt", "live/index.m3u8"]
+)
+async def test_text_media_is_gzipped_like_nginx(
+    both: tuple[Any, str], hls_media: HlsMedia, http: aiohttp.ClientSession, relative: str
+) -> None:
+    aiohttp_side, nginx = both
+    path = f"/hls/{hls_media.debate}/{relative}"
+    headers = {"Accept-Encoding": "gzip, deflate"}
+    direct = await aiohttp_side.get(path, headers=headers)
+    async with http.get(nginx + path, headers=headers) as proxied:
+        assert direct.headers.get("Content-Encoding") == proxied.headers.get("Content-Encoding") == "gzip"
+        assert "Accept-Encoding" in direct.headers["Vary"]
+        assert await direct.read() == await proxied.read() == hls_media.file(path[5:]).read_bytes()
+
+
+async def test_segments_are_not_gzipped_without_nginx(both: tuple[Any, str], hls_media: HlsMedia) -> None:
+    aiohttp_side, _ = both
+    for relative in ("v1/a64/seg_1.m4s", "v1/ts64/seg_0.ts", "v1/download.m4a"):
+        direct = await aiohttp_side.get(
+            f"/hls/{hls_media.debate}/{relative}", headers={"Accept-Encoding": "gzip"}
+        )
+        assert direct.status == 200
+        assert "Content-Encoding" not in direct.headers, relative
