@@ -4,7 +4,8 @@ Headers are added in ``on_response_prepare`` so that streamed answers (SSE, file
 upgrades) get them too; preflight requests are answered by a middleware before any handler.
 ``/hls/`` gets the headers of ``media/serving.py`` (CORS ``*`` for players, errors included). The
 listener page (``/`` and ``/static/``) gets a policy of its own: its scripts and styles from this
-origin only, media and playlists from here or the public media origin (hls.js feeds the ``<audio>`` a ``blob:`` URL).
+origin only, media and playlists from here or the public media origin (hls.js feeds the ``<audio>``
+a ``blob:`` URL).
 """
 
 from __future__ import annotations
