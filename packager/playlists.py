@@ -39,25 +39,48 @@ class Variant:
     kind: str
 
 
-def bandwidths(segments: Sequence[MediaSegment]) -> tuple[int, int]:
-    """(peak, average) bits per second over the segments, as HLS defines BANDWIDTH and AVERAGE-BANDWIDTH."""
+def bandwidths(segments: Sequence[MediaSegment], target: int) -> tuple[int, int]:
+    """(peak, average) bits per second over the segments, as RFC 8216 §4.3.4.2 defines BANDWIDTH and
+    AVERAGE-BANDWIDTH for a playlist whose EXT-X-TARGETDURATION is ``target``.
+
+    The peak segment bit rate is that of the densest set of contiguous segments lasting 0.5 to 1.5 target
+    durations: a lone short segment (the last one, a few frames) does not count on its own, or its
+    container overhead would rank a rung above richer ones. Without any such set (a very short
+    playlist), the whole playlist is the one set.
+    """
     # Durations as EXTINF writes them (6 decimals), so that a reader recomputing from the playlist agrees.
     timed = [(segment.size, round(segment.duration, 6)) for segment in segments if segment.duration > 0]
     if not timed:
         return 0, 0
-    peak = max(size * 8 / duration for size, duration in timed)
-    average = sum(size for size, _ in timed) * 8 / sum(duration for _, duration in timed)
-    return math.ceil(peak), math.ceil(average)
+    total_bits = sum(size for size, _ in timed) * 8
+    total_seconds = sum(duration for _, duration in timed)
+    low, high = 0.5 * target - 1e-6, 1.5 * target + 1e-6
+    peak = 0.0
+    for first in range(len(timed)):
+        bits = seconds = 0.0
+        for size, duration in timed[first:]:
+            bits += size * 8
+            seconds += duration
+            if seconds > high:
+                break
+            if seconds >= low:
+                peak = max(peak, bits / seconds)
+    if peak == 0.0:
+        peak = total_bits / total_seconds
+    return math.ceil(peak), math.ceil(total_bits / total_seconds)
 
 
-def ladder_variants(rungs: Iterable[tuple[Rung, Sequence[MediaSegment]]], *, measured: bool) -> list[Variant]:
-    """The master's entries for rungs and their segments: measured bandwidths, or the rungs' nominal ones.
+def ladder_variants(
+    rungs: Iterable[tuple[Rung, Sequence[MediaSegment]]], *, measured: bool, target: float
+) -> list[Variant]:
+    """The master's entries for rungs and their segments (``target``: the segment target duration):
+    measured bandwidths, or the rungs' nominal ones.
 
     Lowest first within fMP4, the TS fallback last: players start on the first listed variant.
     """
     variants = []
     for rung, segments in rungs:
-        peak, average = bandwidths(segments) if measured else (0, 0)
+        peak, average = bandwidths(segments, target_duration(segments, target)) if measured else (0, 0)
         nominal = rung.nominal_bandwidth
         variants.append(
             Variant(

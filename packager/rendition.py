@@ -112,7 +112,11 @@ class _Publisher:
         self.playable_at: float | None = None
 
     def variants(self, *, measured: bool) -> list[Variant]:
-        return ladder_variants(((o.rung, o.segments) for o in self.outputs), measured=measured)
+        return ladder_variants(
+            ((o.rung, o.segments) for o in self.outputs),
+            measured=measured,
+            target=self.ladder.segment_duration,
+        )
 
     def playlists(self, *, ended: bool) -> bool:
         """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""

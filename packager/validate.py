@@ -29,6 +29,7 @@ class _Rung:
     directory: Path
     kind: str
     bandwidth: int
+    target: int  # EXT-X-TARGETDURATION
     durations: list[float]  # every segment's, GAP segments included: the rung's timeline
     media: list[tuple[MediaSegment, Path | None]]  # the segments with media, each with its init segment
     dateranges: list[tuple[str, ...]]
@@ -105,6 +106,7 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
                 path.parent,
                 kind,
                 variant.stream_info.bandwidth,
+                playlist.target_duration,
                 durations,
                 media,
                 dateranges,
@@ -122,7 +124,7 @@ def _check(
     frame = max(rung.frame for rung in rungs)
     reference = rungs[0]
     for rung in rungs:
-        peak, _ = bandwidths([segment for segment, _init in rung.media])
+        peak, _ = bandwidths([segment for segment, _init in rung.media], rung.target)
         if rung.bandwidth < peak:
             problems.append(f"{rung.uri}: BANDWIDTH {rung.bandwidth} below measured peak {peak}")
         if len(rung.durations) != len(reference.durations):

@@ -177,7 +177,9 @@ class LiveRendition:
             ]
 
         return ladder_variants(
-            ((state.rung, media(state)) for state in self.rungs.values()), measured=measured
+            ((state.rung, media(state)) for state in self.rungs.values()),
+            measured=measured,
+            target=self.segment_seconds,
         )
 
     def write_master(self) -> None:

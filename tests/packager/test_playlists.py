@@ -21,12 +21,27 @@ def test_bandwidth_recomputed_from_the_playlist_never_exceeds_the_declared_one()
     for _ in range(200):
         sizes = [rng.randint(5_000, 90_000) for _ in range(8)]
         segments = [MediaSegment(f"seg_{i}.m4s", rng.uniform(1, 6), size) for i, size in enumerate(sizes)]
-        declared, _ = bandwidths(segments)
+        declared, _ = bandwidths(segments, 6)
         text = media_playlist(segments, kind="fmp4", ended=True, chapters=[], starts_at=None)
         parsed = m3u8.loads(text)
         pairs = zip(parsed.segments, sizes, strict=True)
         reread = [MediaSegment(s.uri, s.duration, size) for s, size in pairs]
-        assert bandwidths(reread)[0] <= declared
+        assert bandwidths(reread, parsed.target_duration)[0] <= declared
+
+
+def test_bandwidth_is_the_peak_over_windows_of_half_to_one_and_a_half_targets() -> None:
+    # a recorded live sitting: 2 s segments at 64 kbit/s of audio, then the last one of 0.085 s whose
+    # moof and first frame make it 140 kbit/s on its own (it ranked ts64 above a128: issue 21)
+    segments = [MediaSegment(f"seg_{i}.m4s", 2.048, 2.048 * 66_000 // 8) for i in range(5)]
+    segments.append(MediaSegment("seg_5.m4s", 0.085, int(0.085 * 140_000 / 8)))
+    peak, average = bandwidths(segments, 2)
+    assert 66_000 <= peak < 70_000  # the last 2 s segment with the 0.085 s one: 68.9 kbit/s
+    assert average < peak
+    # a set of segments counts as a whole: one denser 2 s segment between two lighter ones is the peak
+    segments[2] = MediaSegment("seg_2.m4s", 2.048, 2.048 * 90_000 // 8)
+    assert 89_000 < bandwidths(segments, 2)[0] <= 90_000
+    # a playlist shorter than half a target: the whole of it
+    assert bandwidths([MediaSegment("seg_0.m4s", 0.5, 5_000)], 6)[0] == 80_000
 
 
 def test_debate_master_is_the_version_master_with_prefixed_uris() -> None:
