@@ -77,6 +77,20 @@ def vod_chapters(rendition: LiveRendition) -> list[Chapter]:
     return out
 
 
+def published_chapters(rendition: LiveRendition) -> list[Chapter]:
+    """The chapters as ``chapters.json`` shows them while live: the ongoing one runs to the live edge."""
+    edge = rendition.edge
+    return [
+        Chapter(
+            index=chapter.index,
+            start=chapter.start,
+            end=max(chapter.start, edge if chapter.end is None else chapter.end),
+            speaker=Speaker(id=chapter.speaker_id, name=chapter.speaker_name, group=chapter.speaker_group),
+        )
+        for chapter in rendition.chapters
+    ]
+
+
 def live_chapter(chapter: Chapter) -> LiveChapter:
     """A VOD chapter as a live playlist's DATERANGE shows it."""
     return LiveChapter(

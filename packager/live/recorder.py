@@ -18,9 +18,15 @@ from datetime import datetime
 from pathlib import Path
 
 from packager.chapters import Chapter
-from packager.finalize import finalize_rendition
+from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder
-from packager.live.chapters import live_chapter, place_chapters, restore_chapters, vod_chapters
+from packager.live.chapters import (
+    live_chapter,
+    place_chapters,
+    published_chapters,
+    restore_chapters,
+    vod_chapters,
+)
 from packager.live.encoder import LiveEncoder
 from packager.live.fragments import FragmentPublisher
 from packager.live.playlist import LiveChapter
@@ -122,6 +128,13 @@ class LiveRecorder:
         """After :meth:`resume`: the chapters the earlier attempt had placed, as the caller stored them."""
         assert self.rendition is not None
         restore_chapters(self.rendition, chapters)
+        self._write_chapter_files()
+
+    def _write_chapter_files(self) -> None:
+        # the live master's SESSION-DATA points at chapters.json: it exists from the announce on, and
+        # follows each speaker change (Shaka Player fails the load on a missing one)
+        assert self.rendition is not None
+        write_chapter_files(self.version_dir, published_chapters(self.rendition))
 
     def _adopt(self, rendition: LiveRendition) -> None:
         rendition.set_callbacks(self.on_part, self.on_segment)
@@ -214,6 +227,7 @@ class LiveRecorder:
         if self._announced or rendition is None or not rendition.playable():
             return
         self._announced = True
+        self._write_chapter_files()
         rendition.write_master()
         point_master(self.debate_dir, self.version)
         if self.on_playable is not None:
@@ -228,6 +242,7 @@ class LiveRecorder:
         assert rendition is not None and rendition.playable()
         placed = place_chapters(rendition, chapters)
         rendition.write_playlists()
+        self._write_chapter_files()
         return placed
 
     async def finish(self, *, title: str | None = None, keep: int = DEFAULT_KEEP) -> LiveRecording:

@@ -1,0 +1,123 @@
+"""A live recording as players other than hls.js meet it (issue 21): a live master that references only
+files that exist, rungs cut at the same instants, DATERANGEs that keep their values into the recording,
+and the recording's ladder in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import m3u8
+import pytest
+
+from packager.ladder import Ladder, load_ladder
+from packager.live.playlist import LiveChapter
+from packager.live.recorder import LiveRecording, record_live
+from packager.synth import STARTS_AT, Sitting
+from packager.timeline import live_durations
+
+
+@dataclass
+class Recorded:
+    debate_dir: Path
+    ladder: Ladder
+    recording: LiveRecording
+    # copies of the version directory: when it became playable, after each speaker change, mid-sitting
+    snapshots: dict[str, Path] = field(default_factory=dict)
+    missing_at_announce: list[str] = field(default_factory=list)
+
+    @property
+    def version_dir(self) -> Path:
+        return self.recording.version_dir
+
+
+def _missing(version_dir: Path) -> list[str]:
+    """URIs of the master (variants, SESSION-DATA) that a player loading it now would not find."""
+    master = (version_dir / "master.m3u8").read_text()
+    uris = [line for line in master.splitlines() if line and not line.startswith("#")]
+    uris += re.findall(r'URI="([^"]+)"', master)
+    return [uri for uri in uris if not (version_dir / uri).is_file()]
+
+
+async def _record(work: Path, ffmpeg: str, segments: list[bytes], ladder: Ladder) -> Recorded:
+    part, segment = live_durations(0.5, 2.0, [rung.sample_rate for rung in ladder.rungs])
+    debate_dir = work / "debate"
+    snapshots: dict[str, Path] = {}
+    missing: list[str] = []
+
+    def snapshot(name: str) -> None:
+        target = work / "snapshots" / name
+        shutil.copytree(debate_dir / "v1", target)
+        snapshots[name] = target
+
+    async def playable(version: int, starts_at: object, variants: object) -> None:
+        missing.extend(_missing(debate_dir / f"v{version}"))
+        snapshot("announced")
+
+    async with record_live(
+        debate_dir, ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment, on_playable=playable
+    ) as recorder:
+        pdt = STARTS_AT
+        for i, data in enumerate(segments):
+            await recorder.feed(data, pdt=pdt, input_format="mpegts")
+            pdt += timedelta(seconds=2)
+            await asyncio.sleep(0.4)  # FFmpeg gets ahead of the next one, as with a real-time source
+            if i == 1:
+                async with asyncio.timeout(10):
+                    while not recorder.playable():
+                        await asyncio.sleep(0.05)
+                recorder.add_chapters([LiveChapter(1, 0.0, None, "PA720", "Yaël Braun-Pivet", "EPR")])
+                snapshot("first-speaker")
+            if i == 4:
+                # asked for between two segment boundaries: placed on the next one not yet published
+                recorder.add_chapters([LiveChapter(2, recorder.edge + 0.7, None, "PA1008", "Marine Le Pen")])
+                snapshot("second-speaker")
+            if i == len(segments) - 2:
+                snapshot("late")
+        await recorder.end_input()
+        recording = await recorder.finish(title="Séance")
+    return Recorded(debate_dir, ladder, recording, snapshots, missing)
+
+
+@pytest.fixture(scope="module")
+def source_segments(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str, sitting: Sitting) -> list[bytes]:
+    """The synthesised sitting's first 20 s as 2 s MPEG-TS segments, as a live HLS source serves them."""
+    work = tmp_path_factory.mktemp("live-source")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(sitting.path), "-t", "20", "-c:a", "aac", "-b:a", "64k", "-ac", "1",
+         "-ar", "48000", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
+         "-hls_segment_filename", str(work / "s%d.ts"), str(work / "source.m3u8")],
+        check=True,
+    )  # fmt: skip
+    return [segment.read_bytes() for segment in sorted(work.glob("s*.ts"), key=lambda p: int(p.stem[1:]))]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str, source_segments: list[bytes]) -> Recorded:
+    """One live sitting recorded with the speech ladder (24 and 48 kHz, mono and stereo, TS)."""
+    work = tmp_path_factory.mktemp("live-interop")
+    return asyncio.run(_record(work, ffmpeg, source_segments, load_ladder("speech-fast")))
+
+
+def _chapters_json(version_dir: Path) -> list[dict[str, object]]:
+    return list(json.loads((version_dir / "chapters.json").read_text()))
+
+
+def test_the_live_master_references_only_files_that_exist(recorded: Recorded) -> None:
+    # Shaka Player fetches the SESSION-DATA chapters at load and on refreshes: LOAD_FAILED 1002 without it
+    assert recorded.missing_at_announce == []
+    assert _chapters_json(recorded.snapshots["announced"]) == []
+    first = _chapters_json(recorded.snapshots["first-speaker"])
+    assert [entry["titles"] for entry in first] == [[{"language": "fr", "title": "Yaël Braun-Pivet"}]]
+    second = _chapters_json(recorded.snapshots["second-speaker"])
+    assert [entry["chapter"] for entry in second] == [1, 2]
+    assert second[0]["duration"] == pytest.approx(
+        float(second[1]["start-time"]) - float(second[0]["start-time"])
+    )  # type: ignore[arg-type]
+    assert "ch-2" in (recorded.snapshots["second-speaker"] / "chapters.vtt").read_text()
