@@ -87,8 +87,13 @@ def _segment_options(rung: Rung, times: str) -> list[tuple[str, str]]:
         options += [("segment_format", "mp4"), ("segment_format_options", _MOVFLAGS)]
     else:
         # Without max_delay (the tee muxer does not pass FFmpeg's 0.7 s down) every AAC frame gets its own
-        # PES packet and the TS rung weighs 1.8x its bitrate.
-        options += [("segment_format", "mpegts"), ("max_delay", "700000")]
+        # PES packet and the TS rung weighs 1.8x its bitrate. mpegts_copyts: PTS as encoded, not shifted
+        # by the muxer's 1.4 s, so that the TS rung and the fMP4 rungs (tfdt) share one timeline.
+        options += [
+            ("segment_format", "mpegts"),
+            ("segment_format_options", "mpegts_copyts=1"),
+            ("max_delay", "700000"),
+        ]
     return options
 
 

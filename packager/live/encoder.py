@@ -195,7 +195,8 @@ class LiveEncoder:
 
 
 async def remux_to_ts(ffmpeg: str, init: bytes, segment: bytes, target: Path) -> None:
-    """One CMAF segment (with its init) as an MPEG-TS segment, timestamps kept (``-copyts``): no re-encode."""
+    """One CMAF segment (with its init) as an MPEG-TS segment, no re-encode, its PTS the segment's
+    ``tfdt`` (``-copyts``; ``-mpegts_copyts``: the muxer adds none of its 1.4 s): one timeline."""
 
     async def feed(stdin: asyncio.StreamWriter) -> None:
         stdin.write(init + segment)
@@ -206,7 +207,7 @@ async def remux_to_ts(ffmpeg: str, init: bytes, segment: bytes, target: Path) ->
     await run_ffmpeg(
         ffmpeg,
         ["-v", "error", "-y", "-f", "mp4", "-i", "pipe:0", "-map", "0:a", "-c", "copy", "-copyts",
-         "-f", "mpegts", str(tmp)],
+         "-mpegts_copyts", "1", "-f", "mpegts", str(tmp)],
         stdin_feed=feed,
     )  # fmt: skip
     os.replace(tmp, target)

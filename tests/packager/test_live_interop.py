@@ -21,6 +21,7 @@ from packager.live.playlist import LiveChapter
 from packager.live.recorder import LiveRecording, record_live
 from packager.synth import STARTS_AT, Sitting
 from packager.timeline import live_durations
+from tests.packager.timestamps import fmp4_start, ts_first_pts
 
 
 @dataclass
@@ -121,3 +122,18 @@ def test_the_live_master_references_only_files_that_exist(recorded: Recorded) ->
         float(second[1]["start-time"]) - float(second[0]["start-time"])
     )  # type: ignore[arg-type]
     assert "ch-2" in (recorded.snapshots["second-speaker"] / "chapters.vtt").read_text()
+
+
+def _segments(rung_dir: Path) -> list[m3u8.Segment]:
+    return [s for s in m3u8.load(str(rung_dir / "index.m3u8")).segments if s.uri and not s.gap_tag]
+
+
+def test_the_ts_rung_has_the_timeline_of_the_fmp4_rungs_live(recorded: Recorded) -> None:
+    # the muxer's own 1.4 s offset made every ABR switch ts64 <-> fMP4 a 1.4 s jump (RFC 8216 §6.2.4)
+    for directory in (recorded.snapshots["late"], recorded.version_dir):
+        ts = {s.uri.removesuffix(".ts"): s for s in _segments(directory / "ts64")}
+        for segment in _segments(directory / "a64"):
+            name = segment.uri.removesuffix(".m4s")
+            if name in ts:
+                tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / segment.uri)
+                assert ts_first_pts(directory / "ts64" / ts[name].uri) == pytest.approx(tfdt, abs=1e-4)

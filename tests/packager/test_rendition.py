@@ -14,6 +14,7 @@ from packager.cmaf import boxes
 from packager.rendition import Rendition
 
 from .conftest import STARTS_AT, Sitting, decode_duration, measure_lufs, read_chapters
+from .timestamps import fmp4_start, ts_first_pts
 
 FRAME_24K = 1024 / 24000  # the coarsest AAC frame in the speech ladder
 
@@ -218,3 +219,15 @@ async def test_short_video_source_without_chapters(tmp_path: Path, small_ladder,
         assert not [d for s in playlist.segments for d in s.dateranges]
     assert json.loads((tmp_path / "out" / "chapters.json").read_text()) == []
     assert rendition.duration == pytest.approx(4.0, abs=0.1)
+
+
+def test_the_ts_rung_has_the_timeline_of_the_fmp4_rungs(packaged: Rendition) -> None:
+    # TS PTS and fMP4 tfdt on one clock: the muxer's own 1.4 s offset made every ABR switch ts64 <-> a64
+    # a 1.4 s jump, and FFmpeg/GStreamer seeks on the TS rung land 1.4 s early (RFC 8216 §6.2.4)
+    directory = packaged.directory
+    ts = m3u8.load(str(directory / "ts64" / "index.m3u8")).segments
+    fmp4 = m3u8.load(str(directory / "a64" / "index.m3u8")).segments
+    assert len(ts) == len(fmp4)
+    for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):
+        tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / fmp4_segment.uri)
+        assert ts_first_pts(directory / "ts64" / ts_segment.uri) == pytest.approx(tfdt, abs=1e-4)
