@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from packager.ladder import Ladder, Rung
+from packager.priming import rung_filter
 from packager.timeline import muxer_times
 
 RAW_DIR = ".raw"
@@ -120,14 +121,25 @@ def _output(encoding: Encoding, times: str) -> list[str]:
 
 
 def encode_args(
-    source: str, group: Sequence[Encoding], *, cuts: Sequence[float], audio_filter: str | None, aac_coder: str
+    source: str,
+    group: Sequence[Encoding],
+    *,
+    cuts: Sequence[float],
+    audio_filter: str | None,
+    aac_coder: str,
+    sample_rates: Sequence[int],
 ) -> list[str]:
-    """Arguments (after `ffmpeg`) encoding `group`; output paths are relative to the version directory."""
+    """Arguments (after `ffmpeg`) encoding `group`; output paths are relative to the version directory.
+    ``sample_rates``: the whole ladder's, whose longest priming every rung is padded to (priming.py)."""
     times = muxer_times(cuts) or "999999"  # one segment: the muxer needs some time
+    split_labels = [f"[s{i}]" for i in range(len(group))]
     labels = [f"[e{i}]" for i in range(len(group))]
     chain = audio_filter or "anull"
     split = f",asplit={len(group)}" if len(group) > 1 else ""
-    args = ["-v", "error", "-y", "-i", source, "-filter_complex", f"[0:a:0]{chain}{split}{''.join(labels)}"]
+    graph = [f"[0:a:0]{chain}{split}{''.join(split_labels)}"]
+    for split_label, label, encoding in zip(split_labels, labels, group, strict=True):
+        graph.append(f"{split_label}{rung_filter(encoding.params.sample_rate, sample_rates)}{label}")
+    args = ["-v", "error", "-y", "-i", source, "-filter_complex", ";".join(graph)]
     for label, encoding in zip(labels, group, strict=True):
         rung = encoding.params
         args += [

@@ -251,7 +251,14 @@ async def _build(
     runs = [
         run_ffmpeg(
             ffmpeg,
-            encode_args(str(source), group, cuts=cuts, audio_filter=audio_filter, aac_coder=ladder.aac_coder),
+            encode_args(
+                str(source),
+                group,
+                cuts=cuts,
+                audio_filter=audio_filter,
+                aac_coder=ladder.aac_coder,
+                sample_rates=[rung.sample_rate for rung in ladder.rungs],
+            ),
             on_time=functools.partial(on_time, index),
             cwd=outdir,
         )

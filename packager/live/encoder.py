@@ -19,6 +19,7 @@ from pathlib import Path
 
 from packager.ffmpeg import STDERR_TAIL, FFmpegError, run_ffmpeg
 from packager.ladder import Ladder, Rung
+from packager.priming import rung_filter
 from packager.process import die_with_parent, drain_stderr, stop_process
 
 FragmentCallback = Callable[[Rung, bytes, bytes], Awaitable[None]]  # rung, init, moof+mdat
@@ -89,9 +90,17 @@ def live_encode_args(
     if input_format:
         args += ["-f", input_format]
     rungs = ladder.fmp4_rungs
+    rates = [rung.sample_rate for rung in ladder.rungs]
+    split_labels = [f"[s{i}]" for i in range(len(rungs))]
     labels = [f"[o{i}]" for i in range(len(rungs))]
     split = f"asplit={len(labels)}" if len(labels) > 1 else "anull"
-    args += ["-i", "pipe:0", "-filter_complex", f"[0:a:0]aresample=async=1,{split}{''.join(labels)}"]
+    graph = [f"[0:a:0]aresample=async=1,{split}{''.join(split_labels)}"]
+    # every rung padded to the ladder's longest AAC priming: the same sound at the same media time
+    graph += [
+        f"{split_label}{rung_filter(rung.sample_rate, rates)}{label}"
+        for split_label, label, rung in zip(split_labels, labels, rungs, strict=True)
+    ]
+    args += ["-i", "pipe:0", "-filter_complex", ";".join(graph)]
     for label, rung in zip(labels, rungs, strict=True):
         args += [
             "-map", label, "-map_metadata", "-1",

@@ -21,6 +21,7 @@ from packager.live.playlist import LiveChapter
 from packager.live.recorder import LiveRecording, record_live
 from packager.synth import STARTS_AT, Sitting
 from packager.timeline import live_durations
+from tests.packager.alignment import decode_rung, offset_ms
 from tests.packager.timestamps import fmp4_start, ts_first_pts
 
 
@@ -137,3 +138,22 @@ def test_the_ts_rung_has_the_timeline_of_the_fmp4_rungs_live(recorded: Recorded)
             if name in ts:
                 tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / segment.uri)
                 assert ts_first_pts(directory / "ts64" / ts[name].uri) == pytest.approx(tfdt, abs=1e-4)
+
+
+def test_every_rung_sounds_the_same_at_the_same_media_time_live(recorded: Recorded, ffmpeg: str) -> None:
+    reference = decode_rung(ffmpeg, recorded.version_dir / "a64")
+    for rung in ("a32", "a96", "a128", "ts64"):
+        lag = offset_ms(reference, decode_rung(ffmpeg, recorded.version_dir / rung), start=2.0)
+        assert abs(lag) <= 2.0, f"{rung} is {lag:+.1f} ms from a64"
+
+
+def test_live_segments_are_cut_at_the_same_instants_in_every_rung(recorded: Recorded) -> None:
+    # the 24 kHz rung's segments used to start 43-64 ms before the others' for the same media sequence
+    for directory in (recorded.snapshots["late"], recorded.version_dir):
+        durations = {
+            rung.name: [round(s.duration, 6) for s in _segments(directory / rung.name)]
+            for rung in recorded.ladder.rungs
+        }
+        reference = durations["a64"]
+        for rung, mine in durations.items():
+            assert mine[: len(reference)] == reference[: len(mine)], rung

@@ -13,6 +13,7 @@ import pytest
 from packager.cmaf import boxes
 from packager.rendition import Rendition
 
+from .alignment import decode_rung, offset_ms
 from .conftest import STARTS_AT, Sitting, decode_duration, measure_lufs, read_chapters
 from .timestamps import fmp4_start, ts_first_pts
 
@@ -231,3 +232,12 @@ def test_the_ts_rung_has_the_timeline_of_the_fmp4_rungs(packaged: Rendition) -> 
     for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):
         tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / fmp4_segment.uri)
         assert ts_first_pts(directory / "ts64" / ts_segment.uri) == pytest.approx(tfdt, abs=1e-4)
+
+
+def test_every_rung_sounds_the_same_at_the_same_media_time(packaged: Rendition, ffmpeg: str) -> None:
+    # AAC priming is 1024 samples at every rate: 42.7 ms at 24 kHz against 21.3 ms at 48 kHz, so a32 played
+    # 21.3 ms late and an ABR switch jumped (RFC 8216 §6.2.4); one frame at 48 kHz is 21.3 ms
+    reference = decode_rung(ffmpeg, packaged.directory / "a64")
+    for rung in ("a32", "a96", "a128", "ts64"):
+        lag = offset_ms(reference, decode_rung(ffmpeg, packaged.directory / rung))
+        assert abs(lag) <= 2.0, f"{rung} is {lag:+.1f} ms from a64"
