@@ -7,13 +7,13 @@ either absent or complete.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from packager.atomic import write_atomic
 from packager.cmaf import Track, read_track, split_init, to_media_segment
 from packager.encode import SEGMENT_LIST, raw_dir
 from packager.ladder import Rung
+from packager.mpegts import continue_counters
 from packager.playlists import MediaSegment
 
 INIT_NAME = "init.mp4"
@@ -29,6 +29,7 @@ class RungOutput:
         self.segments: list[MediaSegment] = []
         self._track: Track | None = None
         self._decode_time = 0
+        self._counters: dict[int, int] = {}  # TS: continuity counters go on from segment to segment
 
     def prepare(self) -> None:
         self.raw.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,8 @@ class RungOutput:
     def _publish(self, source: Path, number: int, listed_duration: float) -> None:
         if self.rung.kind == "ts":
             target = self.directory / f"seg_{number}.ts"
-            os.replace(source, target)
+            write_atomic(target, continue_counters(source.read_bytes(), self._counters))
+            source.unlink()
             self.segments.append(MediaSegment(target.name, listed_duration, target.stat().st_size))
             return
         data = source.read_bytes()

@@ -7,10 +7,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 
+from packager.atomic import write_atomic
 from packager.live.encoder import remux_to_ts
 from packager.live.playlist import LiveSegment
 from packager.live.rendition import LiveRendition, twin_of
+from packager.mpegts import continue_counters, last_counters
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class TsRemuxer:
         self.on_mirrored = on_mirrored
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._counters: dict[str, dict[int, int]] = {}  # per TS rung: continuity counters so far
 
     def start(self, rendition: LiveRendition) -> None:
         if self._task is None:
@@ -79,6 +83,19 @@ class TsRemuxer:
             self._wanted.clear()
             await self.catch_up(rendition)
 
+    def _continue_counters(self, rendition: LiveRendition, name: str, target: Path) -> None:
+        """The new segment's continuity counters following the previous segment's (read back from it
+        after a resume), so that a player meets no discontinuity between segments."""
+        counters = self._counters.get(name)
+        if counters is None:
+            counters = self._counters[name] = {}
+            previous = [s for s in rendition.rungs[name].segments if not s.gap]
+            if previous and (rendition.rungs[name].directory / previous[-1].uri).is_file():
+                counters.update(
+                    last_counters((rendition.rungs[name].directory / previous[-1].uri).read_bytes())
+                )
+        write_atomic(target, continue_counters(target.read_bytes(), counters))
+
     async def catch_up(self, rendition: LiveRendition) -> None:
         """Remux the fMP4 twins' new segments into the TS rungs, playlists rewritten."""
         for name, twin in ts_twins(rendition).items():
@@ -90,6 +107,7 @@ class TsRemuxer:
                         (rendition.rungs[twin].directory / segment.uri).read_bytes
                     )
                     await remux_to_ts(self.ffmpeg, rendition.rungs[twin].init, media, target)
+                    await asyncio.to_thread(self._continue_counters, rendition, name, target)
                 mirror_ts(rendition, name, segment)
             if pending:
                 rendition.write_playlist(name)

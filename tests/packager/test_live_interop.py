@@ -22,7 +22,7 @@ from packager.live.recorder import LiveRecording, record_live
 from packager.synth import STARTS_AT, Sitting
 from packager.timeline import live_durations
 from tests.packager.alignment import decode_rung, offset_ms
-from tests.packager.timestamps import fmp4_start, ts_first_pts
+from tests.packager.timestamps import continuity_breaks, fmp4_start, ts_first_pts
 
 
 @dataclass
@@ -157,3 +157,8 @@ def test_live_segments_are_cut_at_the_same_instants_in_every_rung(recorded: Reco
         reference = durations["a64"]
         for rung, mine in durations.items():
             assert mine[: len(reference)] == reference[: len(mine)], rung
+
+
+def test_ts_continuity_counters_go_on_across_segments_live(recorded: Recorded) -> None:
+    ts = recorded.version_dir / "ts64"
+    assert continuity_breaks([ts / s.uri for s in _segments(ts)]) == 0

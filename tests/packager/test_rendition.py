@@ -15,7 +15,7 @@ from packager.rendition import Rendition
 
 from .alignment import decode_rung, offset_ms
 from .conftest import STARTS_AT, Sitting, decode_duration, measure_lufs, read_chapters
-from .timestamps import fmp4_start, ts_first_pts
+from .timestamps import continuity_breaks, fmp4_start, ts_first_pts
 
 FRAME_24K = 1024 / 24000  # the coarsest AAC frame in the speech ladder
 
@@ -241,3 +241,11 @@ def test_every_rung_sounds_the_same_at_the_same_media_time(packaged: Rendition, 
     for rung in ("a32", "a96", "a128", "ts64"):
         lag = offset_ms(reference, decode_rung(ffmpeg, packaged.directory / rung))
         assert abs(lag) <= 2.0, f"{rung} is {lag:+.1f} ms from a64"
+
+
+def test_ts_continuity_counters_go_on_across_segments(packaged: Rendition) -> None:
+    # a fresh muxer per segment restarted them at 0: VLC and GStreamer logged a discontinuity per segment
+    ts = packaged.directory / "ts64"
+    segments = [ts / s.uri for s in m3u8.load(str(ts / "index.m3u8")).segments]
+    assert len(segments) > 3
+    assert continuity_breaks(segments) == 0
