@@ -95,6 +95,15 @@ def ladder_variants(
     return sorted(variants, key=lambda v: (v.kind != "fmp4", v.bandwidth))
 
 
+def playlist_version(kind: str, *, low_latency: bool = False) -> int:
+    """The lowest EXT-X-VERSION the playlist's tags need (RFC 8216 §7): 9 for LL-HLS delta updates
+    (EXT-X-SKIP), 6 for EXT-X-MAP in a media playlist, 3 for TS with decimal EXTINF. Announcing more than
+    needed makes older players refuse a finished playlist they could play."""
+    if low_latency:
+        return 9
+    return 6 if kind == "fmp4" else 3
+
+
 def iso_date(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -138,8 +147,7 @@ def media_playlist(
     fmp4 = kind == "fmp4"
     lines = [
         "#EXTM3U",
-        # EXT-X-MAP outside I-frame playlists needs version 6; 7 is what CMAF playlists announce.
-        f"#EXT-X-VERSION:{7 if fmp4 else 3}",
+        f"#EXT-X-VERSION:{playlist_version(kind)}",
         f"#EXT-X-TARGETDURATION:{target_duration(segments, target)}",
         "#EXT-X-MEDIA-SEQUENCE:0",
         f"#EXT-X-PLAYLIST-TYPE:{'VOD' if ended else 'EVENT'}",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from packager.playlists import SPEAKER_CLASS, _quoted, iso_date
+from packager.playlists import SPEAKER_CLASS, _quoted, iso_date, playlist_version
 
 # Parts are listed for the segments within this many target durations of the live edge (RFC 8216bis §4.4.4.9).
 PART_WINDOW_TARGETS = 3
@@ -112,8 +112,8 @@ def live_playlist(state: LivePlaylistState, chapters: Sequence[LiveChapter]) -> 
     removed = state.segments[: len(state.segments) - len(segments)]
     lines = [
         "#EXTM3U",
-        # 9: EXT-X-SKIP; 7: EXT-X-MAP in media playlists; 3: plain TS with float EXTINF
-        f"#EXT-X-VERSION:{9 if state.low_latency else (7 if state.kind == 'fmp4' else 3)}",
+        # a finished recording is a plain VOD playlist: the version of VOD
+        f"#EXT-X-VERSION:{playlist_version(state.kind, low_latency=low_latency)}",
         f"#EXT-X-TARGETDURATION:{target}",
     ]
     if low_latency:

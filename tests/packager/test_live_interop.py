@@ -162,3 +162,13 @@ def test_live_segments_are_cut_at_the_same_instants_in_every_rung(recorded: Reco
 def test_ts_continuity_counters_go_on_across_segments_live(recorded: Recorded) -> None:
     ts = recorded.version_dir / "ts64"
     assert continuity_breaks([ts / s.uri for s in _segments(ts)]) == 0
+
+
+def test_playlists_announce_the_version_their_tags_need(recorded: Recorded) -> None:
+    # a finished recording kept LL-HLS's version 9 although it has no part, skip or preload hint left
+    def version(path: Path) -> int:
+        return int(re.findall(r"#EXT-X-VERSION:(\d+)", path.read_text())[0])
+
+    assert version(recorded.snapshots["late"] / "a64" / "index.m3u8") == 9
+    assert version(recorded.version_dir / "a64" / "index.m3u8") == 6
+    assert version(recorded.version_dir / "ts64" / "index.m3u8") == 3

@@ -249,3 +249,9 @@ def test_ts_continuity_counters_go_on_across_segments(packaged: Rendition) -> No
     segments = [ts / s.uri for s in m3u8.load(str(ts / "index.m3u8")).segments]
     assert len(segments) > 3
     assert continuity_breaks(segments) == 0
+
+
+def test_vod_playlists_announce_the_version_their_tags_need(packaged: Rendition) -> None:
+    for rung, version in (("a64", 6), ("ts64", 3)):
+        text = (packaged.directory / rung / "index.m3u8").read_text()
+        assert text.splitlines()[1] == f"#EXT-X-VERSION:{version}", rung
