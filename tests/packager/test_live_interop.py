@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import m3u8
@@ -172,3 +172,35 @@ def test_playlists_announce_the_version_their_tags_need(recorded: Recorded) -> N
     assert version(recorded.snapshots["late"] / "a64" / "index.m3u8") == 9
     assert version(recorded.version_dir / "a64" / "index.m3u8") == 6
     assert version(recorded.version_dir / "ts64" / "index.m3u8") == 3
+
+
+def _dateranges(playlist: Path) -> dict[str, dict[str, str]]:
+    found = {}
+    for line in playlist.read_text().splitlines():
+        if line.startswith("#EXT-X-DATERANGE:"):
+            attributes = dict(re.findall(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)', line.split(":", 1)[1]))
+            found[attributes["ID"]] = attributes
+    return found
+
+
+def test_a_daterange_keeps_its_values_from_live_to_the_recording(recorded: Recorded) -> None:
+    # RFC 8216 §4.3.2.7: tags with the same ID agree on every attribute both have; DURATION comes once known
+    final = _dateranges(recorded.version_dir / "a64" / "index.m3u8")
+    for name in ("first-speaker", "second-speaker", "late"):
+        for rung in ("a32", "a64", "ts64"):
+            for chapter_id, live in _dateranges(recorded.snapshots[name] / rung / "index.m3u8").items():
+                shared = live.keys() & final[chapter_id].keys()
+                assert {k: live[k] for k in shared} == {k: final[chapter_id][k] for k in shared}, (name, rung)
+    assert all("DURATION" in attributes for attributes in final.values())
+
+
+def test_live_chapters_start_on_segment_boundaries(recorded: Recorded) -> None:
+    for name in ("second-speaker", "late"):
+        playlist = recorded.snapshots[name] / "a64" / "index.m3u8"
+        starts = {
+            segment.current_program_date_time for segment in m3u8.load(str(playlist)).segments if segment.uri
+        }
+        for attributes in _dateranges(playlist).values():
+            start = datetime.fromisoformat(attributes["START-DATE"].strip('"').replace("Z", "+00:00"))
+            published = max(starts)
+            assert start in starts or start > published, (name, attributes["ID"])
