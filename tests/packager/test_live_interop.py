@@ -19,6 +19,7 @@ import pytest
 from packager.ladder import Ladder, load_ladder
 from packager.live.playlist import LiveChapter
 from packager.live.recorder import LiveRecording, record_live
+from packager.playlists import MediaSegment, bandwidths
 from packager.synth import STARTS_AT, Sitting
 from packager.timeline import live_durations
 from tests.packager.alignment import decode_rung, offset_ms
@@ -204,3 +205,26 @@ def test_live_chapters_start_on_segment_boundaries(recorded: Recorded) -> None:
             start = datetime.fromisoformat(attributes["START-DATE"].strip('"').replace("Z", "+00:00"))
             published = max(starts)
             assert start in starts or start > published, (name, attributes["ID"])
+
+
+def test_the_live_master_announces_no_less_than_what_is_delivered(recorded: Recorded) -> None:
+    # ts64 advertised 70 400 while its segments peaked at 82 629 bit/s, and tied with a64 (issue 21)
+    live = recorded.snapshots["late"]
+    master = m3u8.load(str(live / "master.m3u8"))
+    announced = {p.uri.split("/")[0]: p.stream_info.bandwidth for p in master.playlists}
+    for rung, bandwidth in announced.items():
+        segments = [
+            MediaSegment(s.uri, s.duration, (live / rung / s.uri).stat().st_size)
+            for s in _segments(live / rung)
+        ]
+        peak, _ = bandwidths(segments, 2)
+        assert peak <= bandwidth, f"{rung}: announced {bandwidth}, delivered {peak}"
+    fmp4 = [announced[name] for name in ("a32", "a64", "a96", "a128")]
+    assert fmp4 == sorted(fmp4) and len(set(announced.values())) == len(announced)
+
+
+def test_the_recordings_ladder_is_in_order(recorded: Recorded) -> None:
+    master = m3u8.load(str(recorded.version_dir / "master.m3u8"))
+    measured = {p.uri.split("/")[0]: p.stream_info.bandwidth for p in master.playlists}
+    assert measured["a32"] < measured["a64"] < measured["a96"] < measured["a128"]
+    assert measured["ts64"] < measured["a128"]
