@@ -30,7 +30,7 @@ from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .ops.http_metrics import HttpMetrics, metrics_middleware
-from .ops.log import AccessLogger, configure_logging
+from .ops.log import access_logger_class, configure_logging
 from .ops.runtime_metrics import register_runtime_metrics
 from .routes import setup_routes
 from .settings import Settings
@@ -176,6 +176,6 @@ def run_server(settings: Settings, *, host: str | None, port: int | None, demo: 
         app,
         host=host,
         port=port,
-        access_log_class=AccessLogger,
+        access_log_class=access_logger_class(app[keys.HTTP_METRICS]),
         print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
     )
