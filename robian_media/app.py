@@ -8,9 +8,13 @@ their resources (``cleanup_ctx``).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import ipaddress
 import logging
+import os
+import signal
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -151,12 +155,13 @@ def _unspecified(host: str) -> bool:
         return False
 
 
-def run_server(settings: Settings, *, host: str | None, port: int | None, demo: bool = False) -> None:
-    """``robian-media serve`` (``demo``: and ingest a synthesised sitting) until stopped."""
+def run_server(
+    settings: Settings, *, host: str, port: int, sockets: list[socket.socket], demo: bool = False
+) -> None:
+    """``robian-media serve`` (``demo``: and ingest a synthesised sitting) until stopped, on ``sockets``
+    (bound to ``host``:``port`` by the caller before anything started)."""
     if demo and settings.worker_count == 0:
         raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
-    host = host or settings.host
-    port = port or settings.port
     if "public_base_url" not in settings.model_fields_set:
         # unset: clients reach this server where it listens (the wildcard address is not reachable)
         shown = "127.0.0.1" if _unspecified(host) else host
@@ -172,10 +177,52 @@ def run_server(settings: Settings, *, host: str | None, port: int | None, demo: 
         from .ingest.demo import demo_ctx
 
         app.cleanup_ctx.append(demo_ctx)
-    web.run_app(
+    runner = web.AppRunner(
         app,
-        host=host,
-        port=port,
+        handle_signals=False,
         access_log_class=access_logger_class(app[keys.HTTP_METRICS]),
-        print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
+        keepalive_timeout=idle_connection_seconds(settings),
     )
+    asyncio.run(serve_until_stopped(runner, sockets, f"robian-media serving on http://{host}:{port}"))
+
+
+def idle_connection_seconds(settings: Settings) -> float:
+    """How long a connection may wait for (the rest of) a request head.
+
+    aiohttp closes a connection whose next request has not fully arrived when this runs out, so
+    without nginx (which bounds heads itself) it is what ends a client trickling its head. Behind
+    nginx, aiohttp's own 75 s, longer than nginx keeps idle upstream connections (60 s).
+    """
+    return 75.0 if settings.behind_nginx else settings.request_head_timeout_seconds
+
+
+async def serve_until_stopped(runner: web.AppRunner, sockets: list[socket.socket], banner: str) -> None:
+    """Start, serve until SIGINT or SIGTERM, stop cleanly: a signal at any moment of start-up too.
+
+    The signal cancels this task wherever start-up is (aiohttp's ``run_app`` skips the clean-up of
+    what a half-done start-up had started); the cancel is then taken back (``uncancel``) so each
+    resource is closed as on any stop instead of every step of the clean-up being cancelled in turn.
+    A second signal exits at once.
+    """
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+
+    def stop(signum: int) -> None:
+        if main.cancelling():
+            log.warning("second signal: exiting without finishing the clean-up")
+            os._exit(128 + signum)
+        main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await runner.setup()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        print(banner, flush=True)
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        main.uncancel()
+    finally:
+        await runner.cleanup()

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from ..ops.background import raise_if_cancelling
 from ..web.device_auth import owner_channel
 from .bus import EventBus
 from .event import Event
@@ -31,6 +32,7 @@ async def _publish(bus: EventBus, channels: list[str], type: str, data: Mapping[
         try:
             published.append(await bus.publish(channel, type, data))
         except Exception:  # the change is committed: an event lost must not undo or fail it
+            raise_if_cancelling()
             log.warning("event publish failed", extra={"channel": channel, "type": type}, exc_info=True)
     return published
 
