@@ -44,6 +44,7 @@ from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
 from .web.rate_limit import rate_limit_ctx, rate_limit_middleware
+from .web.slow_bodies import slow_body_middleware
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,9 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
-    app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
+    app.middlewares.extend(
+        [metrics_middleware, problem_middleware, http_policy.preflight_middleware, slow_body_middleware]
+    )
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
