@@ -107,7 +107,20 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
     app.middlewares.extend(
-        [metrics_middleware, problem_middleware, http_policy.preflight_middleware, slow_body_middleware]
+        [
+            metrics_middleware,
+            problem_middleware,
+            http_policy.preflight_middleware,
+            slow_body_middleware,
+            # `/api/debats/`, `/health/`…: the old backend (FastAPI) redirected (307) to the path without
+            # the slash, and old clients and scripts rely on it; only paths that 404 are looked at
+            web.normalize_path_middleware(
+                append_slash=False,
+                remove_slash=True,
+                merge_slashes=False,
+                redirect_class=web.HTTPTemporaryRedirect,
+            ),
+        ]
     )
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)

@@ -55,6 +55,9 @@ LEGACY_NOTE = (
     "their `detail` is where FastAPI put its message. New clients use /api/v1."
 )
 EXTRACTING = "Extraction en cours, réessayez dans quelques minutes"
+# the keys of the old backend's two stream answers (and hls_url, ours)
+READY_KEYS = {"stream_url", "status", "file_size", "hls_url"}
+EXTRACTING_KEYS = {"stream_url", "status", "message", "hls_url"}
 
 
 class DebatInfo(BaseModel):
@@ -190,11 +193,14 @@ async def get_debat_stream(request: web.Request) -> web.Response:
             stream = LegacyStream(
                 stream_url=legacy_file(debate_id), status="ready", file_size=size, hls_url=hls
             )
+            shape = READY_KEYS
         elif target.status in ("failed", "cancelled"):
             raise NotFound("No audio for this debate: its extraction did not succeed.")
         else:
             stream = LegacyStream(status="extracting", message=EXTRACTING, hls_url=hls)
-        return stream.model_dump_json(exclude_none=True).encode()
+            shape = EXTRACTING_KEYS
+        # every key of the old answer, null included (strict client parsers want them), plus hls_url
+        return stream.model_dump_json(include=shape).encode()
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
         STREAMING, legacy_stream_key(debate_id), build
