@@ -90,6 +90,8 @@ class Driver:
         await asyncio.wait_for(self.proc.wait(), 30)
         assert "result" in message, message.get("failure")
         assert message["errors"] == [], message["errors"]  # no script error, no refused load (CSP)
+        # axe-core on every state the scenario reached: no violation of WCAG 2.x A/AA or best practice
+        assert message["a11y"] == [], json.dumps(message["a11y"], ensure_ascii=False, indent=1)
         return dict(message["result"])
 
 
