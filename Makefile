@@ -1,19 +1,30 @@
 # Two commands for a newcomer: `make run` (embedded defaults) and `make test`.
+# The data directory is the one `robian-media` uses when run by hand (ROBIAN_DATA_DIR, else the
+# platform's: ~/.local/share/robian-media on Linux), so both talk to the same database and token.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-ROBIAN_DATA_DIR ?= $(CURDIR)/data
-export ROBIAN_DATA_DIR
+# what `make run` needs, and what the tests and linters need on top
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install lint bench clean vendor-hls fuzz soak audit
+.PHONY: run test install install-dev lint bench clean vendor-hls fuzz soak audit
 
-$(BIN)/robian-media: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	touch $@
 
-install: $(BIN)/robian-media
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+install-dev: $(DEV_STAMP)
 
 ## Embedded PostgreSQL, in-process Redis fallback, aiohttp serving media: nothing to provision.
 ## Serves on http://127.0.0.1:8080, ingests a synthesised demo sitting (espeak-ng voices when installed,
@@ -22,7 +33,7 @@ run: install
 	$(BIN)/robian-media demo
 
 ## Installs what the tests need (apt packages, services), then runs them.
-test: install
+test: install-dev
 	bash tests/setup-machine.sh
 	$(BIN)/ruff check robian_media packager tests bench
 	$(BIN)/mypy robian_media packager
@@ -30,19 +41,19 @@ test: install
 
 ## Hardening (docs/hardening.md): the API fuzzing at length, the 10-minute soak, the dependency audit.
 FUZZ_EXAMPLES ?= 200
-fuzz: install
+fuzz: install-dev
 	ROBIAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/fuzz
 
 SOAK_MINUTES ?= 10
-soak: install
+soak: install-dev
 	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --listeners 2000
 
 ## needs the network (PyPI's vulnerability database); not part of `make test`
-audit: install
+audit: install-dev
 	$(BIN)/pip install -q pip-audit
 	$(BIN)/pip-audit --skip-editable
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff format --check robian_media packager tests bench
 	$(BIN)/ruff check robian_media packager tests bench
 	$(BIN)/mypy robian_media packager

@@ -8,9 +8,13 @@ their resources (``cleanup_ctx``).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import ipaddress
 import logging
+import os
+import signal
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -30,7 +34,7 @@ from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .ops.http_metrics import HttpMetrics, metrics_middleware
-from .ops.log import AccessLogger, configure_logging
+from .ops.log import access_logger_class, configure_logging
 from .ops.runtime_metrics import register_runtime_metrics
 from .routes import setup_routes
 from .settings import Settings
@@ -40,6 +44,7 @@ from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
 from .web.rate_limit import rate_limit_ctx, rate_limit_middleware
+from .web.slow_bodies import slow_body_middleware
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +106,22 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
-    app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
+    app.middlewares.extend(
+        [
+            metrics_middleware,
+            problem_middleware,
+            http_policy.preflight_middleware,
+            slow_body_middleware,
+            # `/api/debats/`, `/health/`…: the old backend (FastAPI) redirected (307) to the path without
+            # the slash, and old clients and scripts rely on it; only paths that 404 are looked at
+            web.normalize_path_middleware(
+                append_slash=False,
+                remove_slash=True,
+                merge_slashes=False,
+                redirect_class=web.HTTPTemporaryRedirect,
+            ),
+        ]
+    )
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
@@ -151,12 +171,13 @@ def _unspecified(host: str) -> bool:
         return False
 
 
-def run_server(settings: Settings, *, host: str | None, port: int | None, demo: bool = False) -> None:
-    """``robian-media serve`` (``demo``: and ingest a synthesised sitting) until stopped."""
+def run_server(
+    settings: Settings, *, host: str, port: int, sockets: list[socket.socket], demo: bool = False
+) -> None:
+    """``robian-media serve`` (``demo``: and ingest a synthesised sitting) until stopped, on ``sockets``
+    (bound to ``host``:``port`` by the caller before anything started)."""
     if demo and settings.worker_count == 0:
         raise SystemExit("robian-media demo: needs in-process workers (ROBIAN_WORKERS > 0)")
-    host = host or settings.host
-    port = port or settings.port
     if "public_base_url" not in settings.model_fields_set:
         # unset: clients reach this server where it listens (the wildcard address is not reachable)
         shown = "127.0.0.1" if _unspecified(host) else host
@@ -172,10 +193,52 @@ def run_server(settings: Settings, *, host: str | None, port: int | None, demo: 
         from .ingest.demo import demo_ctx
 
         app.cleanup_ctx.append(demo_ctx)
-    web.run_app(
+    runner = web.AppRunner(
         app,
-        host=host,
-        port=port,
-        access_log_class=AccessLogger,
-        print=lambda _: print(f"robian-media serving on http://{host}:{port}", flush=True),
+        handle_signals=False,
+        access_log_class=access_logger_class(app[keys.HTTP_METRICS]),
+        keepalive_timeout=idle_connection_seconds(settings),
     )
+    asyncio.run(serve_until_stopped(runner, sockets, f"robian-media serving on http://{host}:{port}"))
+
+
+def idle_connection_seconds(settings: Settings) -> float:
+    """How long a connection may wait for (the rest of) a request head.
+
+    aiohttp closes a connection whose next request has not fully arrived when this runs out, so
+    without nginx (which bounds heads itself) it is what ends a client trickling its head. Behind
+    nginx, aiohttp's own 75 s, longer than nginx keeps idle upstream connections (60 s).
+    """
+    return 75.0 if settings.behind_nginx else settings.request_head_timeout_seconds
+
+
+async def serve_until_stopped(runner: web.AppRunner, sockets: list[socket.socket], banner: str) -> None:
+    """Start, serve until SIGINT or SIGTERM, stop cleanly: a signal at any moment of start-up too.
+
+    The signal cancels this task wherever start-up is (aiohttp's ``run_app`` skips the clean-up of
+    what a half-done start-up had started); the cancel is then taken back (``uncancel``) so each
+    resource is closed as on any stop instead of every step of the clean-up being cancelled in turn.
+    A second signal exits at once.
+    """
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+
+    def stop(signum: int) -> None:
+        if main.cancelling():
+            log.warning("second signal: exiting without finishing the clean-up")
+            os._exit(128 + signum)
+        main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await runner.setup()
+        for sock in sockets:
+            await web.SockSite(runner, sock).start()
+        print(banner, flush=True)
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        main.uncancel()
+    finally:
+        await runner.cleanup()

@@ -39,16 +39,28 @@ def _variable(loc: tuple[int | str, ...]) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .app import run_server
-
-    run_server(_settings(), host=args.host, port=args.port)
-    return 0
+    return _serve(args, demo=False)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    return _serve(args, demo=True)
+
+
+def _serve(args: argparse.Namespace, *, demo: bool) -> int:
+    from .web.listen import PortUnavailable, bind_listen_sockets
+
+    settings = _settings()
+    host = settings.host if args.host is None else args.host
+    port = args.port or settings.port
+    # before the (slow) imports and everything that starts: a busy port is one line and exit 1
+    try:
+        sockets = bind_listen_sockets(host, port)
+    except PortUnavailable as exc:
+        raise SystemExit(f"robian-media: {exc}") from None
+
     from .app import run_server
 
-    run_server(_settings(), host=args.host, port=args.port, demo=True)
+    run_server(settings, host=host, port=port, sockets=sockets, demo=demo)
     return 0
 
 
@@ -233,7 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:  # Ctrl-C before a command set up its own stop: nothing to clean up yet
+        return 130
 
 
 if __name__ == "__main__":

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     # nginx answers /hls/ and X-Accel-Redirect downloads; without it aiohttp serves media itself
     behind_nginx: bool = False
     max_body_bytes: int = Field(1 << 20, ge=1024)
+    # without nginx in front (it bounds these itself): slow-loris clients trickling a request
+    request_head_timeout_seconds: float = Field(
+        15.0, gt=0, le=75, description="longest wait for a request head (and idle keep-alive) without nginx"
+    )
+    request_body_grace_seconds: float = Field(
+        10.0, gt=0, description="time a request body gets before its minimum rate applies"
+    )
+    request_body_min_bytes_per_second: int = Field(
+        1024, ge=1, description="slowest average rate a request body may arrive at"
+    )
     # `nginx-conf`: who may read /metrics through nginx besides loopback, and which hops in front of it
     # (a CDN, a load balancer) nginx believes about the client address; the local edge is always believed
     nginx_metrics_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)

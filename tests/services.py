@@ -209,7 +209,8 @@ class DemoServer:
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 240) -> DemoServer:
-        """Returns once the demo prints its sitting's page, published (lines read are in ``lines``)."""
+        """Returns once the demo prints its sitting's page, published, and the line after it (lines read
+        are in ``lines``)."""
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "robian_media.cli", "demo", "--port", str(self.port)],
             env=self.env,
@@ -224,7 +225,7 @@ class DemoServer:
             if not line:
                 break
             self.lines.append(line)
-            if line.startswith("Listen in a browser:"):
+            if line.startswith("(every debate:"):
                 return self
         self.stop()
         raise RuntimeError("the demo sitting was not published:\n" + "".join(self.lines))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePosixPath
 from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import asyncpg
@@ -137,6 +139,18 @@ class JobHint(NamedTuple):
     error: str | None
 
 
+def public_source(source_url: str) -> str:
+    """What anonymous clients see of a sitting's source: its URL, or only a local file's name.
+
+    A file's path tells about the server (its directories, its user); the job keeps it for the admin.
+    """
+    parts = urlsplit(source_url)
+    if parts.scheme in ("http", "https"):
+        return source_url
+    path = unquote(parts.path) if parts.scheme == "file" else source_url
+    return PurePosixPath(path).name
+
+
 def debate_from_row(row: asyncpg.Record | dict[str, Any], urls: MediaUrls) -> Debate:
     return Debate(
         id=row["id"],
@@ -146,7 +160,7 @@ def debate_from_row(row: asyncpg.Record | dict[str, Any], urls: MediaUrls) -> De
         starts_at=row["starts_at"],
         duration=row["duration"],
         status=row["status"],
-        source_url=row["source_url"],
+        source_url=public_source(row["source_url"]),
         speakers_count=row["speakers_count"],
         chapters_count=row["chapters_count"],
         master_url=urls.master(row["id"]) if row["current_version"] is not None else None,

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel
 
+from ..web.seconds import Seconds
+
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
@@ -26,7 +28,7 @@ class Debate(BaseModel):
     chamber: str
     body: str | None
     starts_at: UtcDatetime | None
-    duration: float | None
+    duration: Seconds | None
     status: DebateStatus
     source_url: str
     speakers_count: int
@@ -42,8 +44,8 @@ class ChapterSpeaker(BaseModel):
 
 class Chapter(BaseModel):
     index: int
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     speaker: ChapterSpeaker | None
     title: str | None
 
@@ -61,7 +63,7 @@ class Stream(BaseModel):
     chapters_url: str
     vtt_url: str
     download_url: str
-    duration: float | None
+    duration: Seconds | None
     live: bool
 
 
@@ -95,8 +97,8 @@ class Intervention(BaseModel):
     debate_title: str
     debate_starts_at: UtcDatetime | None
     index: int
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     title: str | None
     # deep link: play master_url from `start` seconds
     master_url: str | None
@@ -145,8 +147,8 @@ class SearchResult(BaseModel):
     master_url: str | None = None
     # chapter hits: where in the debate, and who spoke
     index: int | None = None
-    start: float | None = None
-    end: float | None = None
+    start: Seconds | None = None
+    end: Seconds | None = None
     speaker: ChapterSpeaker | None = None
     # speaker hits
     speaker_id: str | None = None

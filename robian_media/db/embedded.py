@@ -24,7 +24,14 @@ async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     pgdata = data_dir / "pg"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     loop = asyncio.get_running_loop()
-    server = await loop.run_in_executor(None, pgserver.get_server, pgdata, "stop")
+    starting = loop.run_in_executor(None, pgserver.get_server, pgdata, "stop")
+    try:
+        server = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        # stopped during start-up (Ctrl-C): the thread starts PostgreSQL anyway; stop it as well
+        server = await starting
+        await loop.run_in_executor(None, server.cleanup)
+        raise
     try:
         yield server.get_uri()
     finally:

@@ -18,6 +18,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from ..ops.background import raise_if_cancelling
+
 log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 5000
@@ -86,6 +88,7 @@ class FanoutReader:
                 streams: dict[Any, Any] = {self._key: last_id}
                 reply: Any = await self._client.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
             except IO_ERRORS as exc:
+                raise_if_cancelling()
                 if self._stopping:
                     return
                 self._on_down(exc)

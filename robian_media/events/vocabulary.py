@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from ..ops.background import raise_if_cancelling
 from ..web.device_auth import owner_channel
+from ..web.seconds import to_millisecond
 from .bus import EventBus
 from .event import Event
 
@@ -31,6 +33,7 @@ async def _publish(bus: EventBus, channels: list[str], type: str, data: Mapping[
         try:
             published.append(await bus.publish(channel, type, data))
         except Exception:  # the change is committed: an event lost must not undo or fail it
+            raise_if_cancelling()
             log.warning("event publish failed", extra={"channel": channel, "type": type}, exc_info=True)
     return published
 
@@ -95,7 +98,12 @@ async def publish_version_published(
     """A job published a version: ``job.succeeded`` on its channels, then ``debate.published``."""
     debate = str(debate_id)
     succeeded = {"job_id": str(job_id), "debate_id": debate, "version": version, "master_url": master_url}
-    published = {"debate_id": debate, "version": version, "duration": duration, "master_url": master_url}
+    published = {
+        "debate_id": debate,
+        "version": version,
+        "duration": to_millisecond(duration),
+        "master_url": master_url,
+    }
     return [
         *await _publish(bus, _job(job_id), "job.succeeded", succeeded),
         *await _publish(bus, _debate(debate_id), "debate.published", published),
@@ -114,7 +122,7 @@ async def publish_live_speaker(
 ) -> list[Event]:
     """``live.speaker`` ``{"speaker": {"id","name","group"}, "at": seconds since the sitting began}``
     on ``live:{id}`` and ``debate:{id}``."""
-    data = {"speaker": dict(speaker), "at": at, **extra}
+    data = {"speaker": dict(speaker), "at": to_millisecond(at), **extra}
     return await _publish(bus, _live(live_id), "live.speaker", data)
 
 

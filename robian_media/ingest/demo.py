@@ -44,10 +44,11 @@ async def ingest_demo(app: web.Application) -> None:
     print(
         f"demo sitting: debate {submitted.debate_id}\n"
         f"  listen:   {page}&job={submitted.job_id}   (the listener page, in a browser)\n"
-        f"  play:     {master}   (ffplay, VLC, Safari, hls.js)\n"
+        f"  play:     {master}   (hls.js, Safari/iOS, VLC, FFmpeg ≥ 6)\n"
         f"  metadata: {base}/api/v1/debates/{submitted.debate_id}\n"
         f"  job:      {base}/api/v1/jobs/{submitted.job_id}\n"
-        f"  API docs: {base}/api/docs",
+        f"  API docs: {base}/api/docs\n"
+        f"  data:     {settings.data_dir}   (ROBIAN_DATA_DIR: the database, admin-token, inbox)",
         flush=True,
     )
     job = await follow_job(app[keys.DB_POOL], submitted.job_id, ProgressBar(sys.stderr))

@@ -17,7 +17,7 @@ import asyncpg
 
 from ..events.bus import EventBus
 from ..events.vocabulary import publish_job_progress
-from ..ops.background import cancel_and_wait
+from ..ops.background import cancel_and_wait, raise_if_cancelling
 from . import store
 from .store import JobRun
 
@@ -74,6 +74,7 @@ class ProgressReporter:
         try:
             await store.update_progress(self._pool, self._run, *latest)
         except (asyncpg.PostgresError, OSError):
+            raise_if_cancelling()
             log.warning("progress not saved", extra={"job_id": self._run.job_id}, exc_info=True)
         await publish_job_progress(self._bus, self._run.job_id, *latest)
 

@@ -20,7 +20,7 @@ from procrastinate.worker import Worker
 from packager.versions import recover_all
 
 from ..db.unavailable import database_unavailable
-from ..ops.background import cancel_and_wait
+from ..ops.background import cancel_and_wait, raise_if_cancelling
 from ..settings import Settings
 from ..web import keys
 from .metrics import JobMetrics
@@ -51,6 +51,7 @@ async def requeue_stalled_jobs(
         try:
             await queue.job_manager.retry_job(job)
         except ConnectorException:
+            raise_if_cancelling()
             continue  # another worker's sweeper took it first
         requeued += 1
         log.warning("stalled job re-queued", extra={"queue_job_id": job.id, "worker_id": job.worker_id})
@@ -63,6 +64,7 @@ async def sweep_stalled_jobs(queue: procrastinate.App, settings: Settings, worke
         try:
             await requeue_stalled_jobs(queue, settings, own=worker.worker_id)
         except (ConnectorException, OSError):
+            raise_if_cancelling()
             log.warning("stalled-job sweep failed", exc_info=True)
         await asyncio.sleep(interval)
 
@@ -108,6 +110,7 @@ async def run_worker(
             await worker.run()
             return
         except Exception as exc:
+            raise_if_cancelling()
             if not database_unavailable(exc):
                 raise
             if asyncio.get_running_loop().time() - started > RESTART_MAX_S:

@@ -20,7 +20,7 @@ from ..cache.invalidation import DEBATES, METADATA, STREAMING, legacy_stream_key
 from ..cache.responses import cached_response
 from ..catalog import debate_queries as debates_db
 from ..catalog import programme_queries as programme_db
-from ..catalog.debate_queries import LISTED_STATUSES, SITTING_TIMEZONE
+from ..catalog.debate_queries import LISTED_STATUSES, SITTING_TIMEZONE, public_source
 from ..catalog.debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,
@@ -55,6 +55,9 @@ LEGACY_NOTE = (
     "their `detail` is where FastAPI put its message. New clients use /api/v1."
 )
 EXTRACTING = "Extraction en cours, réessayez dans quelques minutes"
+# the keys of the old backend's two stream answers (and hls_url, ours)
+READY_KEYS = {"stream_url", "status", "file_size", "hls_url"}
+EXTRACTING_KEYS = {"stream_url", "status", "message", "hls_url"}
 
 
 class DebatInfo(BaseModel):
@@ -115,7 +118,7 @@ def debat_info(row: db.LegacyDebateRow, urls: MediaUrls) -> DebatInfo:
         duration=round(row.duration) if row.duration is not None else None,
         type=row.type,  # the SQL CASE yields exactly these
         commission=row.body if row.type in ("commission", "audition") else None,
-        url_source=row.source_url,
+        url_source=public_source(row.source_url),
         url_stream=urls.master(row.id) if row.current_version is not None else None,
         thumbnail=None,
         description=row.description or row.title,
@@ -190,11 +193,14 @@ async def get_debat_stream(request: web.Request) -> web.Response:
             stream = LegacyStream(
                 stream_url=legacy_file(debate_id), status="ready", file_size=size, hls_url=hls
             )
+            shape = READY_KEYS
         elif target.status in ("failed", "cancelled"):
             raise NotFound("No audio for this debate: its extraction did not succeed.")
         else:
             stream = LegacyStream(status="extracting", message=EXTRACTING, hls_url=hls)
-        return stream.model_dump_json(exclude_none=True).encode()
+            shape = EXTRACTING_KEYS
+        # every key of the old answer, null included (strict client parsers want them), plus hls_url
+        return stream.model_dump_json(include=shape).encode()
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
         STREAMING, legacy_stream_key(debate_id), build

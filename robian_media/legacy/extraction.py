@@ -1,10 +1,11 @@
 """The old mobile client's extraction routes, answered by ingest and jobs.
 
-The old API took ``{"url", "priority": "normal"|"urgent"}`` and answered
-``{"success", "message", "data": {"extraction_id", "status": "started", "url"}}``; its status route
-said ``processing`` or ``completed`` with a ``file_url``. The same shapes are kept; the extraction
-id is the job id. Unlike the old server, submitting takes the admin token: ingest makes this server
-fetch URLs, which an anonymous client must not be able to ask for.
+The old API took ``{"url", "priority": "normal"|"urgent"|"high"|"low"}`` and answered
+``{"success", "message", "data": {"extraction_id", "status": "started", "url"}}``; its status
+route said ``processing`` (with a ``message`` sentence) or ``completed`` with a ``file_url``. The
+same shapes are kept; the extraction id is the job id. Unlike the old server, submitting takes the
+admin token: ingest makes this server fetch URLs, which an anonymous client must not be able to ask
+for.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ LEGACY_STATUS = {
     "failed": "failed",
     "cancelled": "cancelled",
 }
-URGENT_PRIORITY = 10
+# the old client's priorities (it sent any string; these are the ones seen) onto the queue's
+LEGACY_PRIORITIES = {"low": -10, "normal": 0, "high": 10, "urgent": 10}
+# the old backend always said something in `message`
+LEGACY_MESSAGES = {
+    "processing": "Extraction en cours",
+    "completed": "Extraction terminée",
+    "failed": "Extraction échouée",
+    "cancelled": "Extraction annulée",
+}
 
 
 def file_size(path: Path) -> int | None:
@@ -46,7 +55,7 @@ class LegacyExtractionRequest(IngestRequest):
 
     source_url: str = Field("", max_length=4096)
     url: str | None = Field(None, max_length=4096, description="the old client's name for source_url")
-    priority: Literal["normal", "urgent"] = "normal"
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
 
     @model_validator(mode="after")
     def _one_url(self) -> LegacyExtractionRequest:
@@ -68,7 +77,7 @@ class LegacyExtractionStatus(BaseModel):
     stage: str | None
     progress: float
     debate_id: str | None
-    message: str | None = None
+    message: str
     file_url: str | None = None
     stream_url: str | None = None
     file_size: int | None = None
@@ -84,7 +93,7 @@ class LegacyExtractionStatus(BaseModel):
 )
 async def start_extraction(request: web.Request, *, body: LegacyExtractionRequest) -> web.Response:
     ingest = IngestRequest.model_validate(body.model_dump(exclude={"url", "priority"}))
-    submitted = await submit(request, ingest, priority=URGENT_PRIORITY if body.priority == "urgent" else 0)
+    submitted = await submit(request, ingest, priority=LEGACY_PRIORITIES[body.priority])
     answer = LegacyExtractionAccepted(
         success=True,
         message="Extraction démarrée" if submitted.created else "Extraction déjà demandée",
@@ -103,13 +112,14 @@ async def start_extraction(request: web.Request, *, body: LegacyExtractionReques
 async def extraction_status(request: web.Request) -> web.Response:
     job = await load_job(request, uuid_param(request, "job_id", "job"))
     debate_id = str(job.debate_id) if job.debate_id else None
+    legacy_status = LEGACY_STATUS[job.status]
     status = LegacyExtractionStatus(
         extraction_id=str(job.id),
-        status=LEGACY_STATUS[job.status],
+        status=legacy_status,
         stage=job.stage,
         progress=job.progress,
         debate_id=debate_id,
-        message=job.error,
+        message=job.error or LEGACY_MESSAGES[legacy_status],
     )
     if job.status == "succeeded" and job.debate_id is not None:
         settings = request.app[keys.SETTINGS]

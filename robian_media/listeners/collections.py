@@ -17,6 +17,7 @@ from ..web.errors import NotFound, ValidationFailed
 from ..web.listener_queries import Listener
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
+from ..web.seconds import Seconds
 from .collection_queries import (
     CollectionItemRow,
     CollectionRow,
@@ -45,7 +46,7 @@ class CollectionIn(BaseModel):
 
 class CollectionItem(BaseModel):
     debate_id: UUID
-    start: float | None
+    start: Seconds | None
     debate: Debate
 
 

@@ -16,6 +16,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from ..catalog.models import UtcDatetime
+from ..web.seconds import Seconds
 from .listed_debates import missing_debates
 from .play_queries import PlayTally, listened_seconds
 
@@ -29,8 +30,8 @@ class PositionWrite(BaseModel):
 
 class SavedPosition(BaseModel):
     debate_id: UUID
-    position: float
-    duration: float | None
+    position: Seconds
+    duration: Seconds | None
     updated_at: UtcDatetime
     device_id: UUID | None
 

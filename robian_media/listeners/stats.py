@@ -19,6 +19,7 @@ from ..media.urls import media_urls
 from ..web import keys
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
+from ..web.seconds import Seconds
 from .listed_debates import debates_by_id
 from .stats_queries import TrendingRank, TrendingWindow, global_counts, trending
 
@@ -44,7 +45,7 @@ class TrendingQuery(QueryModel):
 class TrendingItem(BaseModel):
     debate: Debate
     plays: int
-    listening_seconds: float
+    listening_seconds: Seconds
 
 
 class Trending(BaseModel):

@@ -30,7 +30,7 @@ from ..jobs.errors import IngestError, PermanentError
 from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
-from ..ops.background import cancel_and_wait
+from ..ops.background import cancel_and_wait, raise_if_cancelling
 from . import store
 from .models import LiveJobParams
 from .resolve import resolve_live_source
@@ -189,6 +189,7 @@ class LiveSession:
         try:
             await publish_live_event(self.res.bus, self.run.debate_id, type, data)
         except Exception:  # an event lost must not break the recording
+            raise_if_cancelling()
             log.warning("live event not published", extra={"type": type}, exc_info=True)
 
     # -- the operator's side -----------------------------------------------------------------------

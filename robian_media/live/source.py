@@ -18,6 +18,7 @@ import m3u8
 
 from ..ingest.sources.http_fetch import SourceClient
 from ..jobs.errors import IngestError, SourceNotFound, UnsupportedSource
+from ..ops.background import raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,12 @@ class LiveSource:
             try:
                 playlist = await self._playlist()
             except (SourceNotFound, UnsupportedSource):
+                raise_if_cancelling()
                 if self._last_seq is None:
                     raise
                 playlist = None  # the source went away mid-sitting: an outage until it is back
             except IngestError as exc:
+                raise_if_cancelling()
                 log.info("live source unavailable", extra={"url": self.url, "error": exc.message})
                 playlist = None
             if playlist is not None:
@@ -164,6 +167,7 @@ class LiveSource:
                     try:
                         data = await self._segment(segment, restart)
                     except IngestError as exc:
+                        raise_if_cancelling()
                         log.info("live segment lost", extra={"url": self.url, "error": exc.message})
                         continue
                     pdt = segment.current_program_date_time or (

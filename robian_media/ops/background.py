@@ -25,6 +25,19 @@ async def cancel_and_wait(task: asyncio.Task[object]) -> None:
         log.exception("background task failed", extra={"task": task.get_name()})
 
 
+def raise_if_cancelling() -> None:
+    """Call in an ``except`` around an await of a long-lived task: end the task if it is being cancelled.
+
+    A library may turn the ``CancelledError`` it received mid-operation into an error of its own
+    (psycopg/procrastinate a ``ConnectorException``, a socket an ``OSError``). Caught as a failure,
+    the cancel is lost: the loop sleeps and goes on, and the owner awaiting it waits forever (a hung
+    Ctrl-C). ``cancelling()`` still counts the request, so the task can end as asked.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def start_task(coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
     """A task whose failure is logged the moment it happens (its owner still cancels and awaits it)."""
     task = asyncio.create_task(coro, name=name)

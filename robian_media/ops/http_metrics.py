@@ -69,11 +69,19 @@ class HttpMetrics:
         )
 
 
-def route_label(request: web.Request) -> str:
+# requests aiohttp refused itself (a malformed request line or header) before any routing
+MALFORMED = "malformed"
+
+
+def route_label(request: web.BaseRequest) -> str:
     """The route template, never the raw path, so label cardinality stays bounded."""
-    route = request.match_info.route
-    resource = route.resource
-    if resource is None or isinstance(request.match_info.http_exception, web.HTTPException):
+    # aiohttp answers a request it cannot parse with its own 400 without routing it: such a request
+    # has no match_info (the property asserts), yet it is logged and counted like any other
+    match_info = getattr(request, "_match_info", None)
+    if match_info is None:
+        return MALFORMED
+    resource = match_info.route.resource
+    if resource is None or isinstance(match_info.http_exception, web.HTTPException):
         return "unmatched"
     return resource.canonical
 

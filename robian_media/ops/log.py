@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from .http_metrics import route_label
+from .http_metrics import MALFORMED, HttpMetrics, route_label
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -44,10 +44,18 @@ def configure_logging(level: str, as_json: bool) -> None:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request with route template, status and duration; never the Authorization header."""
+    """One line per request with route template, status and duration; never the Authorization header.
+
+    Requests aiohttp refused before routing (malformed) never reach the metrics middleware: they are
+    counted here, in the application's metrics when :func:`access_logger_class` bound them.
+    """
+
+    metrics: HttpMetrics | None = None
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        route = route_label(request) if isinstance(request, web.Request) else "unmatched"
+        route = route_label(request)
+        if route == MALFORMED and self.metrics is not None:
+            self.metrics.observe(request.method, route, response.status, time)
         self.logger.info(
             "request",
             extra={
@@ -59,3 +67,8 @@ class AccessLogger(AbstractAccessLogger):
                 "remote": request.remote,
             },
         )
+
+
+def access_logger_class(metrics: HttpMetrics) -> type[AccessLogger]:
+    """The access logger of one application (aiohttp instantiates the class itself)."""
+    return type("AppAccessLogger", (AccessLogger,), {"metrics": metrics})

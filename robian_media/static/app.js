@@ -223,8 +223,9 @@
         chapter.title ? el('span', { className: 'what', textContent: chapter.title }) : null);
       button.dataset.index = String(i);
       button.dataset.start = String(chapter.start);
-      button.setAttribute('aria-label',
-        'Écouter à partir de ' + clock(chapter.start) + ' : ' + speakerLabel(chapter.speaker));
+      // the name is the visible text (a voice-control user says what they see, WCAG 2.5.3);
+      // what the button does is its description
+      button.title = 'Écouter à partir de ' + clock(chapter.start) + ' : ' + speakerLabel(chapter.speaker);
       button.addEventListener('click', () => seek(chapter.start));
       list.append(el('li', {}, button));
     });

@@ -59,6 +59,10 @@ class Conflict(Problem):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class RequestTimeout(Problem):
+    status, title, slug = 408, "Request timeout", "request-timeout"
+
+
 class PayloadTooLarge(Problem):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 

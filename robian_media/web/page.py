@@ -6,6 +6,7 @@ a request path is looked up, never joined onto a directory, so nothing else can 
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 from aiohttp import web
@@ -42,10 +43,10 @@ class ListenerPage:
         self.files = static_files(root)
 
     async def index(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(
-            self.index_path,
-            headers={"Content-Type": CONTENT_TYPES[".html"], "Cache-Control": INDEX_CACHE_CONTROL},
-        )
+        headers = {"Cache-Control": INDEX_CACHE_CONTROL, "Vary": "Accept"}
+        if wants_json(request):
+            return web.json_response(service_description(), headers=headers)
+        return web.FileResponse(self.index_path, headers={**headers, "Content-Type": CONTENT_TYPES[".html"]})
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["path"]
@@ -56,3 +57,24 @@ class ListenerPage:
         return web.FileResponse(
             path, headers={"Content-Type": CONTENT_TYPES[path.suffix], "Cache-Control": cache}
         )
+
+
+def wants_json(request: web.Request) -> bool:
+    """A script or an old client asking for JSON (browsers always list text/html)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def service_description() -> dict[str, object]:
+    """``GET /`` for JSON clients: what this is and where to go; the old backend's keys are kept."""
+    current = version("robian-media")
+    return {
+        "name": "robian-media",
+        "version": current,
+        "status": "ok",
+        "links": {"docs": "/api/docs", "api": "/api/v1", "health": "/health"},
+        # the RobianAPI backend's answer to `/`: success, message, data
+        "success": True,
+        "message": "robian-media opérationnel",
+        "data": {"version": current, "endpoints": ["/api/debats", "/api/programme", "/api/extraction"]},
+    }

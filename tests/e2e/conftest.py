@@ -23,12 +23,24 @@ REPO = E2E_DIR.parent.parent
 CHROMIUM = os.environ.get("ROBIAN_CHROMIUM", "/usr/bin/chromium")
 
 
+SCREENSHOTS = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
+def screenshots(pytestconfig: pytest.Config) -> Path:
     """Where screenshots go: $ROBIAN_E2E_ARTIFACTS, else artifacts/e2e in the checkout (ignored by git)."""
     directory = Path(os.environ.get("ROBIAN_E2E_ARTIFACTS", REPO / "artifacts" / "e2e"))
     directory.mkdir(parents=True, exist_ok=True)
+    pytestconfig.stash[SCREENSHOTS] = directory
     return directory
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Name the screenshots' directory where a person sees it: `pytest -q` hides what tests print."""
+    directory = config.stash.get(SCREENSHOTS, None)
+    if directory is not None:
+        count = len(list(directory.glob("*.png")))
+        terminalreporter.write_line(f"browser screenshots: {directory} ({count} PNG files)")
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +90,8 @@ class Driver:
         await asyncio.wait_for(self.proc.wait(), 30)
         assert "result" in message, message.get("failure")
         assert message["errors"] == [], message["errors"]  # no script error, no refused load (CSP)
+        # axe-core on every state the scenario reached: no violation of WCAG 2.x A/AA or best practice
+        assert message["a11y"] == [], json.dumps(message["a11y"], ensure_ascii=False, indent=1)
         return dict(message["result"])
 
 
@@ -101,4 +115,3 @@ async def run_page(browser_tools: None, demo: DemoServer, screenshots: Path) -> 
         if driver.proc.returncode is None:
             driver.proc.kill()
             await driver.proc.wait()
-    print(f"screenshots: {screenshots}")

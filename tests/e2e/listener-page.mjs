@@ -8,7 +8,12 @@
 // live and job (print {"ready": true} once the page follows the sitting's events, then wait for
 // "now speaking", or the ingest's progress, to show), ingest (a debate still being packaged: the
 // page plays it progressively, then the published version with its chapters). job and ingest take the job id as a fifth argument.
+//
+// Every state a scenario reaches (the list, a debate, search results, live, a job) is also audited
+// with axe-core (WCAG 2.0/2.1 A and AA, best practices); the report's "a11y" lists the violations.
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const [scenario, pageUrl, debateId, shots] = process.argv.slice(2);
@@ -18,6 +23,22 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 const PHONE = { width: 390, height: 844 };
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+const violations = [];
+
+// evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as it is
+async function audit(page, state) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+  for (const v of found.violations) {
+    violations.push({
+      state, id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary),
+    });
+  }
+}
 
 function report(object) {
   process.stdout.write(JSON.stringify(object) + '\n');
@@ -38,6 +59,7 @@ async function searchFor(page, words) {
 async function play(page) {
   await page.goto(pageUrl);
   await page.locator('#debate-list a.debate-link').first().waitFor();  // the newest debates
+  await audit(page, 'list (phone)');
   const listed = await page.locator('#debate-list li').count();
   // other tests' debates may be newer: find this one as a listener would
   await searchFor(page, 'Séance de démonstration');
@@ -47,6 +69,7 @@ async function play(page) {
   await page.waitForTimeout(1500);
   const second = await audioTime(page);
   await page.screenshot({ path: path.join(shots, 'playing-phone.png'), fullPage: true });
+  await audit(page, 'debate (phone)');
   return {
     listed,
     first,
@@ -83,6 +106,7 @@ async function jump(page) {
     timeout: 15000,
   });
   await page.screenshot({ path: path.join(shots, 'jumped-desktop.png') });
+  await audit(page, 'debate (desktop)');
   return {
     start,
     landed,
@@ -104,6 +128,7 @@ async function live(page) {
     null, { timeout: 30000 },
   );
   await page.screenshot({ path: path.join(shots, 'live-phone.png') });
+  await audit(page, 'live (phone)');
   return {
     before,
     now_speaking: await page.locator('#now-speaking').textContent(),
@@ -116,6 +141,7 @@ async function live(page) {
 async function search(page) {
   await page.goto(pageUrl);
   await searchFor(page, 'Mélenchon');
+  await audit(page, 'search results (phone)');
   const hits = page.locator(`#debate-list a[data-debate-id="${debateId}"]`);
   const texts = await hits.allTextContents();
   const chapterHit = hits.filter({ hasText: 'Jean-Luc Mélenchon (LFI)' }).first();
@@ -137,6 +163,7 @@ async function job(page) {
   report({ ready: true });
   await page.waitForSelector('#job:not([hidden])', { timeout: 30000 });
   await page.screenshot({ path: path.join(shots, 'job-phone.png') });
+  await audit(page, 'job progress (phone)');
   return {
     stage: await page.locator('#job-stage').textContent(),
     progress: await page.locator('#job-progress').getAttribute('value'),
@@ -185,9 +212,9 @@ try {
     if (message.type() === 'error') errors.push('console: ' + message.text());
   });
   const result = await scenarios[scenario](page);
-  report({ result, errors });
+  report({ result, errors, a11y: violations });
 } catch (error) {
-  report({ failure: String(error && error.stack || error), errors });
+  report({ failure: String(error && error.stack || error), errors, a11y: violations });
   process.exitCode = 1;
 } finally {
   await browser.close();

@@ -23,6 +23,11 @@ def test_demo_publishes_a_playable_multi_speaker_sitting(tmp_path: Path, databas
             debate = json.load(resp)
         assert debate["status"] == "published"
         assert len({c["speaker"]["name"] for c in debate["chapters"]}) == 4
+        # the README shows what the demo ends with, line for line
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+        block = readme.split("It ends with\n\n```\n", 1)[1].split("```", 1)[0]
+        expected = block.replace("http://127.0.0.1:8080", demo.base_url).replace("<id>", demo.debate_id)
+        assert [line.rstrip("\n") for line in demo.lines[-3:]] == expected.splitlines()
         # the URL a newcomer opens: the listener page, on this debate
         page = demo.printed("browser:")
         assert page == f"{demo.base_url}/?debate={demo.debate_id}"
@@ -39,7 +44,7 @@ def test_demo_publishes_a_playable_multi_speaker_sitting(tmp_path: Path, databas
         assert samples[("robian_ingest_attempts_total", (("outcome", "succeeded"),))] == 1
         media = samples[("robian_packaging_media_seconds_total", ())]
         wall = samples[("robian_packaging_wall_seconds_total", ())]
-        assert media == debate["duration"] and wall > 0
+        assert round(media, 3) == debate["duration"] and wall > 0  # answers round to the millisecond
         print(f"demo sitting packaged at {media / wall:.1f}x real time ({media:.1f} s in {wall:.2f} s)")
         assert samples[("robian_jobs_active", (("kind", "ingest"), ("status", "running")))] == 0
         assert samples[("robian_job_state_up", ())] == 1

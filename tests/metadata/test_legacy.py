@@ -127,8 +127,10 @@ async def test_debat_stream_and_file(client: Any, db: asyncpg.Connection, settin
 
     extracting = await create_debate(db, status="processing", version=None)
     assert await (await client.get(f"/api/debats/{extracting}/stream")).json() == {
+        "stream_url": None,
         "status": "extracting",
         "message": "Extraction en cours, réessayez dans quelques minutes",
+        "hls_url": None,
     }
     failed = await create_debate(db, status="failed", version=None)
     resp = await client.get(f"/api/debats/{failed}/stream")
