@@ -36,6 +36,7 @@ from .routes import setup_routes
 from .settings import Settings
 from .web import keys
 from .web.admin_token import resolve_admin_token
+from .web.client_address import ClientAddresses, forwarding_check_middleware
 from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
@@ -101,10 +102,18 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
-    app.middlewares.extend([metrics_middleware, problem_middleware, http_policy.preflight_middleware])
+    app.middlewares.extend(
+        [
+            metrics_middleware,
+            problem_middleware,
+            http_policy.preflight_middleware,
+            forwarding_check_middleware,
+        ]
+    )
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
+    app[keys.CLIENT_ADDRESSES] = ClientAddresses(settings.trusted_proxies)
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
     app[keys.FFMPEG] = resolve_ffmpeg(settings.ffmpeg)
     registry = CollectorRegistry()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..jobs.state_metrics import JobStateMetrics
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
+    from .client_address import ClientAddresses
     from .rate_limit import RateLimiter
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -41,6 +42,8 @@ ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+# who a request comes from (past trusted proxies): what rate limits and per-client caps count by
+CLIENT_ADDRESSES: web.AppKey[ClientAddresses] = web.AppKey("client_addresses")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
 # the kinds of job this process's queue runs, as the composition root registered them
 JOB_TASKS: web.AppKey[tuple[JobTask, ...]] = web.AppKey("job_tasks")
