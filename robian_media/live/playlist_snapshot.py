@@ -12,14 +12,20 @@ from pathlib import Path
 
 from packager.live.reload import PlaylistPosition, playlist_position, skip_segments
 
-HINT = re.compile(r'^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_(\d+)_(\d+)\.m4s"$', re.MULTILINE)
+HINT_TAG = "\n#EXT-X-PRELOAD-HINT:"
+HINT = re.compile(r'TYPE=PART,URI="part_(\d+)_(\d+)\.m4s"$')
 
 Signature = tuple[int, int, int]  # inode, size, mtime: the worker renames each new playlist into place
 
 
 def preload_hint(text: str) -> tuple[int, int] | None:
     """(segment, part) of the hinted part, if the playlist hints one."""
-    found = HINT.search(text)
+    # the last lines: found from the end, not by a multi-line search through the whole playlist
+    start = text.rfind(HINT_TAG)
+    if start < 0:
+        return None
+    end = text.find("\n", start + 1)
+    found = HINT.match(text[start + len(HINT_TAG) : end if end >= 0 else len(text)])
     return (int(found[1]), int(found[2])) if found else None
 
 
