@@ -20,7 +20,7 @@ from ..web.openapi import operation
 from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id
-from .streams import SseListener
+from .streams import SseListener, stream_identity
 
 RETRY_AFTER_S = "5"
 
@@ -75,7 +75,7 @@ async def events_sse(request: web.Request, query: EventsQuery) -> web.StreamResp
     settings = request.app[keys.SETTINGS]
     bus = request.app[keys.EVENT_BUS]
     channels = checked_channels(query.channels.split(","), settings.events_max_channels, "query.channels")
-    await authorize_channels(request, channels)
+    identity = await authorize_channels(request, channels)
     header = request.headers.get("Last-Event-ID")
     where = "header.Last-Event-ID" if header else "query.last_event_id"
     since = checked_since(header or query.last_event_id, where)
@@ -90,6 +90,7 @@ async def events_sse(request: web.Request, query: EventsQuery) -> web.StreamResp
             transport,
             max_buffer_bytes=settings.events_listener_buffer_bytes,
             max_pending=settings.events_listener_queue,
+            **stream_identity(identity),
         )
         listener.channels = frozenset(channels)
         if since:

@@ -32,7 +32,7 @@ from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id
 from .sse import check_capacity
-from .streams import WS_IDLE, WsListener
+from .streams import WS_IDLE, WsListener, stream_identity
 
 MAX_ERRORS = 10
 ERROR_WINDOW_S = 10.0
@@ -93,6 +93,7 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
         transport,
         max_buffer_bytes=settings.events_listener_buffer_bytes,
         max_pending=settings.events_listener_queue,
+        **stream_identity(identity),
     )
     bus.hub.add(listener)
     try:
