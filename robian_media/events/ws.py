@@ -171,6 +171,8 @@ class Session:
             raw = json.loads(text)
         except ValueError as exc:
             raise ClientError("invalid_json", f"not JSON: {exc}") from None
+        except RecursionError:
+            raise ClientError("invalid_json", "not JSON this server reads: nested too deeply") from None
         try:
             message = ClientMessage.validate_python(raw)
         except ValidationError as exc:
