@@ -25,7 +25,9 @@ def parse_xml(data: bytes, what: str, *, max_bytes: int = MAX_XML_BYTES) -> ET.E
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise InvalidSourceData(f"The {what} declares a DTD or entities; such documents are refused.") from None
+        raise InvalidSourceData(
+            f"The {what} declares a DTD or entities; such documents are refused."
+        ) from None
     except (ET.ParseError, ValueError) as exc:  # ValueError: an encoding expat cannot read (UTF-32)
         raise InvalidSourceData(f"The {what} is not well-formed XML: {exc}.") from None
     for element in root.iter():
