@@ -37,6 +37,7 @@ from .settings import Settings
 from .web import keys
 from .web.admin_token import resolve_admin_token
 from .web.client_address import ClientAddresses, forwarding_check_middleware
+from .web.client_slots import ClientSlots
 from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
@@ -114,6 +115,9 @@ def create_app(settings: Settings) -> web.Application:
         app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
     app[keys.CLIENT_ADDRESSES] = ClientAddresses(settings.trusted_proxies)
+    app[keys.STREAM_SLOTS] = ClientSlots(
+        settings.events_max_listeners, settings.events_listeners_per_address, "event streams open"
+    )
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
     app[keys.FFMPEG] = resolve_ffmpeg(settings.ffmpeg)
     registry = CollectorRegistry()

@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     events_max_listeners: int = Field(
         50_000, ge=1, description="SSE + WebSocket listeners per API process; more get 503"
     )
+    events_listeners_per_address: int = Field(
+        100,
+        ge=1,
+        description="SSE + WebSocket listeners one client address (an IPv6 /64) may hold on one API process "
+        "(more get 429); nginx-conf renders the same cap per address",
+    )
     events_listener_buffer_bytes: int = Field(
         256 << 10, ge=4096, description="unsent bytes a listener may owe before it is dropped as too slow"
     )

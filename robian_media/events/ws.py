@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from ..settings import Settings
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.device_auth import Listener as DeviceListener
 from ..web.device_auth import can_subscribe, listener_from_request
 from ..web.errors import UpgradeRequired
@@ -84,7 +85,19 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
         )
     check_capacity(bus, settings.events_max_listeners)
     # who may follow private owner:{id} channels, decided once from the device token of the upgrade
+    # (a revocation ends the stream: streams.py)
     identity = await listener_from_request(request)
+    with request.app[keys.STREAM_SLOTS].hold(client_key(request)):
+        return await _connected(request, ws, bus, settings, identity)
+
+
+async def _connected(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    bus: EventBus,
+    settings: Settings,
+    identity: DeviceListener | None,
+) -> web.WebSocketResponse:
     await ws.prepare(request)
     transport = request.transport
     if transport is None:
