@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from yarl import URL
 
+from . import api_docs
 from .errors import Forbidden
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,7 +32,11 @@ API_SECURITY = [
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 ]
 # Swagger UI runs its own scripts and styles: only forbid framing
-DOCS_SECURITY = [*COMMON, ("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'")]
+DOCS_SECURITY = [
+    *COMMON,
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", api_docs.CONTENT_SECURITY_POLICY),
+]
 PAGE_PATH = "/"
 PAGE_STATIC_PREFIX = "/static/"
 

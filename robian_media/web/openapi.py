@@ -303,8 +303,8 @@ def setup_openapi(app: web.Application) -> None:
         title="robian-media API",
         version="1",
         url="/api/docs/swagger.json",
-        swagger_path="/api/docs",
-        static_path="/api/docs/static",
+        # not aiohttp-apispec's page (Swagger UI 4.1.0, CVE-2018-25031): ours, api_docs.py
+        swagger_path=None,
         securityDefinitions={
             "adminToken": {"type": "apiKey", "in": "header", "name": "Authorization"},
             "deviceToken": {
