@@ -16,7 +16,12 @@ from robian_media.app import create_app
 from robian_media.settings import Settings
 from tests.e2e.conftest import E2E_DIR
 
-EVIL_SPEC = {"swagger": "2.0", "info": {"title": "Evil API", "version": "1"}, "host": "evil.test", "paths": {}}
+EVIL_SPEC = {
+    "swagger": "2.0",
+    "info": {"title": "Evil API", "version": "1"},
+    "host": "evil.test",
+    "paths": {},
+}
 
 
 async def test_api_docs_ignore_an_attackers_spec_in_the_query(

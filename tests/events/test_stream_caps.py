@@ -14,7 +14,6 @@ from robian_media.app import create_app
 from robian_media.settings import Settings
 from tests.events.clients import SseStream
 
-
 UPGRADE = {
     "Connection": "Upgrade",
     "Upgrade": "websocket",

@@ -22,7 +22,12 @@ async def test_security_headers_on_answers_and_problems(client: Any) -> None:
     docs = await client.get("/api/docs")
     # Swagger UI runs our scripts only, and "Try it out" may call this origin only (issue #22, item 7)
     policy = docs.headers["Content-Security-Policy"]
-    for directive in ("default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"):
+    for directive in (
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ):
         assert directive in policy.split("; "), policy
 
 
