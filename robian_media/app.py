@@ -40,6 +40,8 @@ from .routes import setup_routes
 from .settings import Settings
 from .web import keys
 from .web.admin_token import resolve_admin_token
+from .web.client_address import ClientAddresses, forwarding_check_middleware
+from .web.client_slots import ClientSlots
 from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
@@ -111,6 +113,7 @@ def create_app(settings: Settings) -> web.Application:
             metrics_middleware,
             problem_middleware,
             http_policy.preflight_middleware,
+            forwarding_check_middleware,
             slow_body_middleware,
             # `/api/debats/`, `/health/`…: the old backend (FastAPI) redirected (307) to the path without
             # the slash, and old clients and scripts rely on it; only paths that 404 are looked at
@@ -125,6 +128,10 @@ def create_app(settings: Settings) -> web.Application:
     if settings.rate_limit_per_minute > 0:
         app.middlewares.append(rate_limit_middleware)
     app[keys.SETTINGS] = settings
+    app[keys.CLIENT_ADDRESSES] = ClientAddresses(settings.trusted_proxies)
+    app[keys.STREAM_SLOTS] = ClientSlots(
+        settings.events_max_listeners, settings.events_listeners_per_address, "event streams open"
+    )
     app[keys.ADMIN_TOKEN] = resolve_admin_token(settings)
     app[keys.FFMPEG] = resolve_ffmpeg(settings.ffmpeg)
     registry = CollectorRegistry()

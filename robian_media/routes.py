@@ -17,7 +17,7 @@ from .live import blocking_reload
 from .media import serving
 from .ops import health
 from .ops.http_metrics import metrics_handler
-from .web import keys, page
+from .web import api_docs, keys, page
 
 
 def setup_routes(app: web.Application) -> None:
@@ -76,6 +76,8 @@ def setup_routes(app: web.Application) -> None:
     listener_page = page.ListenerPage()
     router.add_get("/", listener_page.index, name="page")
     router.add_get("/static/{path:.+}", listener_page.static, name="page-static")
+    # Swagger UI over /api/docs/swagger.json (which setup_openapi serves)
+    router.add_get("/api/docs", api_docs.api_docs_page, name="api-docs")
 
 
 def setup_listener_routes(router: web.UrlDispatcher) -> None:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     live_max_seconds: float = Field(16 * 3600, gt=0, description="longest live sitting recorded")
     # requests for a live part not written yet (the preload hint) held at once by one API process
     live_part_waiters: int = Field(2000, ge=1)
+    # LL-HLS blocking playlist reloads held at once by one API process (more get 503 + Retry-After)
+    live_reload_waiters: int = Field(4000, ge=1)
+    # blocking reloads (and, apart, requests for live parts) one client address may have held at once
+    # (more get 429): a player holds one or two; a household or a carrier's NAT shares one address
+    live_waiters_per_client: int = Field(32, ge=1)
     # longest wait for yt-dlp to find the live stream of a page (POST /api/v1/live with a page URL)
     live_resolve_seconds: float = Field(30.0, gt=0, le=300)
     # hosts of the Assemblée nationale video portal (video.<uid> pages, /Datas/an/<uid>/…)
@@ -110,6 +115,10 @@ class Settings(BaseSettings):
     nginx_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     nginx_api_rate: int = Field(30, ge=1, description="API requests per second per client address at nginx")
     nginx_api_burst: int = Field(60, ge=0, description="API requests above the rate nginx still accepts")
+    # LL-HLS blocking reloads and hinted parts (held by the API) per second per client address at nginx:
+    # a player makes about two of each per part duration
+    nginx_hls_live_rate: int = Field(20, ge=1, description="LL-HLS held requests per second per address")
+    nginx_hls_live_burst: int = Field(40, ge=0, description="LL-HLS held requests above the rate accepted")
     nginx_worker_processes: str = Field("auto", pattern=r"^(auto|[1-9][0-9]{0,2})$")
     # worker user when the nginx master runs as root (nginx's default is nobody)
     nginx_user: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*( [A-Za-z_][A-Za-z0-9_.-]*)?$")
@@ -176,6 +185,12 @@ class Settings(BaseSettings):
     events_max_channels: int = Field(32, ge=1, le=1000, description="channels one connection may follow")
     events_max_listeners: int = Field(
         50_000, ge=1, description="SSE + WebSocket listeners per API process; more get 503"
+    )
+    events_listeners_per_address: int = Field(
+        100,
+        ge=1,
+        description="SSE + WebSocket listeners one client address (an IPv6 /64) may hold on one API process "
+        "(more get 429); nginx-conf renders the same cap per address",
     )
     events_listener_buffer_bytes: int = Field(
         256 << 10, ge=4096, description="unsent bytes a listener may owe before it is dropped as too slow"

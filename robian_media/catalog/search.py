@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from aiohttp import web
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, field_validator
 
 from ..cache.invalidation import DEBATES
 from ..cache.responses import cached_response
 from ..media.urls import media_urls
 from ..web import keys
 from ..web.cursor import CURSOR_SCHEMA, cursor_parser, encode_cursor
+from ..web.errors import ServiceUnavailable
 from ..web.openapi import operation
 from ..web.query_params import QueryModel, split_commas
 from . import search_queries as db
 from .models import SearchKind, SearchPage, Suggestions
-from .text_search import all_prefixes_tsquery, fold, prefix_tsquery
+from .text_search import MAX_SEARCH_WORDS, all_prefixes_tsquery, fold, prefix_tsquery, words
 
 SEARCH_CACHE_CONTROL = "public, max-age=30"
 SUGGESTIONS_CACHE_CONTROL = "public, max-age=300"
@@ -43,6 +45,15 @@ class SearchQuery(QueryModel):
     limit: int = Field(20, ge=1, le=50)
     cursor: SearchCursor | None = None
 
+    @field_validator("q")
+    @classmethod
+    def _few_words(cls, value: str) -> str:
+        # every word (and "or") is one more index scan to combine: a long list is an attack, not a search
+        count = len(words(value))
+        if count > MAX_SEARCH_WORDS:
+            raise ValueError(f"at most {MAX_SEARCH_WORDS} words (or, - and quotes included), got {count}")
+        return value
+
 
 class SuggestionQuery(QueryModel):
     q: str = Field(min_length=1, max_length=100, description="what has been typed so far")
@@ -59,14 +70,20 @@ async def search(request: web.Request, *, query: SearchQuery) -> web.Response:
 
     async def build() -> bytes:
         async with request.app[keys.READ_POOL].acquire() as conn:
-            hits = await db.search(
-                conn,
-                query.q,
-                kinds=tuple(query.kind or ("debate", "chapter", "speaker")),
-                limit=query.limit,
-                offset=offset,
-                urls=media_urls(request),
-            )
+            try:
+                hits = await db.search(
+                    conn,
+                    query.q,
+                    kinds=tuple(query.kind or ("debate", "chapter", "speaker")),
+                    limit=query.limit,
+                    offset=offset,
+                    urls=media_urls(request),
+                )
+            except asyncpg.QueryCanceledError:
+                raise ServiceUnavailable(
+                    "This search took too long; search with fewer or more precise words.",
+                    headers={"Retry-After": "5"},
+                ) from None
         following = offset + query.limit
         more = hits.more and following <= MAX_OFFSET
         page = SearchPage(items=hits.items, next_cursor=encode_cursor(following) if more else None)

@@ -16,7 +16,9 @@ from .debate_queries import LISTED_STATUSES
 from .models import ChapterSpeaker, SearchKind, SearchResult, Suggestion
 
 # $1 the words typed (websearch syntax: "quoted phrase", -excluded, or), $2 statuses, $3 kinds,
-# $4 limit, $5 offset. Title weights rank a debate's title above its body and description.
+# $4 limit, $5 offset, $6 candidates per kind. Title weights rank a debate's title above its body and
+# description. Each kind ranks at most $6 of its matches (those the index hands first): a broad query
+# ("a or b or …") costs that much, never a ranking of every match in the table (issue #22).
 SEARCH = """
 WITH q AS (
     SELECT websearch_to_tsquery('french', robian_unaccent($1)) AS fr,
@@ -27,23 +29,35 @@ SELECT * FROM (
            NULL::text AS debate_title, d.starts_at, d.current_version,
            NULL::int AS idx, NULL::float8 AS start_s, NULL::float8 AS end_s,
            NULL::text AS speaker_id, NULL::text AS speaker_name, NULL::text AS speaker_group
-    FROM debates d, q
-    WHERE 'debate' = ANY($3::text[]) AND d.search @@ q.fr AND d.status = ANY($2::text[])
+    FROM q, LATERAL (
+        SELECT * FROM debates d
+        WHERE 'debate' = ANY($3::text[]) AND d.search @@ q.fr AND d.status = ANY($2::text[])
+        LIMIT $6
+    ) d
     UNION ALL
     SELECT 'chapter', ts_rank('{1,1,1,1}', c.search, q.fr),
-           coalesce(c.title, c.speaker_name, d.title), d.id, d.title, d.starts_at, d.current_version,
-           c.idx, c.start_s, c.end_s, c.speaker_id, c.speaker_name, c.speaker_group
-    FROM chapters c JOIN debates d ON d.id = c.debate_id, q
-    WHERE 'chapter' = ANY($3::text[]) AND c.search @@ q.fr AND d.status = ANY($2::text[])
+           coalesce(c.title, c.speaker_name, c.debate_title), c.debate_id, c.debate_title, c.starts_at,
+           c.current_version, c.idx, c.start_s, c.end_s, c.speaker_id, c.speaker_name, c.speaker_group
+    FROM q, LATERAL (
+        SELECT c.*, d.title AS debate_title, d.starts_at, d.current_version
+        FROM chapters c JOIN debates d ON d.id = c.debate_id
+        WHERE 'chapter' = ANY($3::text[]) AND c.search @@ q.fr AND d.status = ANY($2::text[])
+        LIMIT $6
+    ) c
     UNION ALL
     SELECT 'speaker', ts_rank('{1,1,1,1}', s.search, q.simple), s.name, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, s.id, s.name, coalesce(s.group_abbrev, s.group_name)
-    FROM speakers s, q
-    WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple
+    FROM q, LATERAL (
+        SELECT * FROM speakers s WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple LIMIT $6
+    ) s
 ) hits
 ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id
 LIMIT $4 OFFSET $5
 """
+# matches of each kind ranked per search (past them, a person refines the words)
+SEARCH_CANDIDATES = 500
+# a search still slower than this (a cold cache, a huge table) is stopped rather than hold a connection
+SEARCH_TIMEOUT_MS = 500
 
 # name prefix through the text_pattern_ops btree (byte order: every completion of p sorts in
 # [p, p || U+10FFFF)), then any word of the name as a prefix through the GIN index
@@ -80,7 +94,11 @@ async def search(
     offset: int,
     urls: MediaUrls,
 ) -> SearchHits:
-    rows = await conn.fetch(SEARCH, text, list(LISTED_STATUSES), list(kinds), limit + 1, offset)
+    async with conn.transaction(readonly=True):
+        await conn.execute(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}")
+        rows = await conn.fetch(
+            SEARCH, text, list(LISTED_STATUSES), list(kinds), limit + 1, offset, SEARCH_CANDIDATES
+        )
     items = []
     for r in rows[:limit]:
         packaged = r["debate_id"] is not None and r["current_version"] is not None

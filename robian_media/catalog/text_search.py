@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 MAX_TERMS = 8
+# words one search may have (websearch syntax: "or" and "-" count as words)
+MAX_SEARCH_WORDS = 12
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
 
 
@@ -15,9 +17,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+def words(text: str) -> list[str]:
+    """Every word of ``text``, folded (letters and digits only)."""
+    return re.findall(r"[a-z0-9]+", fold(text))
+
+
 def search_terms(text: str) -> list[str]:
     """Words of ``text`` as safe tsquery operands (letters and digits only)."""
-    return re.findall(r"[a-z0-9]+", fold(text))[:MAX_TERMS]
+    return words(text)[:MAX_TERMS]
 
 
 def prefix_tsquery(text: str) -> str | None:

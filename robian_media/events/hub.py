@@ -5,6 +5,10 @@ returned, in id order) to each listener following any of them, synchronously, as
 listener — one socket write for an SSE/WebSocket client however many events the batch holds. A
 listener never blocks the others: it takes the batch into its own bounded buffer or, when that is
 full, closes itself as too slow (it resumes by id).
+
+A stream opened with a device token is indexed by that device: a ``device.revoked`` event (published
+on the owner's channel by whichever node revoked it, so it reaches every node) closes that device's
+streams wherever they are.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from .metrics import EventMetrics
 SLOW_CONSUMER = "slow_consumer"
 SHUTDOWN = "shutdown"
 DISCONNECTED = "disconnected"
+REVOKED = "revoked"
+# {"device_id"} on owner:{id}: that device's token no longer holds (docs/architecture.md §5)
+DEVICE_REVOKED = "device.revoked"
 
 
 class Handed(IntEnum):
@@ -40,6 +47,9 @@ class Listener:
     kind: ClassVar[str]
     channels: frozenset[str]
     closed_reason: str | None
+    # for streams opened with a device token: that device, and its owner's private channel
+    device: str | None = None
+    owner_channel: str | None = None
 
     def deliver(self, batch: Batch) -> Handed:
         """Take the events without blocking (called for every listener of every batch)."""
@@ -65,12 +75,15 @@ class Hub:
         self._metrics = metrics
         self._by_channel: dict[str, set[Listener]] = {}
         self._listeners: set[Listener] = set()
+        self._by_device: dict[str, set[Listener]] = {}
+        # owners' channels some stream here was opened for: their revocations must reach this node
+        self._owner_channels: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._listeners)
 
     def wants(self, channel: str) -> bool:
-        return channel in self._by_channel
+        return channel in self._by_channel or channel in self._owner_channels
 
     def add(self, listener: Listener) -> None:
         if listener in self._listeners:
@@ -79,6 +92,11 @@ class Hub:
         self._metrics.listeners.labels(listener.kind).inc()
         for channel in listener.channels:
             self._by_channel.setdefault(channel, set()).add(listener)
+        if listener.device is not None and listener.owner_channel is not None:
+            self._by_device.setdefault(listener.device, set()).add(listener)
+            self._owner_channels[listener.owner_channel] = (
+                self._owner_channels.get(listener.owner_channel, 0) + 1
+            )
 
     def update(self, listener: Listener, channels: Collection[str]) -> None:
         """Change what an added listener follows (WebSocket subscribe/unsubscribe)."""
@@ -96,6 +114,14 @@ class Hub:
         self._metrics.listeners.labels(listener.kind).dec()
         for channel in listener.channels:
             self._discard(channel, listener)
+        if listener.device is not None and listener.owner_channel is not None:
+            streams = self._by_device.get(listener.device, set())
+            streams.discard(listener)
+            if not streams:
+                self._by_device.pop(listener.device, None)
+            left = self._owner_channels.pop(listener.owner_channel, 1) - 1
+            if left:
+                self._owner_channels[listener.owner_channel] = left
 
     def _discard(self, channel: str, listener: Listener) -> None:
         members = self._by_channel.get(channel)
@@ -105,6 +131,8 @@ class Hub:
                 del self._by_channel[channel]
 
     def dispatch(self, events: Sequence[Event]) -> None:
+        if self._by_device:
+            self._close_revoked(events)
         plan: Iterable[tuple[Listener, Batch]]
         if len(events) == 1:  # the common case: no per-listener grouping
             targets = self._by_channel.get(events[0].channel)
@@ -133,6 +161,13 @@ class Hub:
         # one increment per kind, not per listener: this loop runs for every listener
         for kind, count in delivered.items():
             self._metrics.delivered.labels(kind).inc(count)
+
+    def _close_revoked(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.type == DEVICE_REVOKED:
+                for listener in tuple(self._by_device.get(str(event.data.get("device_id")), ())):
+                    if listener.owner_channel == event.channel:  # only its owner revokes it
+                        listener.close(REVOKED)
 
     def count_replayed(self, kind: str, count: int) -> None:
         if count:

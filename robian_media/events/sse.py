@@ -14,13 +14,15 @@ from aiohttp_sse import EventSourceResponse, sse_response
 from pydantic import BaseModel, Field
 
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.device_auth import authorize_channels
 from ..web.errors import ServiceUnavailable, ValidationFailed
+from ..web.listener_queries import Listener as DeviceListener
 from ..web.openapi import operation
 from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id
-from .streams import SseListener
+from .streams import SseListener, stream_identity
 
 RETRY_AFTER_S = "5"
 
@@ -75,12 +77,23 @@ async def events_sse(request: web.Request, query: EventsQuery) -> web.StreamResp
     settings = request.app[keys.SETTINGS]
     bus = request.app[keys.EVENT_BUS]
     channels = checked_channels(query.channels.split(","), settings.events_max_channels, "query.channels")
-    await authorize_channels(request, channels)
+    identity = await authorize_channels(request, channels)
     header = request.headers.get("Last-Event-ID")
     where = "header.Last-Event-ID" if header else "query.last_event_id"
     since = checked_since(header or query.last_event_id, where)
     check_capacity(bus, settings.events_max_listeners)
+    with request.app[keys.STREAM_SLOTS].hold(client_key(request)):
+        return await _stream(request, bus, channels, since, identity)
 
+
+async def _stream(
+    request: web.Request,
+    bus: EventBus,
+    channels: list[str],
+    since: str | None,
+    identity: DeviceListener | None,
+) -> web.StreamResponse:
+    settings = request.app[keys.SETTINGS]
     async with sse_response(request, ping_interval=settings.events_heartbeat_seconds) as resp:
         transport = request.transport
         if transport is None:  # the client left while headers were sent
@@ -90,6 +103,7 @@ async def events_sse(request: web.Request, query: EventsQuery) -> web.StreamResp
             transport,
             max_buffer_bytes=settings.events_listener_buffer_bytes,
             max_pending=settings.events_listener_queue,
+            **stream_identity(identity),
         )
         listener.channels = frozenset(channels)
         if since:

@@ -20,13 +20,16 @@ import asyncio
 import socket
 from collections import deque
 from collections.abc import Collection
+from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from ..web import keys
+from ..web.device_auth import owner_channel
+from ..web.listener_queries import Listener as DeviceListener
 from .event import Event, Frames, dumps, http_chunk, sse_frame, ws_close_frame
-from .hub import DISCONNECTED, SHUTDOWN, SLOW_CONSUMER, Batch, Handed, Listener
+from .hub import DISCONNECTED, REVOKED, SHUTDOWN, SLOW_CONSUMER, Batch, Handed, Listener
 
 # a closed-but-unread client is cut off after this long (its unsent bytes are held until then)
 SLOW_CLOSE_GRACE_S = 30.0
@@ -34,12 +37,24 @@ SHUTDOWN_CLOSE_GRACE_S = 1.0
 
 WS_SLOW_CONSUMER = 4000
 WS_IDLE = 4001
+WS_REVOKED = 4003
+REVOKED_DETAIL = "this device was revoked: register it again with POST /api/v1/devices"
 WS_GOING_AWAY = 1001
 
 
 class StreamListener(Listener):
-    def __init__(self, transport: asyncio.Transport, *, max_buffer_bytes: int, max_pending: int) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        *,
+        max_buffer_bytes: int,
+        max_pending: int,
+        device: str | None = None,
+        owner_channel: str | None = None,
+    ) -> None:
         self.channels = frozenset()
+        self.device = device
+        self.owner_channel = owner_channel
         self.closed_reason = None
         self.last_id: str | None = None
         self._transport = transport
@@ -114,6 +129,13 @@ class StreamListener(Listener):
         asyncio.get_running_loop().call_later(grace_s, _cut_off, transport)
 
 
+def stream_identity(identity: DeviceListener | None) -> dict[str, Any]:
+    """The device a stream was opened with (its revocation ends the stream on every node)."""
+    if identity is None:
+        return {}
+    return {"device": str(identity.device_id), "owner_channel": owner_channel(identity.owner_id)}
+
+
 def _cut_off(transport: asyncio.Transport) -> None:
     # an empty buffer means the close went through (aborting a lost transport would fail)
     if transport.get_write_buffer_size():
@@ -123,8 +145,8 @@ def _cut_off(transport: asyncio.Transport) -> None:
 class SseListener(StreamListener):
     kind = "sse"
 
-    def __init__(self, response: EventSourceResponse, transport: asyncio.Transport, **limits: int) -> None:
-        super().__init__(transport, **limits)
+    def __init__(self, response: EventSourceResponse, transport: asyncio.Transport, **options: Any) -> None:
+        super().__init__(transport, **options)
         self._response = response
         self._chunked = response.chunked
 
@@ -140,6 +162,9 @@ class SseListener(StreamListener):
             farewell = {"error": reason, "detail": detail, "last_event_id": self.last_id}
             self._write(sse_frame(dumps(farewell), event="error"))
             self._close_transport(SLOW_CLOSE_GRACE_S)
+        elif reason == REVOKED:
+            # then the response ends cleanly (_ended): EventSource reconnects, and its token gets a 401
+            self._write(sse_frame(dumps({"error": reason, "detail": REVOKED_DETAIL}), event="error"))
         # at shutdown, the end of the response is the message: EventSource reconnects with its last id
 
     def _ended(self) -> None:
@@ -160,6 +185,9 @@ class WsListener(StreamListener):
                 ws_close_frame(WS_SLOW_CONSUMER, f"slow consumer: resubscribe with since={self.last_id}")
             )
             self._close_transport(SLOW_CLOSE_GRACE_S)
+        elif reason == REVOKED:
+            self._transport.write(ws_close_frame(WS_REVOKED, REVOKED_DETAIL))
+            self._close_transport(SHUTDOWN_CLOSE_GRACE_S)
         else:
             self._transport.write(ws_close_frame(WS_GOING_AWAY, "server shutting down"))
             self._close_transport(SHUTDOWN_CLOSE_GRACE_S)

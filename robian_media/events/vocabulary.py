@@ -21,6 +21,7 @@ from ..web.device_auth import owner_channel
 from ..web.seconds import to_millisecond
 from .bus import EventBus
 from .event import Event
+from .hub import DEVICE_REVOKED
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,12 @@ async def publish_owner_event(
     """An owner's private channel (``owner:{id}``), so the owner's other devices follow at once; a device
     that missed it gets the change from its next GET."""
     return await _publish(bus, [owner_channel(owner_id)], type, data)
+
+
+async def publish_device_revoked(bus: EventBus, owner_id: UUID, device_id: UUID) -> list[Event]:
+    """``device.revoked`` ``{"device_id"}`` on the owner's channel: every node ends that device's streams
+    (``hub``), and the owner's other devices see it go."""
+    return await _publish(bus, [owner_channel(owner_id)], DEVICE_REVOKED, {"device_id": str(device_id)})
 
 
 def _optional(value: UUID | str | None) -> str | None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from ..settings import Settings
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.device_auth import Listener as DeviceListener
 from ..web.device_auth import can_subscribe, listener_from_request
 from ..web.errors import UpgradeRequired
@@ -32,7 +33,7 @@ from .bus import EventBus
 from .channels import ChannelError, parse_channels
 from .event import Frames, dumps, parse_event_id
 from .sse import check_capacity
-from .streams import WS_IDLE, WsListener
+from .streams import WS_IDLE, WsListener, stream_identity
 
 MAX_ERRORS = 10
 ERROR_WINDOW_S = 10.0
@@ -84,7 +85,19 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
         )
     check_capacity(bus, settings.events_max_listeners)
     # who may follow private owner:{id} channels, decided once from the device token of the upgrade
+    # (a revocation ends the stream: streams.py)
     identity = await listener_from_request(request)
+    with request.app[keys.STREAM_SLOTS].hold(client_key(request)):
+        return await _connected(request, ws, bus, settings, identity)
+
+
+async def _connected(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    bus: EventBus,
+    settings: Settings,
+    identity: DeviceListener | None,
+) -> web.WebSocketResponse:
     await ws.prepare(request)
     transport = request.transport
     if transport is None:
@@ -93,6 +106,7 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
         transport,
         max_buffer_bytes=settings.events_listener_buffer_bytes,
         max_pending=settings.events_listener_queue,
+        **stream_identity(identity),
     )
     bus.hub.add(listener)
     try:
@@ -170,6 +184,8 @@ class Session:
             raw = json.loads(text)
         except ValueError as exc:
             raise ClientError("invalid_json", f"not JSON: {exc}") from None
+        except RecursionError:
+            raise ClientError("invalid_json", "not JSON this server reads: nested too deeply") from None
         try:
             message = ClientMessage.validate_python(raw)
         except ValidationError as exc:

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from ..catalog.models import UtcDatetime
-from ..events.vocabulary import publish_owner_event
+from ..events.vocabulary import publish_device_revoked, publish_owner_event
 from ..web import keys
 from ..web.device_auth import (
     PAIRING_CODE_LENGTH,
@@ -99,6 +99,7 @@ async def show_account(request: web.Request, *, listener: Listener) -> web.Respo
 async def revoke_this_device(request: web.Request, *, listener: Listener) -> web.Response:
     async with request.app[keys.DB_POOL].acquire() as conn:
         await revoke_device(conn, listener.device_id, listener.owner_id)
+    await publish_device_revoked(request.app[keys.EVENT_BUS], listener.owner_id, listener.device_id)
     return web.Response(status=204)
 
 
@@ -110,6 +111,7 @@ async def revoke_other_device(request: web.Request, *, listener: Listener) -> we
     async with request.app[keys.DB_POOL].acquire() as conn:
         if not await revoke_device(conn, device_id, listener.owner_id):
             raise NotFound(f"This account has no device {device_id}.")
+    await publish_device_revoked(request.app[keys.EVENT_BUS], listener.owner_id, device_id)
     return web.Response(status=204)
 
 

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from ..ops.background import running
 from ..settings import Settings
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.errors import TooManyRequests
 from ..web.rate_limit import RateLimiter, sync_forever
 from .keys import LISTENER_LIMITS
@@ -27,7 +28,6 @@ class ListenerLimits:
             return RateLimiter(
                 limit=limit,
                 window_s=window_s,
-                trusted_proxies=settings.trusted_proxies,
                 redis=redis,
                 prefix=settings.redis_prefix,
             )
@@ -41,13 +41,13 @@ class ListenerLimits:
         )
 
     def check_registration(self, request: web.Request) -> None:
-        address = self.registrations.client_key(request)
+        address = client_key(request)
         _enforce(self.registrations, f"register:{address}", "device registrations from your address")
 
     def check_pairing(self, request: web.Request, device_id: object) -> None:
         """Every redemption attempt counts, right or wrong: guessing codes is what this stops."""
         _enforce(self.pairing_by_device, f"pair-device:{device_id}", "pairing attempts from this device")
-        address = self.pairing_by_address.client_key(request)
+        address = client_key(request)
         _enforce(self.pairing_by_address, f"pair-address:{address}", "pairing attempts from your address")
 
     async def sync(self) -> None:

@@ -4,20 +4,19 @@ updates (``_HLS_skip``), with or without nginx in front (nginx sends exactly the
 A blocking reload is held until the playlist lists the requested part (or the whole segment when
 no part is given); a request further than two segments ahead of the last one is refused at once,
 one the playlist does not reach within three target durations gets a 503 (RFC 8216bis §6.2.5.2).
+Every answer comes from the playlist's current parsed version (``playlist_watch``); waiting requests
+are capped per process and per client (``RELOAD_SLOTS``).
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
-
-from packager.live.reload import playlist_position, skip_segments
 
 from ..media.serving import CORS, MIME_TYPES, SHORT, gzip_text, resolve_media_path, serve_media
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.errors import BadRequest, NotFound, ServiceUnavailable
-from .keys import PLAYLIST_WATCH
+from .keys import PLAYLIST_WATCH, RELOAD_SLOTS
 
 DIRECTIVES = ("_HLS_msn", "_HLS_part", "_HLS_skip")
 
@@ -49,24 +48,26 @@ async def serve_playlist(request: web.Request) -> web.StreamResponse:
     if skip not in (None, "YES", "v2"):
         raise BadRequest("_HLS_skip must be YES or v2.")
     path = resolve_media_path(request.app[keys.SETTINGS].media_root, request.match_info["path"])
-    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    position = playlist_position(text)
-    if msn is not None and position.skip_until is not None:
+    watch = request.app[PLAYLIST_WATCH]
+    try:
+        snapshot = await watch.snapshot(path)
+    except FileNotFoundError:
+        raise NotFound("No media at this path.") from None
+    position = snapshot.position
+    if msn is not None and position.skip_until is not None and not position.has(msn, part):
         if msn > position.next_msn + 1:
             raise BadRequest(
                 f"_HLS_msn={msn} is more than two segments past the last one ({position.next_msn - 1})."
             )
         timeout = 3 * max(position.target, 1.0)
-        found = await request.app[PLAYLIST_WATCH].read_when(
-            path, lambda body: playlist_position(body).has(msn, part), timeout
-        )
+        with request.app[RELOAD_SLOTS].hold(client_key(request)):
+            found = await watch.wait_for(path, lambda now: now.position.has(msn, part), timeout)
         if found is None:
             raise ServiceUnavailable(
                 f"Segment {msn} part {part} did not appear within {timeout:.0f} s (the stream stalled?).",
                 headers={"Retry-After": "1"},
             )
-        text = found
-    if skip is not None:
-        text = skip_segments(text)
+        snapshot = found
+    body = snapshot.body if skip is None else await snapshot.delta()
     headers = {**CORS, "Cache-Control": SHORT, "Content-Type": MIME_TYPES[".m3u8"]}
-    return gzip_text(request, web.Response(text=text, headers=headers))
+    return gzip_text(request, web.Response(body=body, headers=headers))

@@ -3,25 +3,25 @@ couple after it are held until the worker writes them (RFC 8216bis §6.2.6), so 
 for the hint saves a round trip.
 
 Only names of a live rung's own pattern are held (``{debate}/v{n}/{rung}/part_{s}_{i}.m4s`` within
-:data:`AHEAD` parts of the hint, or ``seg_{s}.m4s`` of the segment being built), never more than
-``limit`` requests at a time. The wait uses the rung playlist's watcher: the worker renames each part
-into place before it rewrites the playlist, so when the playlist changes the part is whole. A name
-the stream does not reach within three target durations gets a 503, one it passes by (or ends
-without) a 404.
+:data:`AHEAD` parts of the hint, or ``seg_{s}.m4s`` of the segment being built), never more than the
+process's (and one client's) share of slots at a time. The wait uses the rung playlist's watcher: the
+worker renames each part into place before it rewrites the playlist, so when the playlist changes
+the part is whole. A name the stream does not reach within three target durations gets a 503, one
+it passes by (or ends without) a 404.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packager.live.reload import playlist_position
 from packager.playlists import PLAYLIST_NAME
 
 from ..media.serving import resolve_media_path
+from ..web.client_slots import ClientSlots
 from ..web.errors import NotFound, ServiceUnavailable
+from .playlist_snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .playlist_watch import PlaylistWatch
@@ -32,14 +32,8 @@ LIVE_MEDIA = re.compile(
     rf"^(?P<rung>{_NAME}/v[0-9]{{1,9}}/{_NAME})/"
     rf"(?:part_(?P<segment>{_NUMBER})_(?P<part>{_NUMBER})|seg_(?P<whole>{_NUMBER}))\.m4s$"
 )
-HINT = re.compile(r'^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_(\d+)_(\d+)\.m4s"$', re.MULTILINE)
 # parts past the hint a request may wait for: a player a little ahead of the playlist it read
 AHEAD = 2
-
-
-def _hint(text: str) -> tuple[int, int] | None:
-    found = HINT.search(text)
-    return (int(found[1]), int(found[2])) if found else None
 
 
 def _near(wanted: re.Match[str], hint: tuple[int, int]) -> bool:
@@ -62,42 +56,36 @@ def _passed(wanted: re.Match[str], hint: tuple[int, int] | None) -> bool:
 
 
 class HintedParts:
-    def __init__(self, watch: PlaylistWatch, limit: int) -> None:
+    def __init__(self, watch: PlaylistWatch, slots: ClientSlots) -> None:
         self.watch = watch
-        self.limit = limit
-        self.waiting = 0
+        self.slots = slots
 
-    async def wait(self, root: Path, relative: str) -> Path:
+    async def wait(self, root: Path, relative: str, client: str) -> Path:
         """The file ``relative`` names once it is written, if it is a live rung's hinted part (or near it).
 
-        Raises NotFound at once for any other missing name, ServiceUnavailable when the part does not come.
+        Raises NotFound at once for any other missing name, ServiceUnavailable when the part does not
+        come, TooManyRequests when ``client`` already has its share of waits.
         """
         wanted = LIVE_MEDIA.match(relative)
         if wanted is None:
             raise NotFound("No media at this path.")
         playlist = resolve_media_path(root, f"{wanted['rung']}/{PLAYLIST_NAME}")
         target = playlist.parent / relative.rsplit("/", 1)[1]
-        text = await asyncio.to_thread(playlist.read_text, encoding="utf-8")
-        position = playlist_position(text)
-        hint = _hint(text)
+        try:
+            snapshot = await self.watch.snapshot(playlist)
+        except FileNotFoundError:
+            raise NotFound("No media at this path.") from None
         if target.is_file():  # written meanwhile (or a symlink, which this refuses)
             return resolve_media_path(root, relative)
-        if position.ended or hint is None or not _near(wanted, hint):
+        if snapshot.position.ended or snapshot.hint is None or not _near(wanted, snapshot.hint):
             raise NotFound("No media at this path (not the live stream's next part).")
-        if self.waiting >= self.limit:
-            raise ServiceUnavailable("Too many requests wait for live parts.", headers={"Retry-After": "1"})
-        within = 3 * max(position.target, 1.0)
-        self.waiting += 1
-        try:
-            found = await self.watch.read_when(
-                playlist,
-                lambda body: (
-                    target.is_file() or playlist_position(body).ended or _passed(wanted, _hint(body))
-                ),
-                within,
-            )
-        finally:
-            self.waiting -= 1
+        within = 3 * max(snapshot.position.target, 1.0)
+
+        def arrived(now: Snapshot) -> bool:
+            return target.is_file() or now.position.ended or _passed(wanted, now.hint)
+
+        with self.slots.hold(client):
+            found = await self.watch.wait_for(playlist, arrived, within)
         if target.is_file():
             return resolve_media_path(root, relative)
         if found is None:

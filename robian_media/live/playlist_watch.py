@@ -1,91 +1,114 @@
-"""Waiting for a live playlist to change, for LL-HLS blocking reloads.
+"""Live playlists for the LL-HLS routes: read once per change, and waited on for blocking reloads.
 
 The worker writing the playlist may be another process on another machine sharing the media
 root, so the API learns of a new part by watching the file: one poller per playlist that has
-waiters (``stat`` every ``interval``, re-read when the inode, size or mtime changed; the worker
-renames a new file into place), however many players wait on it. The added latency is at most
-``interval`` (measured in bench/live_edge_bench.py).
+waiters (``stat`` every ``interval``; the worker renames a new file into place, so a changed inode,
+size or mtime is a new version), however many players wait on it. Each version is read and parsed
+once, in a thread (:class:`~.playlist_snapshot.Snapshot`), and every request and waiter is answered
+from it: a waiter's check is a comparison of numbers. The added latency is at most ``interval``
+(measured in bench/live_edge_bench.py); the cost under many players in bench/ll_hls_load_bench.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from ..web import keys
+from ..web.client_slots import ClientSlots
 from .hinted_parts import HintedParts
-from .keys import PLAYLIST_WATCH
+from .keys import PLAYLIST_WATCH, RELOAD_SLOTS
+from .playlist_snapshot import Signature, Snapshot
 
 DEFAULT_INTERVAL = 0.02
+# playlists whose last version stays parsed without waiters (live rungs of the sittings being followed)
+CACHED_PLAYLISTS = 32
 
 
 class _Watch:
-    def __init__(self, path: Path, interval: float) -> None:
-        self.path = path
-        self.interval = interval
-        self.signature: tuple[int, int, int] | None = None
-        self.text = ""
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
         self.waiters = 0
         self.changed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
-
-    def refresh(self) -> bool:
-        """Re-read the file if it changed; True when it did."""
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            return False
-        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if signature == self.signature:
-            return False
-        try:
-            self.text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return False
-        self.signature = signature
-        return True
-
-    async def poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            if self.refresh():
-                changed, self.changed = self.changed, asyncio.Event()
-                changed.set()
 
 
 class PlaylistWatch:
     def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
         self.interval = interval
         self._watches: dict[Path, _Watch] = {}
+        self._cache: OrderedDict[Path, Snapshot] = OrderedDict()
+        self._loading: dict[tuple[Path, Signature], asyncio.Task[Snapshot]] = {}
 
-    async def read_when(self, path: Path, ready: Callable[[str], bool], within: float) -> str | None:
-        """The playlist's text once ``ready(text)``; None if that did not happen ``within`` seconds."""
+    async def snapshot(self, path: Path) -> Snapshot:
+        """The playlist now (as of the last poll, while it has waiters); FileNotFoundError if gone."""
+        watch = self._watches.get(path)
+        if watch is not None:
+            return watch.snapshot
+        return await self._current(path)
+
+    async def _current(self, path: Path) -> Snapshot:
+        stat = os.stat(path)
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = self._cache.get(path)
+        if cached is not None and cached.signature == signature:
+            self._cache.move_to_end(path)
+            return cached
+        # many requests right after a change share one read
+        loading = self._loading.get((path, signature))
+        if loading is None:
+            loading = asyncio.create_task(asyncio.to_thread(Snapshot.load, path, signature))
+            self._loading[(path, signature)] = loading
+            loading.add_done_callback(lambda _: self._loading.pop((path, signature), None))
+        snapshot = await asyncio.shield(loading)
+        if (newest := self._cache.get(path)) is None or newest.signature != snapshot.signature:
+            self._cache[path] = snapshot
+            self._cache.move_to_end(path)
+            while len(self._cache) > CACHED_PLAYLISTS:
+                self._cache.popitem(last=False)
+        return snapshot
+
+    async def _poll(self, path: Path, watch: _Watch) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                snapshot = await self._current(path)
+            except (OSError, ValueError):  # gone, or caught half-written by a non-atomic writer
+                continue
+            if snapshot is not watch.snapshot:
+                watch.snapshot = snapshot
+                changed, watch.changed = watch.changed, asyncio.Event()
+                changed.set()
+
+    async def wait_for(
+        self, path: Path, ready: Callable[[Snapshot], bool], within: float
+    ) -> Snapshot | None:
+        """The playlist once ``ready(snapshot)``; None if that did not happen ``within`` seconds."""
         watch = self._watches.get(path)
         if watch is None:
-            watch = self._watches[path] = _Watch(path, self.interval)
+            snapshot = await self._current(path)
+            watch = self._watches.get(path)  # another waiter may have started one meanwhile
+            if watch is None:
+                watch = self._watches[path] = _Watch(snapshot)
+                watch.task = asyncio.create_task(self._poll(path, watch), name=f"playlist watch {path.name}")
         watch.waiters += 1
         try:
-            if watch.task is None:
-                watch.refresh()
-                watch.task = asyncio.create_task(watch.poll(), name=f"playlist watch {path.name}")
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + within
-            while not ready(watch.text):
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(watch.changed.wait(), remaining)
-            return watch.text
+            async with asyncio.timeout(within):
+                while not ready(watch.snapshot):
+                    await watch.changed.wait()
+            return watch.snapshot
+        except TimeoutError:
+            return None
         finally:
             watch.waiters -= 1
             if watch.waiters == 0:
-                self._watches.pop(path, None)
+                if self._watches.get(path) is watch:
+                    del self._watches[path]
                 if watch.task is not None:
                     watch.task.cancel()
 
@@ -98,9 +121,16 @@ class PlaylistWatch:
 
 
 async def playlist_watch_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
     watch = PlaylistWatch()
     app[PLAYLIST_WATCH] = watch
-    app[keys.WAIT_FOR_MEDIA] = HintedParts(watch, app[keys.SETTINGS].live_part_waiters).wait
+    app[RELOAD_SLOTS] = ClientSlots(
+        settings.live_reload_waiters, settings.live_waiters_per_client, "live playlist reloads waiting"
+    )
+    parts = ClientSlots(
+        settings.live_part_waiters, settings.live_waiters_per_client, "requests for live parts waiting"
+    )
+    app[keys.WAIT_FOR_MEDIA] = HintedParts(watch, parts).wait
     try:
         yield
     finally:

@@ -130,6 +130,9 @@ def render_nginx_conf(settings: Settings, layout: NginxLayout) -> str:
         "client_max_body_size": str(settings.max_body_bytes),
         "api_rate": str(settings.nginx_api_rate),
         "api_burst": str(settings.nginx_api_burst),
+        "streams_per_address": str(settings.events_listeners_per_address),
+        "hls_live_rate": str(settings.nginx_hls_live_rate),
+        "hls_live_burst": str(settings.nginx_hls_live_burst),
         "upstream_servers": "\n".join(
             f"server {address} max_fails=3 fail_timeout=10s;" for address in layout.upstreams
         ),

@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.web_response import ContentCoding
 
 from ..web import keys
+from ..web.client_address import client_key
 from ..web.errors import NotFound
 
 MIME_TYPES = {
@@ -96,7 +97,7 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         wait_for_media = request.app.get(keys.WAIT_FOR_MEDIA)
         if wait_for_media is None:
             raise
-        path = await wait_for_media(root, relative)
+        path = await wait_for_media(root, relative, client_key(request))
     headers = {**CORS, "Cache-Control": cache_control(relative, root)}
     content_type = MIME_TYPES.get(path.suffix)
     if content_type is None:

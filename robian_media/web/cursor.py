@@ -31,7 +31,7 @@ def decode_cursor(token: str, arity: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         parts = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError("not a cursor given by this API; pass next_cursor back unchanged") from None
     if not isinstance(parts, list) or len(parts) != arity:
         raise ValueError("not a cursor given by this API; pass next_cursor back unchanged")

@@ -16,6 +16,7 @@ from aiohttp import web
 from yarl import URL
 
 from ..media.serving import hls_answer_headers
+from . import api_docs
 from .errors import Forbidden
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,7 +34,11 @@ API_SECURITY = [
     ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 ]
 # Swagger UI runs its own scripts and styles: only forbid framing
-DOCS_SECURITY = [*COMMON, ("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'")]
+DOCS_SECURITY = [
+    *COMMON,
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", api_docs.CONTENT_SECURITY_POLICY),
+]
 PAGE_PATH = "/"
 PAGE_STATIC_PREFIX = "/static/"
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..jobs.state_metrics import JobStateMetrics
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
+    from .client_address import ClientAddresses
+    from .client_slots import ClientSlots
     from .rate_limit import RateLimiter
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -41,9 +43,13 @@ ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+# who a request comes from (past trusted proxies): what rate limits and per-client caps count by
+CLIENT_ADDRESSES: web.AppKey[ClientAddresses] = web.AppKey("client_addresses")
+# open SSE/WebSocket streams per client address
+STREAM_SLOTS: web.AppKey[ClientSlots] = web.AppKey("stream_slots")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
 # the kinds of job this process's queue runs, as the composition root registered them
 JOB_TASKS: web.AppKey[tuple[JobTask, ...]] = web.AppKey("job_tasks")
-# optional: (media root, relative path) → the file once written, for a /hls/ file not there yet (the live
-# feature holds requests for its hinted LL-HLS part); raises NotFound for a file that will not come
-WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str], Awaitable[Path]]] = web.AppKey("wait_for_media")
+# optional: (media root, relative path, client key) → the file once written, for a /hls/ file not there yet
+# (the live feature holds requests for its hinted LL-HLS part); raises NotFound for a file that will not come
+WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str, str], Awaitable[Path]]] = web.AppKey("wait_for_media")

@@ -4,19 +4,17 @@ Sliding-window counter: the estimate is ``previous * (1 - elapsed / window) + cu
 wall-clock-aligned fixed windows (the same buckets on every node). A request is decided from this
 node's memory (no Redis round trip on the request path); a background task pushes this node's hits
 to Redis every ``SYNC_INTERVAL_S`` (``INCRBY``) and reads back every node's total. Without Redis, or
-while it is down, each node limits on its own counts. IPv6 clients are counted per /64.
+while it is down, each node limits on its own counts. Clients are keyed as ``client_address`` says.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -24,6 +22,7 @@ from redis.exceptions import RedisError
 
 from ..ops.background import running
 from . import keys
+from .client_address import client_key
 from .errors import TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -32,15 +31,8 @@ WINDOW_S = 60
 SYNC_INTERVAL_S = 0.25
 # liveness probes, scrapes, media segments and the docs are never limited
 EXEMPT_PREFIXES = ("/health", "/metrics", "/hls/", "/api/docs")
-MAX_ADDRESS_MEMO = 4096
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class Address(NamedTuple):
-    trusted: bool  # a proxy of ours: its X-Forwarded-For is believed
-    bucket: str  # what is counted
 
 
 @dataclass(slots=True)
@@ -56,7 +48,6 @@ class RateLimiter:
         self,
         *,
         limit: int,
-        trusted_proxies: list[str],
         redis: Redis | None = None,
         prefix: str = "",
         window_s: int = WINDOW_S,
@@ -67,31 +58,8 @@ class RateLimiter:
         self._clock = clock
         self._redis = redis
         self._prefix = prefix + "ratelimit:"
-        self._proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
-        self._addresses: dict[str, Address] = {}
         self._counters: dict[str, Counter] = {}
         self._redis_down_until = 0.0
-
-    # -- who is asking -------------------------------------------------------------------------
-    def _address(self, text: str) -> Address:
-        known = self._addresses.get(text)
-        if known is None:
-            known = _parse_address(text, self._proxies)
-            if len(self._addresses) >= MAX_ADDRESS_MEMO:
-                self._addresses.clear()
-            self._addresses[text] = known
-        return known
-
-    def client_key(self, request: web.Request) -> str:
-        """The client's address: X-Forwarded-For is read right to left, only past trusted proxies."""
-        client = self._address(request.remote or "unknown")
-        if client.trusted and "X-Forwarded-For" in request.headers:
-            hops = [h.strip() for v in request.headers.getall("X-Forwarded-For") for h in v.split(",")]
-            for hop in reversed([h for h in hops if h]):
-                client = self._address(hop)
-                if not client.trusted:
-                    break
-        return client.bucket
 
     # -- deciding ------------------------------------------------------------------------------
     def hit(self, key: str) -> int | None:
@@ -174,24 +142,12 @@ async def sync_forever(sync: Callable[[], Awaitable[None]]) -> None:
             raise asyncio.CancelledError
 
 
-def _parse_address(text: str, proxies: list[IPNetwork]) -> Address:
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return Address(False, text[:64])
-    trusted = any(ip in net for net in proxies)
-    if ip.version == 6 and ip.ipv4_mapped is None:
-        # one IPv6 subscriber holds a whole /64: count it as one client
-        return Address(trusted, str(ipaddress.ip_network(f"{ip}/64", strict=False)))
-    return Address(trusted, str(getattr(ip, "ipv4_mapped", None) or ip))
-
-
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     limiter = request.app.get(keys.RATE_LIMITER)
     if limiter is None or request.method == "OPTIONS" or request.path.startswith(EXEMPT_PREFIXES):
         return await handler(request)
-    retry_after = limiter.hit(limiter.client_key(request))
+    retry_after = limiter.hit(client_key(request))
     if retry_after is not None:
         raise TooManyRequests(
             f"More than {limiter.limit} requests a minute come from your address; retry in {retry_after} s.",
@@ -207,7 +163,6 @@ async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     limiter = RateLimiter(
         limit=settings.rate_limit_per_minute,
-        trusted_proxies=settings.trusted_proxies,
         redis=app.get(keys.REDIS),
         prefix=settings.redis_prefix,
     )

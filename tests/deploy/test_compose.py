@@ -6,6 +6,7 @@ config files it mounts, services it depends on or scrapes."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 import yaml
 
 from robian_media.cli import build_parser
+from robian_media.settings import Settings
+from robian_media.web.client_address import ClientAddresses
 from tests.deploy.compose import (
     OUR_IMAGE,
     REPO,
@@ -184,3 +187,19 @@ def test_edge_metrics_reads_the_log_the_edge_writes() -> None:
 def mounts(svc: dict[str, Any]) -> dict[str, str]:
     """Volume or host path → where it is mounted in the container."""
     return {m.split(":")[0]: m.split(":")[1] for m in svc.get("volumes", [])}
+
+
+def test_the_api_believes_the_client_address_nginx_forwards() -> None:
+    """Without it every client shares nginx's address: one client exhausts everyone's rate limits."""
+    spec = compose()
+    nginx_address = spec["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    subnet = spec["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx_address) in ipaddress.ip_network(subnet)
+    api_env = {**spec["x-robian-env"], **spec["services"]["api"]["environment"]}
+    settings = Settings(_env_file=None, trusted_proxies=api_env["ROBIAN_TRUSTED_PROXIES"])
+    addresses = ClientAddresses(settings.trusted_proxies)
+    # two clients behind nginx are two clients, each with its own budget
+    assert addresses.key_for(nginx_address, ["203.0.113.7"]) == "203.0.113.7"
+    assert addresses.key_for(nginx_address, ["198.51.100.1, 203.0.113.8"]) == "203.0.113.8"
+    # another container of the network cannot pick its address
+    assert addresses.key_for(str(ipaddress.ip_network(subnet)[20]), ["203.0.113.7"]) != "203.0.113.7"

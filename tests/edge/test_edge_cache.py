@@ -39,14 +39,17 @@ async def test_segments_miss_once_then_hit(
     assert _origin_fetches(nginx, path) == 1
 
 
-async def test_the_query_is_part_of_the_cache_key(
+async def test_a_junk_query_on_media_is_no_way_past_the_cache(
     hls_media: HlsMedia, fake_api: Any, start_nginx: Any, http: aiohttp.ClientSession
 ) -> None:
+    """``?x=N`` used to make a new cache object each time: a way to the origin (and, for LL-HLS, the API)."""
     nginx = start_nginx(hls_media, fake_api[1].port, edge=True)
     path = f"/hls/{hls_media.debate}/v1/chapters.json"
     assert (await _get(http, nginx.edge + path + "?lang=fr"))[1] == "MISS"
-    assert (await _get(http, nginx.edge + path + "?lang=en"))[1] == "MISS"
-    assert (await _get(http, nginx.edge + path + "?lang=fr"))[1] == "HIT"
+    for n in range(5):
+        assert (await _get(http, nginx.edge + path + f"?x={n}"))[1] == "HIT"
+    assert (await _get(http, nginx.edge + path))[1] == "HIT"
+    assert sum(f"GET {path}" in line for line in nginx.access_log()) == 1
 
 
 async def test_api_responses_are_cached_only_when_the_api_says_so(

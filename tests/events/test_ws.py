@@ -48,6 +48,8 @@ async def test_subscribe_ack_events_unsubscribe_ping(client: Any) -> None:
         ('{"op": "subscribe", "channels": []}', "invalid_channels"),
         ('{"op": "subscribe", "channels": ["jobs"], "since": "yesterday"}', "invalid_since"),
         (json.dumps({"op": "ping", "pad": "x" * 5000}), "message_too_large"),
+        ("[" * 3000, "invalid_json"),  # was a RecursionError: close 1002 and a traceback each time
+        ('{"op": "ping", "x": ' + "[" * 1000 + "]" * 1000 + "}", "invalid_json"),
     ],
 )
 async def test_bad_messages_get_an_error_and_the_connection_stays(

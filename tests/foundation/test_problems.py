@@ -74,6 +74,17 @@ async def test_malformed_json_is_a_400(aiohttp_client: Any, settings: Settings) 
     assert "JSON" in body["detail"]
 
 
+async def test_deeply_nested_json_is_a_422(aiohttp_client: Any, settings: Settings) -> None:
+    """``[`` × 3000 was a 500 with a RecursionError traceback (issue #22, item 8)."""
+    client = await make_client(aiohttp_client, settings)
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    for raw in (b"[" * 3000, b"[" * 900 + b"]" * 900, b'{"name": ' + b"[" * 40 + b"]" * 40 + b"}"):
+        resp = await client.post("/test/echo", data=raw, headers=headers)
+        body = await resp.json(content_type=None)
+        assert_problem(resp, body, 422)
+        assert "nested deeper than 32 levels" in body["detail"]
+
+
 async def test_oversized_body_is_a_413(aiohttp_client: Any, make_settings: Any) -> None:
     client = await make_client(aiohttp_client, make_settings(max_body_bytes=2048))
     resp = await client.post(

@@ -140,3 +140,22 @@ def test_the_json_twin_of_an_acteur_is_read_too() -> None:
 def test_unsafe_or_broken_xml_is_refused(document: bytes) -> None:
     with pytest.raises(InvalidSourceData):
         parse_data_nvs(document)
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    "<compteRendu><contenu><paragraphe>&c;</paragraphe></contenu></compteRendu>"
+)
+
+
+def test_a_dtd_is_refused_in_any_encoding() -> None:
+    """In UTF-16 the raw bytes hold no b"<!DOCTYPE": expat used to expand the entities (issue #22, item 9)."""
+    document = BILLION_LAUGHS.encode("utf-16")
+    assert b"<!DOCTYPE" not in document
+    for parse in (parse_data_nvs, parse_compte_rendu):
+        with pytest.raises(InvalidSourceData, match="DTD"):
+            parse(document)
+    # an encoding expat cannot read at all is refused too, not a crash
+    with pytest.raises(InvalidSourceData, match="not well-formed"):
+        parse_compte_rendu(BILLION_LAUGHS.replace("UTF-16", "UTF-32").encode("utf-32"))

@@ -18,7 +18,8 @@ PART_SECONDS = 0.5
 class FakeLiveRung:
     """``{debate}/v1/a64/`` under ``root``: 1 s segments of two 0.5 s parts (target duration 1 s)."""
 
-    def __init__(self, root: Path, debate: str = "fakelive") -> None:
+    def __init__(self, root: Path, debate: str = "fakelive", segments: int = 0) -> None:
+        """``segments`` complete segments are listed from the start (a long sitting)."""
         self.relative = f"{debate}/v1/a64"
         self.directory = root / self.relative
         self.directory.mkdir(parents=True)
@@ -32,6 +33,9 @@ class FakeLiveRung:
             next_part_uri="part_0_0.m4s",
         )
         self.open_data: list[bytes] = []
+        for number in range(segments):
+            self.state.segments.append(self._segment(number, []))
+        self.state.next_part_uri = f"part_{segments}_0.m4s"
         self._write_playlist()
 
     def path(self, name: str) -> str:
@@ -53,20 +57,21 @@ class FakeLiveRung:
         self.state.next_part_uri = f"part_{number}_{index + 1}.m4s"
         if len(self.state.open_parts) == PARTS_PER_SEGMENT:
             write_atomic(self.directory / f"seg_{number}.m4s", b"".join(self.open_data))
-            self.state.segments.append(
-                LiveSegment(
-                    number=number,
-                    uri=f"seg_{number}.m4s",
-                    duration=PARTS_PER_SEGMENT * PART_SECONDS,
-                    start=number * PARTS_PER_SEGMENT * PART_SECONDS,
-                    pdt=self.state.starts_at + timedelta(seconds=number * PARTS_PER_SEGMENT * PART_SECONDS),
-                    parts=self.state.open_parts,
-                )
-            )
+            self.state.segments.append(self._segment(number, self.state.open_parts))
             self.state.open_parts, self.open_data = [], []
             self.state.next_part_uri = f"part_{number + 1}_0.m4s"
         self._write_playlist()
         return data
+
+    def _segment(self, number: int, parts: list[LivePart]) -> LiveSegment:
+        return LiveSegment(
+            number=number,
+            uri=f"seg_{number}.m4s",
+            duration=PARTS_PER_SEGMENT * PART_SECONDS,
+            start=number * PARTS_PER_SEGMENT * PART_SECONDS,
+            pdt=self.state.starts_at + timedelta(seconds=number * PARTS_PER_SEGMENT * PART_SECONDS),
+            parts=parts,
+        )
 
     def end(self) -> None:
         self.state.ended = True

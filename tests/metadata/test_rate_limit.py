@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from robian_media.app import create_app
@@ -71,7 +74,7 @@ async def test_nodes_share_counts_through_redis(redis_url: str, redis_prefix: st
     clock = Clock(6_000_000.0)  # the start of a window
     redis = create_redis(redis_url)
     node_a, node_b = (
-        RateLimiter(limit=6, trusted_proxies=[], redis=redis, prefix=redis_prefix, clock=clock)
+        RateLimiter(limit=6, redis=redis, prefix=redis_prefix, clock=clock)
         for _ in range(2)
     )
     assert [node_a.hit("198.51.100.9") for _ in range(4)] == [None] * 4
@@ -90,7 +93,7 @@ async def test_nodes_share_counts_through_redis(redis_url: str, redis_prefix: st
 
 async def test_retry_after_is_truthful() -> None:
     clock = Clock(6_000_000.0 + 30)  # halfway through a window
-    limiter = RateLimiter(limit=10, trusted_proxies=[], clock=clock)
+    limiter = RateLimiter(limit=10, clock=clock)
     assert [limiter.hit("c") for _ in range(10)] == [None] * 10
     retry_after = limiter.hit("c")
     assert retry_after is not None
@@ -113,7 +116,7 @@ async def test_ipv6_clients_are_counted_per_slash_64(
 async def test_redis_down_limits_per_node(redis_server: RedisServer, redis_prefix: str) -> None:
     clock = Clock(6_000_000.0)
     redis = create_redis(redis_server.url)
-    limiter = RateLimiter(limit=3, trusted_proxies=[], redis=redis, prefix=redis_prefix, clock=clock)
+    limiter = RateLimiter(limit=3, redis=redis, prefix=redis_prefix, clock=clock)
     assert limiter.hit("c") is None
     await limiter.sync()
     redis_server.stop()
@@ -121,10 +124,37 @@ async def test_redis_down_limits_per_node(redis_server: RedisServer, redis_prefi
     await limiter.sync()  # logs and carries on
     assert limiter.hit("c") is not None
     nowhere = create_redis(f"redis://127.0.0.1:{free_port()}/0")
-    unreachable = RateLimiter(limit=1, trusted_proxies=[], redis=nowhere, clock=clock)
+    unreachable = RateLimiter(limit=1, redis=nowhere, clock=clock)
     assert unreachable.hit("c") is None
     await unreachable.sync()
     assert unreachable.hit("c") is not None
     redis_server.start()
     for client in (redis, nowhere):
         await client.aclose()
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_warned_about_once(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proxy missing from ROBIAN_TRUSTED_PROXIES (127.0.0.2 here) makes all its clients one: say so."""
+    server = TestServer(create_app(make_settings()), host="127.0.0.1")
+    await server.start_server()
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    try:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for client in ("203.0.113.1", "203.0.113.2"):
+                async with session.get(server.make_url("/health"), headers={"X-Forwarded-For": client}) as r:
+                    assert r.status == 200
+    finally:
+        await server.close()
+    warnings = [r for r in caplog.records if "ROBIAN_TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert "127.0.0.2" in warnings[0].getMessage()
+
+
+async def test_forwarded_for_from_a_trusted_proxy_is_not_warned_about(
+    aiohttp_client: ClientFactory, make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await aiohttp_client(create_app(make_settings()))
+    assert await statuses(client, 2, "/health", **{"X-Forwarded-For": "203.0.113.1"}) == [200] * 2
+    assert not [r for r in caplog.records if "ROBIAN_TRUSTED_PROXIES" in r.getMessage()]

@@ -129,3 +129,21 @@ async def test_suggestions_complete_names_and_titles(
         await suggest(client, f"{marker} ener")
     )
     assert len(await suggest(client, "a")) <= 10
+
+
+async def test_a_search_of_too_many_words_is_refused(
+    client: Any, db: asyncpg.Connection, marker: str
+) -> None:
+    """``a or b or … or zz`` made PostgreSQL rank every match of every word (issue #22, item 5)."""
+    debate = await create_debate(db, title=f"Séance {marker}")
+    await create_chapters(
+        db, debate, [{"start": 0, "end": 9, "speaker_name": "M. A", "title": f"alpha {marker}"}]
+    )
+    broad = " or ".join(["alpha", *(f"w{n}" for n in range(25))])
+    resp = await client.get("/api/v1/search", params={"q": broad})
+    problem = await resp.json(content_type=None)
+    assert resp.status == 422 and problem["errors"][0]["location"] == "query.q"
+    assert "at most 12 words" in problem["errors"][0]["message"]
+    # twelve words, "or" included, are still a search
+    hits = await search(client, q=f"{marker} or " + " or ".join(f"w{n}" for n in range(5)))
+    assert {h["debate_id"] for h in hits} == {str(debate)}
