@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from packager.atomic import write_atomic
-from packager.captions import build_cues
+from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
 from packager.encode import encode_args, group_encodings, plan_encodings
 from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
@@ -64,6 +64,7 @@ class Rendition:
     ffmpeg: str
     timings: dict[str, float] = field(default_factory=dict)
     transcript: list[Paragraph] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
 
     @property
     def master(self) -> Path:
@@ -320,4 +321,5 @@ async def _build(
         ffmpeg=ffmpeg,
         timings=timings,
         transcript=transcript,
+        cues=words.cues if words is not None else [],
     )

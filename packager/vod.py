@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from packager.captions import Cue
 from packager.chapters import Chapter, ChapterIn
 from packager.ladder import Ladder
 from packager.loudness import Loudness, LoudnessTarget
@@ -40,6 +41,7 @@ class PackageResult:
     loudness: Loudness | None = None
     timings: dict[str, float] = field(default_factory=dict)
     transcript: list[Paragraph] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
 
     @property
     def master(self) -> Path:
@@ -130,4 +132,5 @@ async def package(
             loudness=rendition.loudness,
             timings=rendition.timings,
             transcript=rendition.transcript,
+            cues=rendition.cues,
         )

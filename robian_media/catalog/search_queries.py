@@ -1,4 +1,5 @@
-"""French full-text search over debates, chapters and speakers, and type-ahead suggestions.
+"""French full-text search over debates, chapters, speakers and passages of what was said (the words of
+DESIGN §8), and type-ahead suggestions.
 
 Every text is folded with ``robian_unaccent`` before ``to_tsvector``/``to_tsquery`` (see migration
 0001), so "seance" finds "séance". Debates and chapters use the French configuration (stemming);
@@ -14,6 +15,7 @@ import asyncpg
 from ..media.urls import MediaUrls
 from .debate_queries import LISTED_STATUSES
 from .models import ChapterSpeaker, SearchKind, SearchResult, Suggestion
+from .text_search import excerpt
 
 # $1 the words typed (websearch syntax: "quoted phrase", -excluded, or), $2 statuses, $3 kinds,
 # $4 limit, $5 offset. Title weights rank a debate's title above its body and description.
@@ -40,6 +42,19 @@ SELECT * FROM (
            NULL, NULL, NULL, s.id, s.name, coalesce(s.group_abbrev, s.group_name)
     FROM speakers s, q
     WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple
+    UNION ALL
+    -- the excerpt is cut from the folded text: the words are found accent-blind, shown as written below
+    SELECT 'passage', ts_rank('{1,1,1,1}', p.search, q.fr), p.body, d.id, d.title, d.starts_at,
+           d.current_version, p.idx, coalesce(c.start_s, p.start_s), coalesce(c.end_s, p.end_s),
+           p.speaker_id, p.speaker_name, p.speaker_group
+    FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
+    JOIN debates d ON d.id = p.debate_id AND d.current_version = t.version, q
+    LEFT JOIN LATERAL (
+        SELECT c.start_s, c.end_s FROM transcript_cues c
+         WHERE c.debate_id = p.debate_id AND c.paragraph = p.idx AND c.search @@ q.fr
+         ORDER BY c.idx LIMIT 1
+    ) c ON true
+    WHERE 'passage' = ANY($3::text[]) AND p.search @@ q.fr AND d.status = ANY($2::text[])
 ) hits
 ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id
 LIMIT $4 OFFSET $5
@@ -85,13 +100,13 @@ async def search(
     for r in rows[:limit]:
         packaged = r["debate_id"] is not None and r["current_version"] is not None
         speaker = None
-        if r["kind"] == "chapter" and r["speaker_name"]:
+        if r["kind"] in ("chapter", "passage") and r["speaker_name"]:
             speaker = ChapterSpeaker(id=r["speaker_id"], name=r["speaker_name"], group=r["speaker_group"])
         items.append(
             SearchResult(
                 kind=r["kind"],
                 rank=round(r["rank"], 6),
-                title=r["title"],
+                title=excerpt(r["title"], text) if r["kind"] == "passage" else r["title"],
                 debate_id=r["debate_id"],
                 debate_title=r["debate_title"],
                 starts_at=r["starts_at"],
