@@ -19,11 +19,13 @@ from .text_search import excerpt
 
 # $1 the words typed (websearch syntax: "quoted phrase", -excluded, or), $2 statuses, $3 kinds,
 # $4 limit, $5 offset. Title weights rank a debate's title above its body and description.
+# A passage's cue (where its words are said) is looked up for the page of hits only.
+SEARCH_ORDER = "ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id"
 SEARCH = """
 WITH q AS (
     SELECT websearch_to_tsquery('french', robian_unaccent($1)) AS fr,
            websearch_to_tsquery('simple', robian_unaccent($1)) AS simple
-)
+), page AS (
 SELECT * FROM (
     SELECT 'debate' AS kind, ts_rank(d.search, q.fr) AS rank, d.title, d.id AS debate_id,
            NULL::text AS debate_title, d.starts_at, d.current_version,
@@ -32,33 +34,39 @@ SELECT * FROM (
     FROM debates d, q
     WHERE 'debate' = ANY($3::text[]) AND d.search @@ q.fr AND d.status = ANY($2::text[])
     UNION ALL
-    SELECT 'chapter', ts_rank('{1,1,1,1}', c.search, q.fr),
+    SELECT 'chapter', ts_rank('{1, 1, 1, 1}', c.search, q.fr),
            coalesce(c.title, c.speaker_name, d.title), d.id, d.title, d.starts_at, d.current_version,
            c.idx, c.start_s, c.end_s, c.speaker_id, c.speaker_name, c.speaker_group
     FROM chapters c JOIN debates d ON d.id = c.debate_id, q
     WHERE 'chapter' = ANY($3::text[]) AND c.search @@ q.fr AND d.status = ANY($2::text[])
     UNION ALL
-    SELECT 'speaker', ts_rank('{1,1,1,1}', s.search, q.simple), s.name, NULL, NULL, NULL, NULL,
+    SELECT 'speaker', ts_rank('{1, 1, 1, 1}', s.search, q.simple), s.name, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, s.id, s.name, coalesce(s.group_abbrev, s.group_name)
     FROM speakers s, q
     WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple
     UNION ALL
     -- the excerpt is cut from the folded text: the words are found accent-blind, shown as written below
-    SELECT 'passage', ts_rank('{1,1,1,1}', p.search, q.fr), p.body, d.id, d.title, d.starts_at,
-           d.current_version, p.idx, coalesce(c.start_s, p.start_s), coalesce(c.end_s, p.end_s),
-           p.speaker_id, p.speaker_name, p.speaker_group
+    SELECT 'passage', ts_rank('{1, 1, 1, 1}', p.search, q.fr), p.body, d.id, d.title, d.starts_at,
+           d.current_version, p.idx, p.start_s, p.end_s, p.speaker_id, p.speaker_name, p.speaker_group
     FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
     JOIN debates d ON d.id = p.debate_id AND d.current_version = t.version, q
-    LEFT JOIN LATERAL (
-        SELECT c.start_s, c.end_s FROM transcript_cues c
-         WHERE c.debate_id = p.debate_id AND c.paragraph = p.idx AND c.search @@ q.fr
-         ORDER BY c.idx LIMIT 1
-    ) c ON true
     WHERE 'passage' = ANY($3::text[]) AND p.search @@ q.fr AND d.status = ANY($2::text[])
 ) hits
-ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id
+SEARCH_ORDER
 LIMIT $4 OFFSET $5
-"""
+)
+SELECT page.kind, page.rank, page.title, page.debate_id, page.debate_title, page.starts_at,
+       page.current_version, page.idx, page.speaker_id, page.speaker_name, page.speaker_group,
+       coalesce(c.start_s, page.start_s) AS start_s, coalesce(c.end_s, page.end_s) AS end_s
+FROM page CROSS JOIN q
+LEFT JOIN LATERAL (
+    SELECT c.start_s, c.end_s FROM transcript_cues c
+     WHERE page.kind = 'passage' AND c.debate_id = page.debate_id AND c.paragraph = page.idx
+       AND c.search @@ q.fr
+     ORDER BY c.idx LIMIT 1
+) c ON true
+SEARCH_ORDER
+""".replace("SEARCH_ORDER", SEARCH_ORDER)
 
 # name prefix through the text_pattern_ops btree (byte order: every completion of p sorts in
 # [p, p || U+10FFFF)), then any word of the name as a prefix through the GIN index
