@@ -35,3 +35,12 @@ CREATE TABLE transcript_cues (
     PRIMARY KEY (debate_id, paragraph, idx),
     FOREIGN KEY (debate_id, paragraph) REFERENCES transcript_paragraphs (debate_id, idx) ON DELETE CASCADE
 );
+
+-- A compte rendu attached later is a job of its own kind (POST /api/v1/debates/{id}/compte-rendu). It may
+-- be sent while the sitting's own job is still active (it then waits for it: the queue runs one job of a
+-- debate at a time), so the one-active-job rule holds apart for it; it publishes after that job.
+ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('ingest', 'live', 'compte_rendu'));
+DROP INDEX jobs_one_active_per_debate;
+CREATE UNIQUE INDEX jobs_one_active_per_debate ON jobs (debate_id, (kind = 'compte_rendu'))
+    WHERE status IN ('queued', 'running');

@@ -1,6 +1,7 @@
 """Publishing a packaged version: one transaction, fenced so a version is published at most once.
 
-The job must still be the debate's latest job, still running, and still at the attempt that did
+The job must still be the debate's latest job (compte rendu jobs, which may be queued behind the
+sitting's own job, are counted apart), still running, and still at the attempt that did
 the packaging; then speakers are upserted, the chapters replaced, the previous rendition retired,
 the new one recorded, and the debate and the job updated together.
 """
@@ -22,7 +23,9 @@ from .store import JobRun
 
 LOCK_JOB = """
 SELECT j.status, j.attempts,
-       (SELECT id FROM jobs WHERE debate_id = j.debate_id ORDER BY created_at DESC, id DESC LIMIT 1) AS latest
+       (SELECT id FROM jobs WHERE debate_id = j.debate_id
+           AND (kind = 'compte_rendu') = (j.kind = 'compte_rendu')
+         ORDER BY created_at DESC, id DESC LIMIT 1) AS latest
   FROM jobs j WHERE j.id = $1 FOR UPDATE
 """
 LOCK_DEBATE = "SELECT current_version FROM debates WHERE id = $1 FOR UPDATE"

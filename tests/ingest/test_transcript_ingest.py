@@ -11,7 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from robian_media.ingest.sources.an_compte_rendu import parse_compte_rendu
-from tests.ingest.conftest import submit, wait_job
+from robian_media.web import keys
+from tests.events.clients import events_until
+from tests.ingest.conftest import AUTH, submit, wait_job
 from tests.ingest.origin import Origin
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "an"
@@ -161,3 +163,77 @@ async def test_a_debate_without_words_answers_404_and_null_links(
     stream = await (await ingest_client.get(f"/api/v1/debates/{accepted['debate_id']}/stream")).json()
     assert (stream["subtitles_url"], stream["transcript_url"]) == (None, None)
     await asyncio.sleep(0)
+
+
+async def attach(client: TestClient[Any, Any], debate_id: str, **body: Any) -> tuple[int, dict[str, Any]]:
+    response = await client.post(f"/api/v1/debates/{debate_id}/compte-rendu", json=body, headers=AUTH)
+    return response.status, await response.json()
+
+
+async def test_a_compte_rendu_sent_while_packaging_waits_then_publishes_a_recut_version(
+    ingest_client: TestClient[Any, Any], origin: Origin, tmp_path: Path
+) -> None:
+    bus = ingest_client.app[keys.EVENT_BUS]
+    status, accepted = await submit(ingest_client, origin.portal_url + "?later")
+    assert status == 202
+    debate_id = accepted["debate_id"]
+    subscription = bus.subscribe([f"debate:{debate_id}"])
+    # sent at once: the sitting is still being fetched and packaged, the job waits for it
+    status, attached = await attach(ingest_client, debate_id, compte_rendu_url=origin.url("/cr-words.xml"))
+    assert status == 202 and attached["debate_id"] == debate_id
+    first = await wait_job(ingest_client, accepted["job_id"])
+    assert first["status"] == "succeeded", first
+    job = await wait_job(ingest_client, attached["job_id"])
+    assert job["status"] == "succeeded", job
+    assert job["kind"] == "compte_rendu"
+
+    transcript = await (await ingest_client.get(f"/api/v1/debates/{debate_id}/transcript")).json()
+    assert transcript["version"] == 2 and len(transcript["paragraphs"]) == 8
+    before = await (await ingest_client.get(f"/hls/{debate_id}/v1/chapters.json")).json()
+    chapters = await (await ingest_client.get(f"/api/v1/debates/{debate_id}/chapters")).json()
+    # the compte rendu's chapters replace the portal's (one per change of speaker, its own times)
+    names = ["Claire Martin", "Jean Dupont", "Amina Benali", "Claire Martin", "Luc Moreau", "Claire Martin"]
+    assert [c["speaker"]["name"] for c in chapters] == names
+    assert abs(chapters[1]["start"] - 4.54) < 0.05 and abs(before[1]["start-time"] - 4.54) > 0.5
+    stream = await (await ingest_client.get(f"/api/v1/debates/{debate_id}/stream")).json()
+    assert stream["subtitles_url"].endswith("/v2/subs/index.m3u8")
+    master = await (await ingest_client.get(f"/hls/{debate_id}/master.m3u8")).text()
+    assert "v2/" in master and 'SUBTITLES="subs"' in master
+    # listeners on the first version keep it: immutable, still served
+    assert (await ingest_client.get(f"/hls/{debate_id}/v1/master.m3u8")).status == 200
+
+    def announced(seen: list[Any]) -> list[int]:
+        return [e.data["version"] for e in seen if e.type == "debate.updated" and not e.data.get("playable")]
+
+    events = await events_until(subscription, lambda seen: bool(announced(seen)), timeout=30)
+    bus.unsubscribe(subscription)
+    assert announced(events) == [2]
+
+
+async def test_a_bad_compte_rendu_fails_and_leaves_the_published_version(
+    ingest_client: TestClient[Any, Any], origin: Origin
+) -> None:
+    status, accepted = await submit(ingest_client, origin.url("/files/speech.m4a?bad-cr"))
+    assert (await wait_job(ingest_client, accepted["job_id"]))["status"] == "succeeded"
+    debate_id = accepted["debate_id"]
+    master = await (await ingest_client.get(f"/hls/{debate_id}/master.m3u8")).text()
+    status, attached = await attach(
+        ingest_client, debate_id, compte_rendu_url=origin.url("/files/not-audio.m4a")
+    )
+    assert status == 202
+    job = await wait_job(ingest_client, attached["job_id"])
+    assert job["status"] == "failed" and "compte rendu" in job["error"]
+    assert await (await ingest_client.get(f"/hls/{debate_id}/master.m3u8")).text() == master
+    assert (await ingest_client.get(f"/api/v1/debates/{debate_id}/transcript")).status == 404
+
+    # refused before any job: neither or both sources, an unknown debate, no admin token
+    status, problem = await attach(ingest_client, debate_id)
+    assert status == 422 and problem["errors"][0]["location"] == "body"
+    status, _ = await attach(
+        ingest_client, "00000000-0000-0000-0000-000000000000", compte_rendu_url=origin.url("/cr.xml")
+    )
+    assert status == 404
+    response = await ingest_client.post(
+        f"/api/v1/debates/{debate_id}/compte-rendu", json={"compte_rendu_url": "x"}
+    )
+    assert response.status == 401
