@@ -19,6 +19,11 @@ class CompteRenduRequest(BaseModel):
     compte_rendu_url: str | None = Field(None, min_length=1, max_length=4096, description="Syceron XML")
     transcript: list[TranscriptIn] | None = Field(None, min_length=1, max_length=MAX_PARAGRAPHS)
     chapters: list[ChapterIn] | None = Field(None, max_length=5000)
+    from_compte_rendu: bool = Field(
+        False,
+        description="transcript and chapters were read from a compte rendu (robian-media attach-cr FILE): "
+        "those starting past the media's end are dropped, as for compte_rendu_url",
+    )
 
     @field_validator("transcript")
     @classmethod

@@ -42,12 +42,10 @@ async def run_attach(run: JobRun, res: WorkerResources, progress: ProgressReport
             await fetch_compte_rendu(client, request.compte_rendu_url, findings)
         cr = findings.compte_rendu
         duration = float(debate["duration"])
-        chapters = fitting(
-            request.chapters or (cr.chapters if cr else []), duration, given=bool(request.chapters)
-        )
-        words = fitting(
-            request.transcript or (cr.transcript if cr else []), duration, given=bool(request.transcript)
-        )
+        # a compte rendu's times past the media's end are dropped; times a caller gave must fit
+        given = not (cr or request.from_compte_rendu)
+        chapters = fitting(request.chapters or (cr.chapters if cr else []), duration, given=given)
+        words = fitting(request.transcript or (cr.transcript if cr else []), duration, given=given)
         progress.update("probing", 0.0)
         chapters, speakers = await resolve_speakers(
             chapters, pool=res.pool, client=client, settings=settings, others=[p.speaker for p in words]
@@ -80,7 +78,7 @@ async def run_attach(run: JobRun, res: WorkerResources, progress: ProgressReport
             speakers=speakers,
             debate=DebateUpdate(),
             transcript=Transcript(
-                source="request" if request.transcript else "compte_rendu",
+                source="compte_rendu" if cr or request.from_compte_rendu else "request",
                 paragraphs=result.transcript,
                 cues=result.cues,
             )

@@ -4,17 +4,20 @@ the transcript route, the stream's links, passage search and the interventions' 
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from robian_media.app import create_app
 from robian_media.ingest.sources.an_compte_rendu import parse_compte_rendu
 from robian_media.web import keys
 from tests.events.clients import events_until
 from tests.ingest.conftest import AUTH, submit, wait_job
 from tests.ingest.origin import Origin
+from tests.ingest.test_worker_kill import worker_env
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "an"
 NBSP = "\u00a0"
@@ -237,3 +240,34 @@ async def test_a_bad_compte_rendu_fails_and_leaves_the_published_version(
         f"/api/v1/debates/{debate_id}/compte-rendu", json={"compte_rendu_url": "x"}
     )
     assert response.status == 401
+
+
+async def test_attach_cr_command_attaches_a_compte_rendu_file(
+    aiohttp_client: Any, ingest_settings: Any, origin: Origin
+) -> None:
+    settings = ingest_settings(workers=0)
+    server = await aiohttp_client(create_app(settings))
+    env = worker_env(settings)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "robian_media.cli", "ingest", origin.url("/files/speech.m4a?cli-cr"), "--wait",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 180)
+    assert proc.returncode == 0, err.decode()
+    debate_id = out.decode().splitlines()[0].split()[-1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "robian_media.cli", "attach-cr", debate_id,
+        str(FIXTURES / "compte-rendu-transcript.xml"), "--wait",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 180)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().splitlines()[-1].endswith(f"/hls/{debate_id}/master.m3u8")
+    transcript = await (await server.get(f"/api/v1/debates/{debate_id}/transcript")).json()
+    assert transcript["version"] == 2 and transcript["paragraphs"][4]["text"] == BENALI
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "robian_media.cli", "attach-cr", "not-an-id", "x.xml",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and "not a debate id" in err.decode()
