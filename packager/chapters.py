@@ -137,7 +137,7 @@ def apple_chapters(chapters: Sequence[Chapter], language: str = "fr") -> list[di
     return entries
 
 
-def _vtt_time(seconds: float) -> str:
+def vtt_time(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -151,7 +151,7 @@ def webvtt_chapters(chapters: Sequence[Chapter]) -> str:
     for chapter in chapters:
         # "-->" would end the cue timing line early; cue text cannot contain blank lines either.
         text = " ".join(chapter.label.replace("-->", "→").split())
-        lines += [f"ch-{chapter.index}", f"{_vtt_time(chapter.start)} --> {_vtt_time(chapter.end)}", text, ""]
+        lines += [f"ch-{chapter.index}", f"{vtt_time(chapter.start)} --> {vtt_time(chapter.end)}", text, ""]
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from packager.ffmpeg import FFmpegError, MediaError, default_ffmpeg
 from packager.ladder import DEFAULT_LADDER, LadderError, load_ladder
 from packager.loudness import LoudnessTarget
 from packager.rendition import build_rendition
+from packager.transcript import TranscriptError, TranscriptIn, parse_transcript
 from packager.validate import ValidationError
 
 EXIT_BAD_INPUT = 2
@@ -57,6 +58,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--chapters", type=Path, help="JSON array of {start, end?, speaker: {id?, name, group?}, title?}"
     )
     parser.add_argument(
+        "--transcript",
+        type=Path,
+        help="JSON array of {start, end?, speaker: {id?, name, group?}, text}: the words (captions, subs/)",
+    )
+    parser.add_argument(
         "--ladder", default=DEFAULT_LADDER, help="preset name or JSON file (default: %(default)s)"
     )
     parser.add_argument("--starts-at", help="sitting start, ISO 8601 (PROGRAM-DATE-TIME and chapter dates)")
@@ -95,6 +101,15 @@ def _chapters(path: Path | None) -> list[ChapterIn]:
         raise ChapterError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
+def _transcript(path: Path | None) -> list[TranscriptIn]:
+    if path is None:
+        return []
+    try:
+        return parse_transcript(path.read_bytes())
+    except OSError as exc:
+        raise TranscriptError(f"cannot read transcript file {path}: {exc.strerror}") from exc
+
+
 def _fail(message: str, code: int) -> int:
     print(f"packager: error: {' '.join(message.split())}", file=sys.stderr)
     return code
@@ -108,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MediaError(f"input file not found: {args.input}")
         ladder = load_ladder(args.ladder)
         chapters = _chapters(args.chapters)
+        transcript = _transcript(args.transcript)
         starts_at = _starts_at(args.starts_at)
         loudness = LoudnessTarget(
             integrated=args.target_lufs, true_peak=args.true_peak, enabled=not args.no_loudness
@@ -125,9 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 on_progress=reporter,
                 processes=args.processes,
                 title=args.title,
+                transcript=transcript,
             )
         )
-    except (MediaError, ChapterError, LadderError, FileExistsError, ValueError) as exc:
+    except (MediaError, ChapterError, TranscriptError, LadderError, FileExistsError, ValueError) as exc:
         reporter.done()
         return _fail(str(exc), EXIT_BAD_INPUT)
     except FFmpegError as exc:

@@ -102,6 +102,11 @@ def _pattern(rung: Rung) -> str:
     return str(raw_dir(rung) / ("seg_%d.mp4" if rung.kind == "fmp4" else "seg_%d.ts"))
 
 
+def segment_output(encoding: Encoding, times: str) -> list[str]:
+    """The output arguments that cut ``encoding``'s packets at ``times`` into its rungs' raw segments."""
+    return _output(encoding, times)
+
+
 def _output(encoding: Encoding, times: str) -> list[str]:
     if len(encoding.rungs) == 1:
         rung = encoding.rungs[0]

@@ -15,8 +15,9 @@ from pathlib import Path
 from packager.atomic import write_atomic
 from packager.chapters import Chapter, apple_chapters, webvtt_chapters
 from packager.download import write_download
-from packager.playlists import MASTER_NAME, Variant, master_playlist
+from packager.playlists import MASTER_NAME, PLAYLIST_NAME, Variant, master_playlist
 from packager.threads import run_blocking
+from packager.transcript_files import SUBS_PLAYLIST, Words, write_words
 from packager.validate import validate_version
 
 # share of this stage the download remux takes (validation decodes a segment per rung: the rest)
@@ -40,12 +41,14 @@ async def finalize_rendition(
     duration: float,
     title: str | None = None,
     on_progress: Callable[[float], None] | None = None,
+    words: Words | None = None,
 ) -> None:
     """Finish ``directory``, whose rung playlists are final; ValidationError if it is not fit to publish.
 
     ``variants`` carry measured bandwidths; ``download_parts`` are the top fMP4 rung's init and media
     segments in order; ``duration`` is what every rung must last (the source's, or the recording's).
-    ``on_progress`` gets the fraction of this stage done.
+    ``on_progress`` gets the fraction of this stage done. With ``words``, the transcript files and the
+    subtitle rendition (segmented like the top rung) are written and announced in the master.
     """
 
     def progress(fraction: float) -> None:
@@ -53,7 +56,10 @@ async def finalize_rendition(
             on_progress(fraction)
 
     await run_blocking(write_chapter_files, directory, chapters)
-    write_atomic(directory / MASTER_NAME, master_playlist(variants))
+    if words is not None:
+        await run_blocking(write_words, directory, words, download_parts[0].parent / PLAYLIST_NAME)
+    subtitles = SUBS_PLAYLIST if words is not None else None
+    write_atomic(directory / MASTER_NAME, master_playlist(variants, subtitles_uri=subtitles))
     await write_download(
         ffmpeg,
         download_parts,

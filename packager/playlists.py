@@ -16,6 +16,7 @@ MASTER_NAME = "master.m3u8"
 PLAYLIST_NAME = "index.m3u8"
 CHAPTERS_DATA_ID = "com.apple.hls.chapters"
 SPEAKER_CLASS = "fr.assemblee-nationale.speaker"
+SUBTITLES_GROUP = "subs"
 # Without a known sitting start, the timeline starts at the epoch: START-DATEs then read as offsets.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -166,18 +167,32 @@ def media_playlist(
     return "\n".join(lines) + "\n"
 
 
-def master_playlist(variants: Sequence[Variant], *, chapters_uri: str = "chapters.json") -> str:
-    """The multivariant playlist of one version."""
+def subtitles_media(uri: str) -> str:
+    """The EXT-X-MEDIA entry of the words' WebVTT rendition (DESIGN §8, fixed literally)."""
+    return (
+        f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLES_GROUP}",NAME="Français (compte rendu)",'
+        'LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,'
+        f'CHARACTERISTICS="public.accessibility.transcribes-spoken-dialog",URI="{uri}"'
+    )
+
+
+def master_playlist(
+    variants: Sequence[Variant], *, chapters_uri: str = "chapters.json", subtitles_uri: str | None = None
+) -> str:
+    """The multivariant playlist of one version; with ``subtitles_uri``, every variant gets the words."""
     # No EXT-X-VERSION: nothing here needs one, and an old TS-only client must still accept this file.
     lines = [
         "#EXTM3U",
         "#EXT-X-INDEPENDENT-SEGMENTS",
         f'#EXT-X-SESSION-DATA:DATA-ID="{CHAPTERS_DATA_ID}",URI="{chapters_uri}"',
     ]
+    if subtitles_uri is not None:
+        lines.append(subtitles_media(subtitles_uri))
+    subtitles = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles_uri is not None else ""
     for variant in variants:
         lines += [
             f"#EXT-X-STREAM-INF:BANDWIDTH={variant.bandwidth},AVERAGE-BANDWIDTH={variant.average_bandwidth},"
-            f'CODECS="{variant.codecs}"',
+            f'CODECS="{variant.codecs}"{subtitles}',
             variant.uri,
         ]
     return "\n".join(lines) + "\n"

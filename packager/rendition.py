@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from packager.atomic import write_atomic
+from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
 from packager.encode import encode_args, group_encodings, plan_encodings
 from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
@@ -34,8 +35,11 @@ from packager.playlists import (
     media_playlist,
 )
 from packager.segmenter import RungOutput
+from packager.silences import SILENCE_FILE, read_pauses, with_silence_detection
 from packager.threads import run_blocking
 from packager.timeline import align_chapters, frame_grid, plan_cuts
+from packager.transcript import Paragraph, TranscriptIn, normalise_transcript
+from packager.transcript_files import Words
 
 ProgressCallback = Callable[[str, float], None]
 _POLL = 0.2
@@ -59,6 +63,8 @@ class Rendition:
     loudness: Loudness | None
     ffmpeg: str
     timings: dict[str, float] = field(default_factory=dict)
+    transcript: list[Paragraph] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
 
     @property
     def master(self) -> Path:
@@ -155,9 +161,10 @@ async def build_rendition(
     on_playable: Callable[[list[Variant]], None] | None = None,
     processes: int | None = None,
     title: str | None = None,
+    transcript: Sequence[TranscriptIn] = (),
 ) -> Rendition:
     """Package `source` into `outdir` (created; must not exist or be empty). Raises MediaError, ChapterError,
-    FFmpegError or ValidationError; on any error or cancellation `outdir` is removed."""
+    TranscriptError, FFmpegError or ValidationError; on any error or cancellation `outdir` is removed."""
     ffmpeg = ffmpeg or default_ffmpeg()
     ladder = load_ladder(ladder)
     target = loudness or LoudnessTarget()
@@ -175,6 +182,7 @@ async def build_rendition(
             on_playable,
             processes,
             title,
+            transcript,
         )
     except BaseException:
         with contextlib.suppress(OSError):
@@ -202,6 +210,7 @@ async def _build(
     on_playable: Callable[[list[Variant]], None] | None,
     processes: int | None,
     title: str | None,
+    transcript_in: Sequence[TranscriptIn],
 ) -> Rendition:
     timings: dict[str, float] = {}
     started = time.monotonic()
@@ -212,6 +221,7 @@ async def _build(
     chapters = normalise_chapters(chapters_in, duration)
     cuts = plan_cuts(duration, [chapter.start for chapter in chapters], grid, ladder.segment_duration)
     chapters = align_chapters(chapters, grid, duration)
+    transcript = normalise_transcript(transcript_in, duration, chapters)
     # before any master: its SESSION-DATA points at chapters.json (a player loading it fetches that)
     write_chapter_files(outdir, chapters)
     timings["probing"] = time.monotonic() - started
@@ -248,6 +258,8 @@ async def _build(
     encode_started = time.monotonic()
     progress("encoding", 0.0)
     audio_filter = loudness_filter(measured, target)
+    # the words' cues snap to pauses: one of the decodes also looks for them
+    listening = with_silence_detection(audio_filter) if transcript else audio_filter
     runs = [
         run_ffmpeg(
             ffmpeg,
@@ -255,7 +267,7 @@ async def _build(
                 str(source),
                 group,
                 cuts=cuts,
-                audio_filter=audio_filter,
+                audio_filter=listening if index == 0 else audio_filter,
                 aac_coder=ladder.aac_coder,
                 sample_rates=[rung.sample_rate for rung in ladder.rungs],
             ),
@@ -277,6 +289,11 @@ async def _build(
     await collect()
     for output in outputs.values():
         await run_blocking(output.cleanup)
+    words = None
+    if transcript:
+        pauses = await run_blocking(read_pauses, outdir, duration)
+        (outdir / SILENCE_FILE).unlink(missing_ok=True)
+        words = Words(transcript, build_cues(transcript, pauses))
     timings["encoding"] = time.monotonic() - encode_started
     if publisher.playable_at is not None:
         timings["first_playable"] = publisher.playable_at - started
@@ -295,6 +312,7 @@ async def _build(
         duration=duration,
         title=title,
         on_progress=lambda fraction: progress("finalizing", fraction),
+        words=words,
     )
     encoded_duration = top.duration
     timings["finalizing"] = time.monotonic() - finalize_started
@@ -307,4 +325,6 @@ async def _build(
         loudness=measured,
         ffmpeg=ffmpeg,
         timings=timings,
+        transcript=transcript,
+        cues=words.cues if words is not None else [],
     )

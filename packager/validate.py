@@ -13,6 +13,7 @@ from packager.chapters import Chapter
 from packager.ffmpeg import FFmpegError, run_ffmpeg
 from packager.playlists import MediaSegment, bandwidths
 from packager.timeline import AAC_FRAME
+from packager.validate_words import check_words
 
 
 class ValidationError(RuntimeError):
@@ -59,7 +60,7 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
         return []
     if not any(data.data_id == "com.apple.hls.chapters" for data in master.session_data):
         problems.append("master.m3u8 lacks the chapters SESSION-DATA")
-    rungs = []
+    rungs: list[_Rung] = []
     for variant in master.playlists:
         path = directory / variant.uri
         playlist = m3u8.load(str(path))
@@ -100,6 +101,8 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
             for d in segment.dateranges
         )
         kind = "fmp4" if inits else "ts"
+        if not rungs:
+            check_words(directory, master, [segment.duration for segment in playlist.segments], problems)
         rungs.append(
             _Rung(
                 name,
@@ -176,7 +179,8 @@ async def validate_version(
     directory: Path, *, ffmpeg: str, source_duration: float, chapters: Sequence[Chapter] = ()
 ) -> None:
     """Raise ValidationError unless every playlist parses and agrees with the others, the source and the
-    chapters, every declared BANDWIDTH covers the measured peak, and a segment of each rung decodes."""
+    chapters, every declared BANDWIDTH covers the measured peak, a segment of each rung decodes, and the
+    words (when the version has some) are announced and segmented like the audio."""
     problems: list[str] = []
     try:
         rungs = await asyncio.to_thread(_load, directory, problems)

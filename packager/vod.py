@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from packager.captions import Cue
 from packager.chapters import Chapter, ChapterIn
 from packager.ladder import Ladder
 from packager.loudness import Loudness, LoudnessTarget
 from packager.playlists import MASTER_NAME, Variant
 from packager.rendition import ProgressCallback, build_rendition
 from packager.threads import run_blocking
+from packager.transcript import Paragraph, TranscriptIn
 from packager.versions import (
     DEFAULT_KEEP,
     allocate_version,
@@ -38,6 +40,8 @@ class PackageResult:
     version_dir: Path
     loudness: Loudness | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    transcript: list[Paragraph] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
 
     @property
     def master(self) -> Path:
@@ -74,14 +78,16 @@ async def package(
     processes: int | None = None,
     title: str | None = None,
     on_playable: Callable[[int, list[Variant]], None] | None = None,
+    transcript: Sequence[TranscriptIn] = (),
 ) -> PackageResult:
     """Package `source` as the next version of `debate_dir` and publish it (packager/versions.py says how).
 
     When nothing is published yet, the debate's master points at the version being made as soon as
     every rung has a segment, and `on_playable(version, nominal variants)` is called then.
 
-    Raises MediaError, ChapterError, LadderError, FFmpegError, ValidationError, DebateBusyError; cancelling
-    the awaiting task stops FFmpeg, removes the partial version and restores the previous one.
+    Raises MediaError, ChapterError, TranscriptError, LadderError, FFmpegError, ValidationError,
+    DebateBusyError; cancelling the awaiting task stops FFmpeg, removes the partial version and
+    restores the previous one.
     """
     with debate_lock(debate_dir):
         version = await asyncio.to_thread(allocate_version, debate_dir)
@@ -109,6 +115,7 @@ async def package(
                 on_playable=playable,
                 processes=processes,
                 title=title,
+                transcript=transcript,
             )
             await run_blocking(finish_version, debate_dir, version, keep)
         except BaseException:
@@ -124,4 +131,6 @@ async def package(
             version_dir=version_dir,
             loudness=rendition.loudness,
             timings=rendition.timings,
+            transcript=rendition.transcript,
+            cues=rendition.cues,
         )

@@ -25,7 +25,7 @@ from .cache.responses import ResponseCache
 from .db.pool import create_read_pool, migrated_pool
 from .events.factory import create_event_bus
 from .events.streams import end_streams
-from .ingest.task import INGEST
+from .ingest.task import ATTACH_COMPTE_RENDU, INGEST
 from .jobs.queue import JobTask, job_queue_ctx
 from .jobs.state_metrics import JobStateMetrics
 from .jobs.worker import in_process_worker_ctx
@@ -50,7 +50,7 @@ from .web.slow_bodies import slow_body_middleware
 
 log = logging.getLogger(__name__)
 
-JOB_TASKS: tuple[JobTask, ...] = (INGEST, LIVE)
+JOB_TASKS: tuple[JobTask, ...] = (INGEST, ATTACH_COMPTE_RENDU, LIVE)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:

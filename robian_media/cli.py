@@ -157,6 +157,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return asyncio.run(ingest_from_command_line(settings, args.source, args.chapters, wait=args.wait))
 
 
+def cmd_attach_cr(args: argparse.Namespace) -> int:
+    from .ingest.attach_command import attach_from_command_line
+
+    settings = _settings()
+    configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
+    return asyncio.run(attach_from_command_line(settings, args.debate_id, args.source, wait=args.wait))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robian-media", description="HLS audio server for parliamentary debates"
@@ -240,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="follow the job with a progress bar until it is published"
     )
     ingest.set_defaults(func=cmd_ingest)
+    attach_cr = sub.add_parser(
+        "attach-cr", help="attach a compte rendu to a published debate: new chapters and words, no encode"
+    )
+    attach_cr.add_argument("debate_id", metavar="DEBATE_ID")
+    attach_cr.add_argument("source", metavar="URL|FILE", help="the compte rendu (Syceron XML): URL or file")
+    attach_cr.add_argument(
+        "--wait", action="store_true", help="follow the job until the version is published"
+    )
+    attach_cr.set_defaults(func=cmd_attach_cr)
     return parser
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .catalog import debates, download, programme, search, speakers
+from .catalog import debates, download, programme, search, speakers, transcripts
 from .events import sse, ws
 from .ingest import api as ingest_api
+from .ingest import attach
 from .legacy import debats, extraction
 from .listeners import collections, devices, favorites, positions, stats
 from .live import api as live_api
@@ -51,6 +52,12 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/v1/debates/{debate_id}", debates.get_debate, name="debate")
     router.add_get("/api/v1/debates/{debate_id}/chapters", debates.get_chapters, name="debate-chapters")
     router.add_get("/api/v1/debates/{debate_id}/stream", debates.get_stream, name="debate-stream")
+    router.add_get(
+        "/api/v1/debates/{debate_id}/transcript", transcripts.get_debate_transcript, name="debate-transcript"
+    )
+    router.add_post(
+        "/api/v1/debates/{debate_id}/compte-rendu", attach.attach_compte_rendu, name="debate-compte-rendu"
+    )
     router.add_get("/api/v1/debates/{debate_id}/download", download.download, name="debate-download")
     router.add_get("/api/v1/programme", programme.get_programme, name="programme")
     router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")

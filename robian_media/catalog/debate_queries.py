@@ -74,9 +74,11 @@ ORDER BY c.idx
 
 GET_STREAM = """
 SELECT d.status, d.current_version, coalesce(r.duration, d.duration) AS duration,
-       r.status AS rendition_status, coalesce(r.variants, '[]'::jsonb) AS variants, p.playable
+       r.status AS rendition_status, coalesce(r.variants, '[]'::jsonb) AS variants, p.playable,
+       t.version IS NOT NULL AS has_words
 FROM debates d
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
+LEFT JOIN transcripts t ON t.debate_id = d.id AND t.version = d.current_version
 LEFT JOIN LATERAL (
     SELECT j.playable FROM jobs j
      WHERE j.debate_id = d.id AND j.status = 'running' AND j.playable IS NOT NULL
@@ -258,6 +260,8 @@ async def get_stream(conn: asyncpg.Connection, debate_id: UUID, urls: MediaUrls)
         download_url=urls.download(debate_id),
         duration=duration,
         live=row["status"] == "live",
+        subtitles_url=urls.subtitles(debate_id, version) if row["has_words"] else None,
+        transcript_url=urls.transcript_vtt(debate_id, version) if row["has_words"] else None,
     )
     return StreamState(row["status"], stream)
 

@@ -65,6 +65,9 @@ class Stream(BaseModel):
     download_url: str
     duration: Seconds | None
     live: bool
+    # the words (DESIGN §8): the WebVTT subtitle rendition and the whole sitting's transcript.vtt
+    subtitles_url: str | None = None
+    transcript_url: str | None = None
 
 
 class DebateDetail(Debate):
@@ -102,6 +105,8 @@ class Intervention(BaseModel):
     title: str | None
     # deep link: play master_url from `start` seconds
     master_url: str | None
+    # the beginning of what the speaker said there, when the sitting has its words
+    excerpt: str | None = None
 
 
 class InterventionPage(BaseModel):
@@ -131,7 +136,26 @@ class Programme(BaseModel):
     items: list[ProgrammeItem]
 
 
-SearchKind = Literal["debate", "chapter", "speaker"]
+SearchKind = Literal["debate", "chapter", "speaker", "passage"]
+SEARCH_KINDS: tuple[SearchKind, ...] = SearchKind.__args__  # type: ignore[attr-defined]
+
+
+class TranscriptParagraph(BaseModel):
+    index: int
+    start: float
+    end: float
+    speaker: ChapterSpeaker
+    text: str
+    chapter: int | None
+
+
+class Transcript(BaseModel):
+    """``GET /api/v1/debates/{id}/transcript`` (DESIGN §8): the published version's paragraphs."""
+
+    debate_id: UUID
+    version: int
+    source: Literal["compte_rendu", "request"]
+    paragraphs: list[TranscriptParagraph]
 
 
 class SearchResult(BaseModel):
@@ -145,7 +169,8 @@ class SearchResult(BaseModel):
     debate_title: str | None = None
     starts_at: UtcDatetime | None = None
     master_url: str | None = None
-    # chapter hits: where in the debate, and who spoke
+    # chapter and passage hits: where in the debate (a passage: the cue where the words are said),
+    # and who spoke; a passage's title is the excerpt around the words
     index: int | None = None
     start: Seconds | None = None
     end: Seconds | None = None

@@ -17,7 +17,7 @@ from ..web.errors import ServiceUnavailable
 from ..web.openapi import operation
 from ..web.query_params import QueryModel, split_commas
 from . import search_queries as db
-from .models import SearchKind, SearchPage, Suggestions
+from .models import SEARCH_KINDS, SearchKind, SearchPage, Suggestions
 from .text_search import MAX_SEARCH_WORDS, all_prefixes_tsquery, fold, prefix_tsquery, words
 
 SEARCH_CACHE_CONTROL = "public, max-age=30"
@@ -40,7 +40,7 @@ SearchCursor = Annotated[int, BeforeValidator(cursor_parser(1, _offset)), CURSOR
 class SearchQuery(QueryModel):
     q: str = Field(min_length=1, max_length=200, description='words; "a phrase", -excluded, or')
     kind: Annotated[list[SearchKind], BeforeValidator(split_commas)] | None = Field(
-        None, description="comma-separated subset of debate,chapter,speaker; default all"
+        None, description="comma-separated subset of debate,chapter,speaker,passage; default all"
     )
     limit: int = Field(20, ge=1, le=50)
     cursor: SearchCursor | None = None
@@ -60,7 +60,7 @@ class SuggestionQuery(QueryModel):
 
 
 @operation(
-    summary="French full-text search over debates, chapters and speakers, best first",
+    summary="French full-text search over debates, chapters, speakers and passages said, best first",
     tags=["search"],
     query=SearchQuery,
     response=SearchPage,
@@ -74,7 +74,7 @@ async def search(request: web.Request, *, query: SearchQuery) -> web.Response:
                 hits = await db.search(
                     conn,
                     query.q,
-                    kinds=tuple(query.kind or ("debate", "chapter", "speaker")),
+                    kinds=tuple(query.kind or SEARCH_KINDS),
                     limit=query.limit,
                     offset=offset,
                     urls=media_urls(request),

@@ -1,4 +1,5 @@
-"""French full-text search over debates, chapters and speakers, and type-ahead suggestions.
+"""French full-text search over debates, chapters, speakers and passages of what was said (the words of
+DESIGN §8), and type-ahead suggestions.
 
 Every text is folded with ``robian_unaccent`` before ``to_tsvector``/``to_tsquery`` (see migration
 0001), so "seance" finds "séance". Debates and chapters use the French configuration (stemming);
@@ -14,16 +15,19 @@ import asyncpg
 from ..media.urls import MediaUrls
 from .debate_queries import LISTED_STATUSES
 from .models import ChapterSpeaker, SearchKind, SearchResult, Suggestion
+from .text_search import excerpt
 
 # $1 the words typed (websearch syntax: "quoted phrase", -excluded, or), $2 statuses, $3 kinds,
 # $4 limit, $5 offset, $6 candidates per kind. Title weights rank a debate's title above its body and
 # description. Each kind ranks at most $6 of its matches (those the index hands first): a broad query
 # ("a or b or …") costs that much, never a ranking of every match in the table (issue #22).
+# A passage's cue (where its words are said) is looked up for the page of hits only.
+SEARCH_ORDER = "ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id"
 SEARCH = """
 WITH q AS (
     SELECT websearch_to_tsquery('french', robian_unaccent($1)) AS fr,
            websearch_to_tsquery('simple', robian_unaccent($1)) AS simple
-)
+), page AS (
 SELECT * FROM (
     SELECT 'debate' AS kind, ts_rank(d.search, q.fr) AS rank, d.title, d.id AS debate_id,
            NULL::text AS debate_title, d.starts_at, d.current_version,
@@ -50,10 +54,34 @@ SELECT * FROM (
     FROM q, LATERAL (
         SELECT * FROM speakers s WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple LIMIT $6
     ) s
+    UNION ALL
+    -- the excerpt is cut from the folded text: the words are found accent-blind, shown as written below
+    SELECT 'passage', ts_rank('{1,1,1,1}', p.search, q.fr), p.body, p.debate_id, p.debate_title,
+           p.starts_at, p.current_version, p.idx, p.start_s, p.end_s, p.speaker_id, p.speaker_name,
+           p.speaker_group
+    FROM q, LATERAL (
+        SELECT p.*, d.title AS debate_title, d.starts_at, d.current_version
+        FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
+        JOIN debates d ON d.id = p.debate_id AND d.current_version = t.version
+        WHERE 'passage' = ANY($3::text[]) AND p.search @@ q.fr AND d.status = ANY($2::text[])
+        LIMIT $6
+    ) p
 ) hits
-ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id
+SEARCH_ORDER
 LIMIT $4 OFFSET $5
-"""
+)
+SELECT page.kind, page.rank, page.title, page.debate_id, page.debate_title, page.starts_at,
+       page.current_version, page.idx, page.speaker_id, page.speaker_name, page.speaker_group,
+       coalesce(c.start_s, page.start_s) AS start_s, coalesce(c.end_s, page.end_s) AS end_s
+FROM page CROSS JOIN q
+LEFT JOIN LATERAL (
+    SELECT c.start_s, c.end_s FROM transcript_cues c
+     WHERE page.kind = 'passage' AND c.debate_id = page.debate_id AND c.paragraph = page.idx
+       AND c.search @@ q.fr
+     ORDER BY c.idx LIMIT 1
+) c ON true
+SEARCH_ORDER
+""".replace("SEARCH_ORDER", SEARCH_ORDER)
 # matches of each kind ranked per search (past them, a person refines the words)
 SEARCH_CANDIDATES = 500
 # a search still slower than this (a cold cache, a huge table) is stopped rather than hold a connection
@@ -103,13 +131,13 @@ async def search(
     for r in rows[:limit]:
         packaged = r["debate_id"] is not None and r["current_version"] is not None
         speaker = None
-        if r["kind"] == "chapter" and r["speaker_name"]:
+        if r["kind"] in ("chapter", "passage") and r["speaker_name"]:
             speaker = ChapterSpeaker(id=r["speaker_id"], name=r["speaker_name"], group=r["speaker_group"])
         items.append(
             SearchResult(
                 kind=r["kind"],
                 rank=round(r["rank"], 6),
-                title=r["title"],
+                title=excerpt(r["title"], text) if r["kind"] == "passage" else r["title"],
                 debate_id=r["debate_id"],
                 debate_title=r["debate_title"],
                 starts_at=r["starts_at"],

@@ -11,6 +11,7 @@ import asyncpg
 from ..media.urls import MediaUrls
 from .debate_queries import FIRST_POSITION, LISTED_STATUSES, LISTING_KEY
 from .models import Intervention, Speaker
+from .text_search import excerpt
 
 SPEAKER_SELECT = """
 SELECT s.id, s.name, s.name_key, s.group_id, s.group_name, s.group_abbrev,
@@ -41,9 +42,15 @@ GET_SPEAKER = SPEAKER_SELECT + "WHERE s.id = $1"
 # newest sitting first, then in speaking order; $2 statuses, $3/$4/$5 keyset, $6 limit
 LIST_INTERVENTIONS = f"""
 SELECT c.debate_id, d.title AS debate_title, d.starts_at AS debate_starts_at, d.current_version,
-       c.idx, c.start_s, c.end_s, c.title
+       c.idx, c.start_s, c.end_s, c.title, w.body AS words
 FROM chapters c
 JOIN debates d ON d.id = c.debate_id
+LEFT JOIN LATERAL (
+    SELECT p.body FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
+     WHERE p.debate_id = c.debate_id AND t.version = d.current_version AND p.chapter = c.idx
+       AND p.speaker_id IS NOT DISTINCT FROM c.speaker_id
+     ORDER BY p.idx LIMIT 1
+) w ON true
 WHERE c.speaker_id = $1 AND d.status = ANY($2::text[])
   AND ({LISTING_KEY} < $3::text::timestamptz
        OR ({LISTING_KEY} = $3::text::timestamptz AND (d.id < $4 OR (d.id = $4 AND c.idx > $5))))
@@ -124,6 +131,7 @@ async def list_interventions(
             end=r["end_s"],
             title=r["title"],
             master_url=urls.master(r["debate_id"]) if r["current_version"] is not None else None,
+            excerpt=excerpt(r["words"], "") if r["words"] else None,
         )
         for r in rows[:limit]
     ]

@@ -87,6 +87,14 @@ async def publish_debate_playable(
     return await _publish(bus, _debate(debate_id), "debate.updated", data)
 
 
+async def publish_debate_updated(
+    bus: EventBus, debate_id: UUID | str, *, version: int, master_url: str
+) -> list[Event]:
+    """``debate.updated``: a new version (a compte rendu attached: chapters and words) now serves."""
+    data = {"debate_id": str(debate_id), "version": version, "master_url": master_url}
+    return await _publish(bus, _debate(debate_id), "debate.updated", data)
+
+
 async def publish_version_published(
     bus: EventBus,
     job_id: UUID | str,

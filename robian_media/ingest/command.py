@@ -10,11 +10,15 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from uuid import UUID
 
+import procrastinate
 from pydantic import ValidationError
 
 from ..jobs import store
 from ..jobs.follow import ProgressBar, follow_job
+from ..jobs.models import Job
+from ..jobs.resources import WorkerResources
 from ..jobs.standalone import job_process
 from ..jobs.worker import run_worker
 from ..ops.background import cancel_and_wait
@@ -47,6 +51,29 @@ def _request(source: str, chapters_file: Path | None) -> IngestRequest:
         raise SystemExit(f"robian-media: invalid ingest request: {problems}") from None
 
 
+async def follow_here(
+    settings: Settings, queue: procrastinate.App, resources: WorkerResources, job_id: UUID, queues: list[str]
+) -> Job:
+    """Follow a job with a progress bar until it ends; with no live worker, run one here meanwhile."""
+    worker = None
+    if await store.live_workers(resources.pool, settings.stalled_worker_seconds) == 0:
+        print("no worker is running: running one here until the job ends", file=sys.stderr, flush=True)
+        worker = asyncio.create_task(
+            run_worker(
+                queue,
+                resources,
+                concurrency=settings.worker_concurrency,
+                name="ingest-command",
+                queues=queues,
+            )
+        )
+    try:
+        return await follow_job(resources.pool, job_id, ProgressBar(sys.stderr))
+    finally:
+        if worker is not None:
+            await cancel_and_wait(worker)
+
+
 async def ingest_from_command_line(
     settings: Settings, source: str, chapters_file: Path | None, *, wait: bool
 ) -> int:
@@ -65,23 +92,7 @@ async def ingest_from_command_line(
         if not wait:
             print(master_url)
             return 0
-        worker = None
-        if await store.live_workers(resources.pool, settings.stalled_worker_seconds) == 0:
-            print("no worker is running: running one here until the job ends", file=sys.stderr, flush=True)
-            worker = asyncio.create_task(
-                run_worker(
-                    queue,
-                    resources,
-                    concurrency=settings.worker_concurrency,
-                    name="ingest-command",
-                    queues=[INGEST.queue],
-                )
-            )
-        try:
-            job = await follow_job(resources.pool, submitted.job_id, ProgressBar(sys.stderr))
-        finally:
-            if worker is not None:
-                await cancel_and_wait(worker)
+        job = await follow_here(settings, queue, resources, submitted.job_id, [INGEST.queue])
     if job.status != "succeeded":
         print(f"robian-media: job {job.status}: {job.error or ''}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ from packager.cmaf import BoxError
 from packager.ffmpeg import FFmpegError, MediaError, MediaInfo, probe
 from packager.ladder import LadderError
 from packager.playlists import Variant
+from packager.transcript import TranscriptError, TranscriptIn
 from packager.validate import ValidationError as RenditionInvalid
 from packager.versions import DebateBusyError, recover
 from packager.vod import PackageResult, package
@@ -40,6 +41,8 @@ def packager_errors() -> Iterator[None]:
         yield
     except ChapterError as exc:
         raise ChapterProblem(f"The chapters do not fit this media: {exc}") from exc
+    except TranscriptError as exc:
+        raise ChapterProblem(f"The transcript does not fit this media: {exc}") from exc
     except MediaError as exc:
         raise CorruptMedia(f"The source cannot be used as audio: {exc}") from exc
     except FFmpegError as exc:
@@ -75,6 +78,7 @@ async def package_source(
     title: str | None,
     on_progress: Callable[[str, float], None],
     on_playable: Callable[[int, list[Variant]], None] | None = None,
+    transcript: Sequence[TranscriptIn] = (),
 ) -> PackageResult:
     """Package ``source`` as the debate's next version; progress is reported as stage ``packaging``."""
     with packager_errors():
@@ -88,6 +92,7 @@ async def package_source(
             on_progress=lambda _stage, fraction: on_progress("packaging", fraction),
             title=title,
             on_playable=on_playable,
+            transcript=transcript,
         )
 
 

@@ -19,7 +19,7 @@ from packager.vod import PackageResult
 
 from ..jobs.errors import SourceNotFound, SourceTooLarge
 from ..jobs.progress import ProgressReporter
-from ..jobs.publish import DebateUpdate, publish_version
+from ..jobs.publish import DebateUpdate, Transcript, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
@@ -40,7 +40,7 @@ from .sources.fetch_policy import FetchPolicy
 from .sources.http_fetch import SourceClient
 from .sources.source_url import locate_source
 from .sources.ytdlp_runner import Download, download_source
-from .speakers import resolve_speakers
+from .speakers import Spoken, named, resolve_speakers
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +107,14 @@ async def fetch_compte_rendu(client: SourceClient, url: str, findings: Findings)
     findings.compte_rendu = parse_compte_rendu(data)
 
 
-def fitting(chapters: list[ChapterIn], duration: float, *, given: bool) -> list[ChapterIn]:
+def fitting(items: list[Spoken], duration: float, *, given: bool) -> list[Spoken]:
+    """Chapters or paragraphs found in sources, without those starting past the media's end."""
     if given:
-        return chapters
-    kept = [c for c in chapters if c.start < duration]
-    if len(kept) < len(chapters):
+        return items
+    kept = [c for c in items if c.start < duration]
+    if len(kept) < len(items):
         log.warning(
-            "source chapters past the end of the media dropped", extra={"dropped": len(chapters) - len(kept)}
+            "source times past the end of the media dropped", extra={"dropped": len(items) - len(kept)}
         )
     return kept
 
@@ -163,7 +164,16 @@ async def run_ingest(
         chapters = fitting(
             request.chapters or findings.chapters(), info.duration, given=bool(request.chapters)
         )
-        chapters, speakers = await resolve_speakers(chapters, pool=res.pool, client=client, settings=settings)
+        words = request.transcript or (findings.compte_rendu.transcript if findings.compte_rendu else [])
+        words = fitting(words, info.duration, given=bool(request.transcript))
+        chapters, speakers = await resolve_speakers(
+            chapters,
+            pool=res.pool,
+            client=client,
+            settings=settings,
+            others=[paragraph.speaker for paragraph in words],
+        )
+        words = named(words, speakers)
     finally:
         await client.close()
     progress.update("probing", 1.0)
@@ -186,6 +196,7 @@ async def run_ingest(
             title=request.title or debate.title,
             on_progress=progress.update,
             on_playable=playable,
+            transcript=words,
         )
     finally:
         await playable.wait()
@@ -200,6 +211,13 @@ async def run_ingest(
             chapters=result.chapters,
             speakers=speakers,
             debate=debate,
+            transcript=Transcript(
+                source="request" if request.transcript else "compte_rendu",
+                paragraphs=result.transcript,
+                cues=result.cues,
+            )
+            if result.transcript
+            else None,
         )
     except BaseException:
         # not recorded as published: withdraw the files too, so disk and database agree

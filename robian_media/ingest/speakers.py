@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import asyncpg
+
+from packager.chapters import Speaker
 
 from ..jobs.errors import IngestError
 from ..jobs.publish import SpeakerRecord
@@ -19,6 +22,9 @@ from ..settings import Settings
 from .chapter_input import ChapterIn
 from .sources.an_acteurs import Acteur, Organe, parse_acteur, parse_organe
 from .sources.http_fetch import SourceClient
+from .transcript_input import TranscriptIn
+
+Spoken = TypeVar("Spoken", ChapterIn, TranscriptIn)
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +79,17 @@ async def _fetch_organes(client: SourceClient, settings: Settings, uids: set[str
 
 
 async def resolve_speakers(
-    chapters: Sequence[ChapterIn], *, pool: asyncpg.Pool, client: SourceClient, settings: Settings
+    chapters: Sequence[ChapterIn],
+    *,
+    pool: asyncpg.Pool,
+    client: SourceClient,
+    settings: Settings,
+    others: Sequence[Speaker] = (),
 ) -> tuple[list[ChapterIn], list[SpeakerRecord]]:
-    """Chapters with the best names and groups known, and the speaker rows to upsert."""
+    """Chapters with the best names and groups known, and the speaker rows to upsert (``others``, such
+    as the transcript's speakers, are looked up too)."""
     by_id: dict[str, SpeakerRecord] = {}
-    for chapter in chapters:
-        speaker = chapter.speaker
+    for speaker in [*(chapter.speaker for chapter in chapters), *others]:
         if speaker.id and speaker.id not in by_id:
             by_id[speaker.id] = SpeakerRecord(id=speaker.id, name=speaker.name, group_name=speaker.group)
     an_ids = {uid for uid in by_id if uid.startswith("PA")}
@@ -95,11 +106,17 @@ async def resolve_speakers(
             group_name=organe.name if organe else None,
             group_abbrev=organe.abbrev if organe else None,
         )
+    return named(chapters, by_id.values()), list(by_id.values())
+
+
+def named(items: Sequence[Spoken], records: Iterable[SpeakerRecord]) -> list[Spoken]:
+    """Chapters or paragraphs whose speakers carry the names and groups of ``records``."""
+    by_id = {record.id: record for record in records}
     resolved = []
-    for chapter in chapters:
-        record = by_id.get(chapter.speaker.id or "")
+    for item in items:
+        record = by_id.get(item.speaker.id or "")
         if record is not None:
-            speaker = chapter.speaker.model_copy(update={"name": record.name, "group": record.group_label})
-            chapter = chapter.model_copy(update={"speaker": speaker})
-        resolved.append(chapter)
-    return resolved, list(by_id.values())
+            speaker = item.speaker.model_copy(update={"name": record.name, "group": record.group_label})
+            item = item.model_copy(update={"speaker": speaker})
+        resolved.append(item)
+    return resolved

@@ -31,7 +31,8 @@ RETURNING id
 """
 LOCK_DEBATE = "SELECT id, current_version FROM debates WHERE source_key = %(source_key)s FOR UPDATE"
 LATEST_JOB = """
-SELECT id, status FROM jobs WHERE debate_id = %(debate_id)s ORDER BY created_at DESC, id DESC LIMIT 1
+SELECT id, status FROM jobs WHERE debate_id = %(debate_id)s AND kind <> 'compte_rendu'
+ ORDER BY created_at DESC, id DESC LIMIT 1
 """
 REOPEN_DEBATE = """
 UPDATE debates SET

@@ -16,12 +16,21 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import JobContext
 
+from packager.vod import PackageResult
+
 from ..cache.invalidation import invalidate_debate_caches
-from ..events.vocabulary import publish_job_failed, publish_job_retrying, publish_version_published
+from ..events.vocabulary import (
+    publish_debate_updated,
+    publish_job_failed,
+    publish_job_retrying,
+    publish_version_published,
+)
 from ..jobs import store
 from ..jobs.attempt import cancelled_by_operator, claim, failure_message, worker_resources
 from ..jobs.errors import IngestError, TransientError
@@ -30,7 +39,10 @@ from ..jobs.publish import NotOwner
 from ..jobs.queue import JobTask
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
+from .attach_pipeline import run_attach
 from .pipeline import run_ingest
+
+Pipeline = Callable[[JobRun, WorkerResources, ProgressReporter, Path], Awaitable[PackageResult]]
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +71,16 @@ async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: B
     log.warning("ingest failed", extra={"job_id": run.job_id, "error": message})
 
 
-async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> None:
+async def _attempt(
+    res: WorkerResources, context: JobContext, run: JobRun, pipeline: Pipeline, *, update: bool = False
+) -> None:
+    """One attempt through ``pipeline``; ``update`` also announces ``debate.updated`` (a new version of a
+    debate that was already published)."""
     work_dir = res.settings.work_dir / run.job_id / f"a{run.attempt}"
     res.metrics.running.inc()
     try:
         async with ProgressReporter(res.pool, res.bus, run) as progress:
-            result = await run_ingest(run, res, progress, work_dir)
+            result = await pipeline(run, res, progress, work_dir)
     except asyncio.CancelledError:
         if await cancelled_by_operator(context, res, run):
             log.info("ingest cancelled", extra={"job_id": run.job_id})
@@ -104,6 +120,8 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
         duration=result.duration,
         master_url=master_url,
     )
+    if update:
+        await publish_debate_updated(res.bus, run.debate_id, version=result.version, master_url=master_url)
     log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
 
 
@@ -111,7 +129,24 @@ async def ingest_task(context: JobContext, job_id: str) -> None:
     res = worker_resources(context)
     run = await claim(res, INGEST, job_id, stage="fetching", mark_debate=store.MARK_DEBATE_PROCESSING)
     if run is not None:
-        await _attempt(res, context, run)
+        await _attempt(res, context, run, run_ingest)
+
+
+async def _attach(
+    run: JobRun, res: WorkerResources, progress: ProgressReporter, _work_dir: Path
+) -> PackageResult:
+    return await run_attach(run, res, progress)
+
+
+async def attach_task(context: JobContext, job_id: str) -> None:
+    """A compte rendu attached to a published debate: its new version re-cut, no encode."""
+    res = worker_resources(context)
+    run = await claim(
+        res, ATTACH_COMPTE_RENDU, job_id, stage="fetching", mark_debate=store.MARK_DEBATE_PROCESSING
+    )
+    if run is not None:
+        await _attempt(res, context, run, _attach, update=True)
 
 
 INGEST = JobTask(kind="ingest", name="robian.ingest", run=ingest_task)
+ATTACH_COMPTE_RENDU = JobTask(kind="compte_rendu", name="robian.attach_compte_rendu", run=attach_task)

@@ -52,7 +52,7 @@ class InvalidSourceData(PermanentError):
 
 
 class ChapterProblem(PermanentError):
-    """The chapters do not fit the media (outside its duration, out of order)."""
+    """The chapters or the transcript do not fit the media (outside its duration, out of order)."""
 
 
 class SourceUnavailable(TransientError):

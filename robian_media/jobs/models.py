@@ -14,7 +14,7 @@ JobStage = Literal["fetching", "probing", "packaging", "publishing"]
 
 class Job(BaseModel):
     id: UUID
-    kind: Literal["ingest", "live"]
+    kind: Literal["ingest", "live", "compte_rendu"]
     status: JobStatus
     stage: JobStage | None
     progress: float

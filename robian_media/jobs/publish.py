@@ -1,6 +1,7 @@
 """Publishing a packaged version: one transaction, fenced so a version is published at most once.
 
-The job must still be the debate's latest job, still running, and still at the attempt that did
+The job must still be the debate's latest job (compte rendu jobs, which may be queued behind the
+sitting's own job, are counted apart), still running, and still at the attempt that did
 the packaging; then speakers are upserted, the chapters replaced, the previous rendition retired,
 the new one recorded, and the debate and the job updated together.
 """
@@ -13,14 +14,18 @@ from uuid import UUID
 
 import asyncpg
 
+from packager.captions import Cue
 from packager.chapters import Chapter
 from packager.playlists import Variant
+from packager.transcript import Paragraph
 
 from .store import JobRun
 
 LOCK_JOB = """
 SELECT j.status, j.attempts,
-       (SELECT id FROM jobs WHERE debate_id = j.debate_id ORDER BY created_at DESC, id DESC LIMIT 1) AS latest
+       (SELECT id FROM jobs WHERE debate_id = j.debate_id
+           AND (kind = 'compte_rendu') = (j.kind = 'compte_rendu')
+         ORDER BY created_at DESC, id DESC LIMIT 1) AS latest
   FROM jobs j WHERE j.id = $1 FOR UPDATE
 """
 LOCK_DEBATE = "SELECT current_version FROM debates WHERE id = $1 FOR UPDATE"
@@ -40,6 +45,18 @@ INSERT_CHAPTERS = """
 INSERT INTO chapters (debate_id, idx, start_s, end_s, speaker_id, speaker_name, speaker_group, title)
 SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[],
                          $5::text[], $6::text[], $7::text[], $8::text[])
+"""
+DELETE_TRANSCRIPT = "DELETE FROM transcripts WHERE debate_id = $1"
+INSERT_TRANSCRIPT = "INSERT INTO transcripts (debate_id, version, source) VALUES ($1, $2, $3)"
+INSERT_PARAGRAPHS = """
+INSERT INTO transcript_paragraphs
+       (debate_id, idx, start_s, end_s, speaker_id, speaker_name, speaker_group, chapter, body)
+SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[],
+                         $8::int[], $9::text[])
+"""
+INSERT_CUES = """
+INSERT INTO transcript_cues (debate_id, paragraph, idx, start_s, end_s, body)
+SELECT $1, * FROM unnest($2::int[], $3::int[], $4::float8[], $5::float8[], $6::text[])
 """
 RETIRE_RENDITIONS = """
 UPDATE renditions SET status = 'retired' WHERE debate_id = $1 AND status = 'published'
@@ -93,6 +110,52 @@ class DebateUpdate:
     agenda_uid: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A version's words as published: where they came from, the paragraphs and their cues."""
+
+    source: str  # 'compte_rendu' or 'request'
+    paragraphs: list[Paragraph]
+    cues: list[Cue]
+
+
+async def replace_transcript(
+    conn: asyncpg.Connection, debate_id: UUID, version: int, transcript: Transcript | None
+) -> None:
+    """The debate's words become ``transcript`` (or none); inside the publishing transaction."""
+    await conn.execute(DELETE_TRANSCRIPT, debate_id)
+    if transcript is None or not transcript.paragraphs:
+        return
+    paragraphs = transcript.paragraphs
+    await conn.execute(INSERT_TRANSCRIPT, debate_id, version, transcript.source)
+    await conn.execute(
+        INSERT_PARAGRAPHS,
+        debate_id,
+        [p.index for p in paragraphs],
+        [p.start for p in paragraphs],
+        [p.end for p in paragraphs],
+        [p.speaker.id for p in paragraphs],
+        [p.speaker.name for p in paragraphs],
+        [p.speaker.group for p in paragraphs],
+        [p.chapter for p in paragraphs],
+        [p.text for p in paragraphs],
+    )
+    numbers: dict[int, int] = {}
+    positions = []
+    for cue in transcript.cues:
+        numbers[cue.paragraph] = numbers.get(cue.paragraph, 0) + 1
+        positions.append(numbers[cue.paragraph])
+    await conn.execute(
+        INSERT_CUES,
+        debate_id,
+        [cue.paragraph for cue in transcript.cues],
+        positions,
+        [cue.start for cue in transcript.cues],
+        [cue.end for cue in transcript.cues],
+        [cue.text for cue in transcript.cues],
+    )
+
+
 async def publish_version(
     pool: asyncpg.Pool,
     run: JobRun,
@@ -103,6 +166,7 @@ async def publish_version(
     chapters: list[Chapter],
     speakers: list[SpeakerRecord],
     debate: DebateUpdate,
+    transcript: Transcript | None = None,
 ) -> None:
     debate_id = UUID(run.debate_id)
     async with pool.acquire() as conn, conn.transaction():
@@ -134,6 +198,7 @@ async def publish_version(
                 [c.speaker.group for c in chapters],
                 [c.title for c in chapters],
             )
+        await replace_transcript(conn, debate_id, version, transcript)
         await conn.execute(RETIRE_RENDITIONS, debate_id)
         await conn.execute(INSERT_RENDITION, debate_id, version, duration, [asdict(v) for v in variants])
         await conn.execute(

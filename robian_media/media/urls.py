@@ -30,6 +30,12 @@ class MediaUrls:
     def chapters_vtt(self, debate_id: UUID, version: int) -> str:
         return f"{self.version_dir(debate_id, version)}/chapters.vtt"
 
+    def subtitles(self, debate_id: UUID, version: int) -> str:
+        return f"{self.version_dir(debate_id, version)}/subs/index.m3u8"
+
+    def transcript_vtt(self, debate_id: UUID, version: int) -> str:
+        return f"{self.version_dir(debate_id, version)}/transcript.vtt"
+
     def download(self, debate_id: UUID) -> str:
         return f"{self.base}/api/v1/debates/{debate_id}/download"
 

@@ -97,6 +97,9 @@ class Origin:
     async def _compte_rendu(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(FIXTURES / "compte-rendu-short.xml")
 
+    async def _compte_rendu_words(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(FIXTURES / "compte-rendu-transcript.xml")
+
     async def _opendata(self, request: web.Request) -> web.StreamResponse:
         uid = request.match_info["uid"]
         kind = "acteur" if uid.startswith("PA") else "organe"
@@ -114,6 +117,7 @@ class Origin:
         app.router.add_get("/Datas/an/{uid}/content/finalplayer.nvs", self._timeline)
         app.router.add_get("/vod/mp4/ida/domain1/{path:.+}", self._portal_media)
         app.router.add_get("/cr.xml", self._compte_rendu)
+        app.router.add_get("/cr-words.xml", self._compte_rendu_words)
         app.router.add_get("/opendata/{uid}.xml", self._opendata)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

@@ -165,6 +165,9 @@ async def test_detail_has_chapters_and_stream(client: Any, db: asyncpg.Connectio
         "download_url": f"http://media.test/api/v1/debates/{debate}/download",
         "duration": 3600.0,
         "live": False,
+        # no words attached (DESIGN §8)
+        "subtitles_url": None,
+        "transcript_url": None,
     }
 
 

@@ -94,6 +94,7 @@ async def test_interventions_link_into_each_sitting(client: Any, db: asyncpg.Con
         "end": 95.5,
         "title": "Discussion générale",
         "master_url": f"http://media.test/hls/{newer}/master.m3u8",
+        "excerpt": None,  # no words attached (DESIGN §8)
     }
     assert items[0]["master_url"] is None  # not packaged yet: nothing to play
 

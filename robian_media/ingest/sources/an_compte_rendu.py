@@ -5,6 +5,11 @@ video) is a piece of speech; consecutive pieces by the same speaker form one int
 speaker change opens a chapter. Interruptions (``code_grammaire`` INTERRUPTION_*) are shouted
 remarks inside someone else's intervention and do not open one. Titles come from the enclosing
 ``point`` (its first ``texte``) or the opening/closing sections.
+
+The same paragraphs are the sitting's words (DESIGN §8): one transcript paragraph per ``paragraphe``
+with a ``stime``, its text plain (markup removed, ``<br/>`` a space, stage directions kept as
+written); a paragraph without ``stime`` or without a speaker (a stage direction) is joined to the
+one before it.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from packager.transcript import plain_spaces
+
 from ...jobs.errors import InvalidSourceData
 from ..chapter_input import ChapterIn, SpeakerIn
+from ..transcript_input import TranscriptIn
 from .an_acteurs import is_presiding_role, strip_civility
 from .xml_safe import child_text, parse_xml, text_of
 
@@ -30,6 +38,7 @@ class CompteRendu:
     starts_at: datetime | None
     title: str | None
     chapters: list[ChapterIn] = field(default_factory=list)
+    transcript: list[TranscriptIn] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -59,6 +68,19 @@ def _stime(paragraph: ET.Element) -> float | None:
             except ValueError:
                 return None
     return None
+
+
+def _inline_text(element: ET.Element) -> str:
+    """Text with inline markup (<italique>, <exposant>) dissolved and <br/> made a space."""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(" " if child.tag == "br" else _inline_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _paragraph_text(paragraph: ET.Element) -> str:
+    return plain_spaces(" ".join(_inline_text(texte) for texte in paragraph.iter("texte")))
 
 
 def _speaker_name(paragraph: ET.Element, president: str | None) -> str:
@@ -92,6 +114,29 @@ def _speeches(contenu: ET.Element, president: str | None) -> list[_Speech]:
     return speeches
 
 
+def _transcript(contenu: ET.Element, president: str | None) -> list[TranscriptIn]:
+    paragraphs: list[TranscriptIn] = []
+    pending = ""  # text met before any paragraph it could join
+    for element in contenu.iter("paragraphe"):
+        text = _paragraph_text(element)
+        if not text:
+            continue
+        acteur = (element.get("id_acteur") or "").strip()
+        name = _speaker_name(element, president)
+        start = _stime(element)
+        if start is None or not (name or acteur):
+            if paragraphs:
+                last = paragraphs[-1]
+                paragraphs[-1] = last.model_copy(update={"text": f"{last.text} {text}"})
+            else:
+                pending = f"{pending} {text}".strip()
+            continue
+        speaker = SpeakerIn(id=acteur or None, name=name or acteur)
+        paragraphs.append(TranscriptIn(start=start, speaker=speaker, text=f"{pending} {text}".strip()))
+        pending = ""
+    return paragraphs
+
+
 def parse_compte_rendu(data: bytes) -> CompteRendu:
     root = parse_xml(data, "compte rendu")
     if root.tag != "compteRendu":
@@ -105,7 +150,8 @@ def parse_compte_rendu(data: bytes) -> CompteRendu:
         title = child_text(metadonnees, ".//sommaire1/titreStruct/intitule")
         president = child_text(metadonnees, "presidentSeance")
     chapters: list[ChapterIn] = []
-    speeches = _speeches(contenu, strip_civility(president) if president else None)
+    president = strip_civility(president) if president else None
+    speeches = _speeches(contenu, president)
     for speech in sorted(speeches, key=lambda s: s.start):
         if chapters and chapters[-1].speaker.id == speech.acteur:
             continue  # the same intervention goes on
@@ -126,4 +172,5 @@ def parse_compte_rendu(data: bytes) -> CompteRendu:
         starts_at=_session_start(child_text(metadonnees, "dateSeance") if metadonnees is not None else None),
         title=title,
         chapters=chapters,
+        transcript=_transcript(contenu, president),
     )
