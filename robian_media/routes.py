@@ -17,6 +17,7 @@ from .live import blocking_reload
 from .media import serving
 from .ops import health
 from .ops.http_metrics import metrics_handler
+from .podcast import clips
 from .web import keys, page
 
 
@@ -52,6 +53,10 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/api/v1/debates/{debate_id}/chapters", debates.get_chapters, name="debate-chapters")
     router.add_get("/api/v1/debates/{debate_id}/stream", debates.get_stream, name="debate-stream")
     router.add_get("/api/v1/debates/{debate_id}/download", download.download, name="debate-download")
+    router.add_get("/api/v1/debates/{debate_id}/clip.m4a", clips.range_clip, name="debate-clip")
+    router.add_get(
+        "/api/v1/debates/{debate_id}/chapters/{index}/clip.m4a", clips.chapter_clip, name="chapter-clip"
+    )
     router.add_get("/api/v1/programme", programme.get_programme, name="programme")
     router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")
     router.add_get("/api/v1/speakers/{speaker_id}", speakers.get_speaker, name="speaker")

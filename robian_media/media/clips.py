@@ -1,0 +1,176 @@
+"""Clips on disk (DESIGN §9): made once per (debate, version, start, end), kept under
+``{media root}/clips/``, evicted least recently used past ``ROBIAN_CLIPS_MAX_BYTES``.
+
+Once: concurrent first requests in one process share one making (a future per clip); processes and
+machines sharing the media root take the version's lock file (``flock``) and look again before making.
+Least recently used: every request sets the clip's access time (its modification time, hence the
+ETag nginx and aiohttp derive from it, never moves), and eviction removes the oldest accesses first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from prometheus_client import CollectorRegistry, Counter
+
+from packager.chapters import Chapter
+from packager.clip import write_clip
+
+log = logging.getLogger(__name__)
+
+CLIPS_DIR = "clips"
+LOCK_NAME = ".lock"
+_LOCK_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """What a clip is cut from and what it carries. Times in milliseconds of the sitting."""
+
+    debate_id: UUID
+    version: int
+    start_ms: int
+    end_ms: int
+    # the top fMP4 rung, relative to the version directory (e.g. ``a128``)
+    rung: str
+    chapters: Sequence[Chapter] = ()
+    title: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def relative(self) -> str:
+        """Path under the media root (what nginx's internal location aliases)."""
+        return f"{CLIPS_DIR}/{self.debate_id}/v{self.version}/{self.start_ms}-{self.end_ms}.m4a"
+
+
+def clip_relative(debate_id: UUID, version: int, start_ms: int, end_ms: int) -> str:
+    return ClipSpec(debate_id, version, start_ms, end_ms, rung="").relative
+
+
+class ClipStore:
+    def __init__(
+        self,
+        media_root: Path,
+        ffmpeg: str,
+        *,
+        max_bytes: int,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.media_root = media_root
+        self.ffmpeg = ffmpeg
+        self.max_bytes = max_bytes
+        self._making: dict[str, asyncio.Future[Path]] = {}
+        self._made = Counter(
+            "robian_clips_made_total",
+            "Clips cut and written (a first request or the publishing job)",
+            registry=registry,
+        )
+        self._evicted = Counter(
+            "robian_clips_evicted_total",
+            "Clips removed to stay within ROBIAN_CLIPS_MAX_BYTES",
+            registry=registry,
+        )
+
+    async def get(self, spec: ClipSpec) -> Path:
+        """The clip's file, made first if needed; its access time is now."""
+        path = self.media_root / spec.relative
+        if _touch(path):
+            return path
+        pending = self._making.get(spec.relative)
+        if pending is None:
+            pending = asyncio.ensure_future(self._make(spec, path))
+            self._making[spec.relative] = pending
+            pending.add_done_callback(lambda done: self._finished(spec.relative, done))
+        # shielded: a client that goes away does not cancel the making the others wait for
+        return await asyncio.shield(pending)
+
+    def _finished(self, relative: str, done: asyncio.Future[Path]) -> None:
+        self._making.pop(relative, None)
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("clip not made", extra={"clip": relative}, exc_info=done.exception())
+
+    async def _make(self, spec: ClipSpec, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        async with _locked(path.parent / LOCK_NAME):
+            if _touch(path):  # another process made it while this one waited
+                return path
+            version_dir = self.media_root / str(spec.debate_id) / f"v{spec.version}"
+            await write_clip(
+                self.ffmpeg,
+                version_dir / spec.rung,
+                path,
+                start=spec.start_ms / 1000,
+                end=spec.end_ms / 1000,
+                chapters=spec.chapters,
+                title=spec.title,
+                tags=spec.tags,
+            )
+            self._made.inc()
+        evicted = await asyncio.to_thread(evict, self.media_root / CLIPS_DIR, self.max_bytes, keep=path)
+        self._evicted.inc(evicted)
+        return path
+
+
+def _touch(path: Path) -> bool:
+    """Mark ``path`` used now (access time only); False if it does not exist."""
+    try:
+        stat = path.stat()
+        os.utime(path, ns=(time.time_ns(), stat.st_mtime_ns))
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def _locked(lock_path: Path) -> AsyncIterator[None]:
+    """An exclusive ``flock`` on ``lock_path``, polled so that waiting never blocks the event loop."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(_LOCK_POLL_S)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def evict(root: Path, max_bytes: int, *, keep: Path | None = None) -> int:
+    """Remove the least recently used clips under ``root`` until they fit ``max_bytes``; how many went."""
+    clips: list[tuple[int, int, str]] = []
+    total = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if not name.endswith(".m4a") or name.startswith("."):
+                continue
+            full = os.path.join(directory, name)
+            try:
+                stat = os.stat(full)
+            except FileNotFoundError:
+                continue
+            clips.append((stat.st_atime_ns, stat.st_size, full))
+            total += stat.st_size
+    removed = 0
+    for _, size, full in sorted(clips):
+        if total <= max_bytes:
+            break
+        if keep is not None and full == str(keep):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(full)
+            removed += 1
+        total -= size
+    if removed:
+        log.info("clips evicted", extra={"removed": removed, "bytes_kept": total})
+    return removed
