@@ -110,6 +110,10 @@ def packager_chapters(chapters: list[Chapter]) -> list[PackagerChapter]:
     ]
 
 
+def to_ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
 def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -137,8 +141,8 @@ async def serve_clip(
     spec = ClipSpec(
         debate_id=target.debate_id,
         version=target.version,
-        start_ms=round(start * 1000),
-        end_ms=round(end * 1000),
+        start_ms=to_ms(start),
+        end_ms=to_ms(end),
         rung=target.rung,
         chapters=packager_chapters(target.chapters),
         title=title,
@@ -182,6 +186,11 @@ async def range_clip(request: web.Request, *, query: ClipQuery) -> web.StreamRes
     )
 
 
+def intervention_range(start: float, end: float, duration: float) -> tuple[float, float]:
+    """What an intervention's clip covers: the chapter, at most an hour, within the sitting."""
+    return start, min(end, start + MAX_CLIP_SECONDS, duration)
+
+
 def chapter_index(request: web.Request, chapters: list[Chapter]) -> Chapter:
     raw = request.match_info["index"]
     found = next((c for c in chapters if str(c.index) == raw), None)
@@ -202,11 +211,12 @@ async def chapter_clip(request: web.Request, *, query: VersionQuery) -> web.Stre
     target = await load_published(request, uuid_param(request, "debate_id", "debate"))
     chapter = chapter_index(request, target.chapters)
     speaker = chapter.speaker.name if chapter.speaker else "Assemblée nationale"
+    start, end = intervention_range(chapter.start, chapter.end, target.duration)
     return await serve_clip(
         request,
         target,
-        start=chapter.start,
-        end=min(chapter.end, chapter.start + MAX_CLIP_SECONDS, target.duration),
+        start=start,
+        end=end,
         asked_version=query.version,
         title=f"{speaker} — {chapter.title or target.source.title}",
         artist=speaker,
