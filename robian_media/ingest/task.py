@@ -30,6 +30,7 @@ from ..jobs.publish import NotOwner
 from ..jobs.queue import JobTask
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
+from .intervention_clips import make_intervention_clips
 from .pipeline import run_ingest
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ async def _attempt(res: WorkerResources, context: JobContext, run: JobRun) -> No
         master_url=master_url,
     )
     log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
+    # the speakers' feeds: each intervention as its own file, then the feeds rebuilt with their lengths
+    if await make_intervention_clips(res, run.debate_id, result):
+        await invalidate_debate_caches(res.cache, run.debate_id)
 
 
 async def ingest_task(context: JobContext, job_id: str) -> None:

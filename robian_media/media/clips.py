@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import fcntl
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 CLIPS_DIR = "clips"
 LOCK_NAME = ".lock"
 _LOCK_POLL_S = 0.05
+MAX_CLIP_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,55 @@ class ClipSpec:
 
 def clip_relative(debate_id: UUID, version: int, start_ms: int, end_ms: int) -> str:
     return ClipSpec(debate_id, version, start_ms, end_ms, rung="").relative
+
+
+def to_ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def day(starts_at: dt.datetime | None) -> str:
+    return starts_at.date().isoformat() if starts_at else ""
+
+
+def top_rung_dir(variants: Iterable[Mapping[str, object]]) -> str | None:
+    """The richest fMP4 rung's directory (``a128`` of ``a128/index.m3u8``): what clips are cut from,
+    as download.m4a is."""
+    fmp4 = [v for v in variants if v.get("kind") == "fmp4" and v.get("uri")]
+    if not fmp4:
+        return None
+    top = max(fmp4, key=lambda v: int(str(v.get("bandwidth") or 0)))
+    return str(top["uri"]).rpartition("/")[0]
+
+
+def intervention_range(start: float, end: float, duration: float) -> tuple[float, float]:
+    """What an intervention's clip covers: its chapter, at most an hour, within the sitting."""
+    return start, min(end, start + MAX_CLIP_SECONDS, duration)
+
+
+def intervention_spec(
+    debate_id: UUID,
+    version: int,
+    rung: str,
+    chapter: Chapter,
+    chapters: Sequence[Chapter],
+    *,
+    duration: float,
+    album: str,
+    starts_at: dt.datetime | None,
+) -> ClipSpec:
+    """The clip of one intervention: the same file whether the publishing job or a listener asks first."""
+    start, end = intervention_range(chapter.start, chapter.end, duration)
+    speaker = chapter.speaker.name
+    return ClipSpec(
+        debate_id=debate_id,
+        version=version,
+        start_ms=to_ms(start),
+        end_ms=to_ms(end),
+        rung=rung,
+        chapters=chapters,
+        title=f"{speaker} — {chapter.title or album}",
+        tags={"artist": speaker, "album": album, "date": day(starts_at)},
+    )
 
 
 class ClipStore:

@@ -8,7 +8,6 @@ nginx (``X-Accel-Redirect`` to its internal ``/_media/`` location, as downloads 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from uuid import UUID
@@ -23,7 +22,7 @@ from ..catalog import debate_queries as catalog_db
 from ..catalog.debates import not_packaged
 from ..catalog.download import ACCEL_PREFIX, content_disposition
 from ..catalog.models import Chapter
-from ..media.clips import ClipSpec
+from ..media.clips import MAX_CLIP_SECONDS, ClipSpec, day, intervention_spec, to_ms, top_rung_dir
 from ..media.serving import IMMUTABLE
 from ..web import keys
 from ..web.errors import NotFound, ValidationFailed
@@ -32,7 +31,6 @@ from ..web.path_params import uuid_param
 from ..web.query_params import QueryModel
 from . import queries as db
 
-MAX_CLIP_SECONDS = 3600.0
 # the top rung may end a frame or so before the duration recorded for the sitting
 END_TOLERANCE_S = 0.05
 FOLLOWING_CACHE_CONTROL = "public, max-age=300"
@@ -87,12 +85,10 @@ async def load_published(request: web.Request, debate_id: UUID) -> Published:
         if source.current_version is None:
             raise not_packaged(source.status, await catalog_db.latest_job(conn, debate_id))
         chapters = await catalog_db.list_chapters(conn, debate_id)
-    top = db.top_rung(source.variants)
-    if not source.published or top is None or source.current_version is None:
+    rung = top_rung_dir(source.variants)
+    if not source.published or rung is None or source.current_version is None:
         raise NotFound("This debate's clips can be made once packaging finishes; stream it meanwhile.")
-    return Published(
-        debate_id, source, source.current_version, source.duration or 0.0, db.rung_dir(top), chapters
-    )
+    return Published(debate_id, source, source.current_version, source.duration or 0.0, rung, chapters)
 
 
 def packager_chapters(chapters: list[Chapter]) -> list[PackagerChapter]:
@@ -110,47 +106,21 @@ def packager_chapters(chapters: list[Chapter]) -> list[PackagerChapter]:
     ]
 
 
-def to_ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
 def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def day(starts_at: dt.datetime | None) -> str:
-    return starts_at.date().isoformat() if starts_at else ""
-
-
 async def serve_clip(
-    request: web.Request,
-    target: Published,
-    *,
-    start: float,
-    end: float,
-    asked_version: int | None,
-    title: str,
-    artist: str,
+    request: web.Request, target: Published, spec: ClipSpec, *, asked_version: int | None
 ) -> web.StreamResponse:
     if asked_version is not None and asked_version != target.version:
         # that version was replaced: the same range of the current one (the audio is the same)
         query = {**request.query, "version": str(target.version)}
         raise web.HTTPFound(f"{request.path}?{urlencode(query)}")
-    spec = ClipSpec(
-        debate_id=target.debate_id,
-        version=target.version,
-        start_ms=to_ms(start),
-        end_ms=to_ms(end),
-        rung=target.rung,
-        chapters=packager_chapters(target.chapters),
-        title=title,
-        tags={"artist": artist, "album": target.source.title, "date": day(target.source.starts_at)},
-    )
-    store = request.app[keys.CLIP_STORE]
-    path = await store.get(spec)
-    filename = f"{day(target.source.starts_at)} {title}".strip()[:80].replace("/", "-") + ".m4a"
+    path = await request.app[keys.CLIP_STORE].get(spec)
+    filename = f"{day(target.source.starts_at)} {spec.title}".strip()[:80].replace("/", "-") + ".m4a"
     headers = {
         "Content-Type": "audio/mp4",
         "Content-Disposition": content_disposition(filename),
@@ -175,20 +145,21 @@ async def range_clip(request: web.Request, *, query: ClipQuery) -> web.StreamRes
     if query.end > target.duration + END_TOLERANCE_S:
         raise invalid("query.end", f"the sitting lasts {target.duration:.3f} s; end must not be after that")
     end = min(query.end, target.duration)
-    return await serve_clip(
-        request,
-        target,
-        start=query.start,
-        end=end,
-        asked_version=query.version,
+    spec = ClipSpec(
+        debate_id=target.debate_id,
+        version=target.version,
+        start_ms=to_ms(query.start),
+        end_ms=to_ms(end),
+        rung=target.rung,
+        chapters=packager_chapters(target.chapters),
         title=f"{target.source.title} ({clock(query.start)}–{clock(end)})",
-        artist=target.source.body or "Assemblée nationale",
+        tags={
+            "artist": target.source.body or "Assemblée nationale",
+            "album": target.source.title,
+            "date": day(target.source.starts_at),
+        },
     )
-
-
-def intervention_range(start: float, end: float, duration: float) -> tuple[float, float]:
-    """What an intervention's clip covers: the chapter, at most an hour, within the sitting."""
-    return start, min(end, start + MAX_CLIP_SECONDS, duration)
+    return await serve_clip(request, target, spec, asked_version=query.version)
 
 
 def chapter_index(request: web.Request, chapters: list[Chapter]) -> Chapter:
@@ -210,14 +181,15 @@ def chapter_index(request: web.Request, chapters: list[Chapter]) -> Chapter:
 async def chapter_clip(request: web.Request, *, query: VersionQuery) -> web.StreamResponse:
     target = await load_published(request, uuid_param(request, "debate_id", "debate"))
     chapter = chapter_index(request, target.chapters)
-    speaker = chapter.speaker.name if chapter.speaker else "Assemblée nationale"
-    start, end = intervention_range(chapter.start, chapter.end, target.duration)
-    return await serve_clip(
-        request,
-        target,
-        start=start,
-        end=end,
-        asked_version=query.version,
-        title=f"{speaker} — {chapter.title or target.source.title}",
-        artist=speaker,
+    chapters = packager_chapters(target.chapters)
+    spec = intervention_spec(
+        target.debate_id,
+        target.version,
+        target.rung,
+        next(c for c in chapters if c.index == chapter.index),
+        chapters,
+        duration=target.duration,
+        album=target.source.title,
+        starts_at=target.source.starts_at,
     )
+    return await serve_clip(request, target, spec, asked_version=query.version)

@@ -17,14 +17,14 @@ from ..cache.responses import cached_response
 from ..catalog import debate_queries as catalog_db
 from ..catalog import speaker_queries
 from ..catalog.models import Debate
-from ..media.clips import clip_relative
+from ..media.clips import clip_relative, intervention_range, to_ms, top_rung_dir
 from ..media.urls import download_file
 from ..web import keys
 from ..web.errors import NotFound
 from ..web.openapi import operation
 from ..web.query_params import QueryModel
 from . import queries as db
-from .clips import clock, intervention_range, to_ms
+from .clips import clock
 from .feed_xml import RSS_CONTENT_TYPE, Channel, Item, Person, build_feed
 from .urls import PodcastUrls
 
@@ -69,7 +69,8 @@ def file_size(path: Path) -> int | None:
 
 def estimated_size(variants: list[dict[str, Any]], seconds: float) -> int:
     """A file not made yet: its length from the top rung's average bit rate (RSS needs a length)."""
-    top = db.top_rung(variants) or {}
+    rung = top_rung_dir(variants)
+    top = next((v for v in variants if str(v.get("uri", "")).startswith(f"{rung}/")), {})
     rate = int(top.get("average_bandwidth") or top.get("bandwidth") or 128_000)
     return max(1, round(rate * seconds / 8))
 

@@ -32,23 +32,13 @@ class ClipSource(NamedTuple):
         return self.current_version is not None and self.rendition_status == "published"
 
 
-def top_rung(variants: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The richest fMP4 rung (the one download.m4a and clips are cut from)."""
-    fmp4 = [v for v in variants if isinstance(v, dict) and v.get("kind") == "fmp4" and v.get("uri")]
-    return max(fmp4, key=lambda v: int(v.get("bandwidth") or 0), default=None)
-
-
-def rung_dir(variant: dict[str, Any]) -> str:
-    """``a128/index.m3u8`` → ``a128``."""
-    return str(variant["uri"]).rpartition("/")[0]
-
-
 async def get_clip_source(conn: asyncpg.Connection, debate_id: UUID) -> ClipSource | None:
     row = await conn.fetchrow(CLIP_SOURCE, debate_id)
     if row is None:
         return None
     variants = row["variants"]
-    return ClipSource(**{**dict(row), "variants": variants if isinstance(variants, list) else []})
+    kept = [v for v in variants if isinstance(v, dict)] if isinstance(variants, list) else []
+    return ClipSource(**{**dict(row), "variants": kept})
 
 
 # what a debates.rss item needs beyond the catalog's Debate row (one query for the whole page)
