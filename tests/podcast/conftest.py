@@ -3,7 +3,6 @@ the test's own: rows in PostgreSQL and its version directory under the test's me
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import shutil
@@ -17,28 +16,19 @@ import asyncpg
 import pytest
 
 from packager.chapters import Chapter
-from packager.rendition import Rendition, build_rendition
-from packager.synth import STARTS_AT, Sitting
+from packager.rendition import Rendition
+from packager.synth import STARTS_AT
 from robian_media.settings import Settings
 from tests.factories import create_debate
-from tests.packager.conftest import ffmpeg, sitting  # noqa: F401  (fixtures shared with the packager tests)
+from tests.packager.conftest import ffmpeg, packaged, sitting  # noqa: F401  (fixtures shared with the packager tests)
 
 FRAME = 1024 / 48000  # one AAC frame of the 48 kHz top rung
 
 
 @pytest.fixture(scope="session")
-def rendition(tmp_path_factory: pytest.TempPathFactory, sitting: Sitting, ffmpeg: str) -> Rendition:  # noqa: F811
-    outdir = tmp_path_factory.mktemp("podcast") / "v1"
-    return asyncio.run(
-        build_rendition(
-            sitting.path,
-            outdir,
-            ladder="speech",
-            chapters=sitting.chapters,
-            starts_at=STARTS_AT,
-            ffmpeg=ffmpeg,
-        )
-    )
+def rendition(packaged: Rendition) -> Rendition:  # noqa: F811
+    """The sitting packaged once with the speech ladder (the packager tests' own)."""
+    return packaged
 
 
 @dataclass
