@@ -15,6 +15,9 @@ class PodcastUrls(MediaUrls):
         """The listener page, opened on a debate (``debate``), a range (``t``, ``end``)…"""
         return f"{self.base}/" + (f"?{urlencode(params)}" if params else "")
 
+    def debate_page(self, debate_id: UUID) -> str:
+        return f"{self.base}/?debate={debate_id}"
+
     def artwork(self) -> str:
         return f"{self.base}/{ARTWORK}"
 

@@ -237,3 +237,23 @@ async def test_the_artwork_is_a_square_png_podcast_directories_accept(client: An
     image = Image.open(io.BytesIO(await resp.read()))
     assert image.format == "PNG" and image.mode == "RGB"
     assert image.width == image.height >= 1400
+
+
+async def test_feeds_travel_gzipped_and_plain_for_clients_without_gzip(
+    client: Any, published: PublishedDebate
+) -> None:
+    url = "/api/v1/feeds/debates.rss?body=S%C3%A9ance+publique"
+    zipped = await client.get(url, headers={"Accept-Encoding": "gzip"})
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert zipped.headers["Vary"] == plain.headers["Vary"] == "Accept-Encoding"
+    assert await zipped.read() == await plain.read()  # the same feed once inflated
+    assert zipped.headers["ETag"] != plain.headers["ETag"]  # two representations, two strong ETags
+    for headers, etag in ((zipped.headers, "gzip"), (plain.headers, "identity")):
+        again = await client.get(url, headers={"Accept-Encoding": etag, "If-None-Match": headers["ETag"]})
+        assert again.status == 304
+    assert (
+        await client.get(
+            url, headers={"Accept-Encoding": "identity", "If-None-Match": zipped.headers["ETag"]}
+        )
+    ).status == 200
