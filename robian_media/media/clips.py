@@ -24,7 +24,7 @@ from uuid import UUID
 from prometheus_client import CollectorRegistry, Counter
 
 from packager.chapters import Chapter
-from packager.clip import write_clip
+from packager.clip import ClipError, write_clip
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ CLIPS_DIR = "clips"
 LOCK_NAME = ".lock"
 _LOCK_POLL_S = 0.05
 MAX_CLIP_SECONDS = 3600.0
+# cuts one process runs at once (each keeps about one core busy for a moment): many distinct first
+# requests queue here rather than starving everything else the process serves
+MAX_CONCURRENT_CUTS = 2
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class ClipStore:
         self.ffmpeg = ffmpeg
         self.max_bytes = max_bytes
         self._making: dict[str, asyncio.Future[Path]] = {}
+        self._cuts = asyncio.Semaphore(MAX_CONCURRENT_CUTS)
         self._made = Counter(
             "robian_clips_made_total",
             "Clips cut and written (a first request or the publishing job)",
@@ -146,15 +150,19 @@ class ClipStore:
 
     def _finished(self, relative: str, done: asyncio.Future[Path]) -> None:
         self._making.pop(relative, None)
-        if not done.cancelled() and done.exception() is not None:
-            log.warning("clip not made", extra={"clip": relative}, exc_info=done.exception())
+        failure = None if done.cancelled() else done.exception()
+        # a range without a frame, a version gone from disk: the request says so; anything else is logged
+        if failure is not None and not isinstance(failure, ClipError | FileNotFoundError):
+            log.warning("clip not made", extra={"clip": relative}, exc_info=failure)
 
     async def _make(self, spec: ClipSpec, path: Path) -> Path:
+        version_dir = self.media_root / str(spec.debate_id) / f"v{spec.version}"
+        if not (version_dir / spec.rung / "init.mp4").is_file():
+            raise FileNotFoundError(f"no rung {spec.rung} in {version_dir}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        async with _locked(path.parent / LOCK_NAME):
+        async with self._cuts, _locked(path.parent / LOCK_NAME):
             if _touch(path):  # another process made it while this one waited
                 return path
-            version_dir = self.media_root / str(spec.debate_id) / f"v{spec.version}"
             await write_clip(
                 self.ffmpeg,
                 version_dir / spec.rung,

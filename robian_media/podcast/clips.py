@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from packager.chapters import Chapter as PackagerChapter
 from packager.chapters import Speaker
+from packager.clip import ClipError
 
 from ..catalog import debate_queries as catalog_db
 from ..catalog.debates import not_packaged
@@ -113,13 +114,24 @@ def clock(seconds: float) -> str:
 
 
 async def serve_clip(
-    request: web.Request, target: Published, spec: ClipSpec, *, asked_version: int | None
+    request: web.Request,
+    target: Published,
+    spec: ClipSpec,
+    *,
+    asked_version: int | None,
+    parameter: str,
 ) -> web.StreamResponse:
+    """``parameter`` is the one to name when the range holds no whole frame."""
     if asked_version is not None and asked_version != target.version:
         # that version was replaced: the same range of the current one (the audio is the same)
         query = {**request.query, "version": str(target.version)}
         raise web.HTTPFound(f"{request.path}?{urlencode(query)}")
-    path = await request.app[keys.CLIP_STORE].get(spec)
+    try:
+        path = await request.app[keys.CLIP_STORE].get(spec)
+    except ClipError as exc:
+        raise invalid(parameter, f"{exc}: the range must hold at least one AAC frame") from None
+    except FileNotFoundError:
+        raise NotFound("The media of this debate's version is missing on this server.") from None
     filename = f"{day(target.source.starts_at)} {spec.title}".strip()[:80].replace("/", "-") + ".m4a"
     headers = {
         "Content-Type": "audio/mp4",
@@ -159,7 +171,7 @@ async def range_clip(request: web.Request, *, query: ClipQuery) -> web.StreamRes
             "date": day(target.source.starts_at),
         },
     )
-    return await serve_clip(request, target, spec, asked_version=query.version)
+    return await serve_clip(request, target, spec, asked_version=query.version, parameter="query.start")
 
 
 def chapter_index(request: web.Request, chapters: list[Chapter]) -> Chapter:
@@ -192,4 +204,4 @@ async def chapter_clip(request: web.Request, *, query: VersionQuery) -> web.Stre
         album=target.source.title,
         starts_at=target.source.starts_at,
     )
-    return await serve_clip(request, target, spec, asked_version=query.version)
+    return await serve_clip(request, target, spec, asked_version=query.version, parameter="path.index")

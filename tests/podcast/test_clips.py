@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,18 @@ async def test_behind_nginx_the_clip_comes_from_nginx(
         async with session.get(f"http://127.0.0.1:{port}{path}", headers={"Range": "bytes=0-99"}) as resp:
             assert resp.status == 206 and await resp.read() == whole.read_bytes()[:100]
     assert abs(float(ffprobe(whole)["format"]["duration"]) - debate.chapters[0].duration) <= FRAME
+
+
+async def test_a_range_with_no_whole_frame_is_refused_and_missing_media_is_not_found(
+    client: Any, published: PublishedDebate, settings: Settings
+) -> None:
+    # inside the sitting, but the last 5 ms hold no frame's middle: nothing to cut
+    start = published.duration - 0.005
+    resp = await client.get(f"/api/v1/debates/{published.id}/clip.m4a?start={start}&end={published.duration}")
+    problem = await resp.json(content_type=None)
+    assert resp.status == 422 and problem["errors"][0]["location"] == "query.start", problem
+    # the version's files are gone from this server (a disk mix-up): 404, not a 500
+    shutil.rmtree(published.version_dir)
+    resp = await client.get(f"/api/v1/debates/{published.id}/clip.m4a?start=1&end=2")
+    assert resp.status == 404 and "missing" in (await resp.json(content_type=None))["detail"]
+    assert not list((settings.media_root / "clips").rglob("*.m4a"))
