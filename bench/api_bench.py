@@ -91,10 +91,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, float, int, int]:
-    """(requests/s, p99 latency ms, requests, non-2xx responses)."""
+def wrk(
+    url: str, duration: int, connections: int, headers: tuple[str, ...] = ()
+) -> tuple[float, float, int, int]:
+    """(requests/s, p99 latency ms, requests, non-2xx responses); ``headers`` as ``Name: value``."""
+    extra = [arg for header in headers for arg in ("-H", header)]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
         check=True,
         capture_output=True,
         text=True,
@@ -110,8 +113,9 @@ def wrk(url: str, duration: int, connections: int) -> tuple[float, float, int, i
 class Server:
     """One server process of the comparison, started once and measured in every round."""
 
-    def __init__(self, kind: str, env: dict[str, str], path: str) -> None:
+    def __init__(self, kind: str, env: dict[str, str], path: str, headers: tuple[str, ...] = ()) -> None:
         self.port = free_port()
+        self.headers = headers
         self.url = f"http://127.0.0.1:{self.port}{path}"
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", kind, "--port", str(self.port)],
@@ -121,7 +125,7 @@ class Server:
 
     def measure(self, duration: int, connections: int) -> Measure:
         cpu_before = cpu_seconds(self.proc.pid)
-        rps, p99, total, errors = wrk(self.url, duration, connections)
+        rps, p99, total, errors = wrk(self.url, duration, connections, self.headers)
         cpu = cpu_seconds(self.proc.pid) - cpu_before
         if errors:
             raise SystemExit(f"{errors} error responses from {self.url}")

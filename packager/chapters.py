@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -162,11 +162,17 @@ def _ffmeta_escape(value: str) -> str:
     return " ".join(escaped.split())
 
 
-def ffmetadata(chapters: Sequence[Chapter], title: str | None = None) -> str:
-    """An FFmpeg metadata file whose [CHAPTER] blocks become the MP4 chapters of download.m4a."""
+def ffmetadata(
+    chapters: Sequence[Chapter], title: str | None = None, tags: Mapping[str, str] | None = None
+) -> str:
+    """An FFmpeg metadata file whose [CHAPTER] blocks become the MP4 chapters of download.m4a (and of
+    clips); ``tags`` are more global tags (``artist``, ``date``…: the MP4 muxer maps them to iTunes atoms)."""
     lines = [";FFMETADATA1"]
     if title:
         lines.append(f"title={_ffmeta_escape(title)}")
+    for key, value in (tags or {}).items():
+        if value:
+            lines.append(f"{key}={_ffmeta_escape(value)}")
     for chapter in chapters:
         lines += [
             "[CHAPTER]",

@@ -215,3 +215,21 @@ def build_fragment(
     moof = _box(b"moof", mfhd, _box(b"traf", tfhd, tfdt, trun))
     assert len(moof) == moof_size
     return moof + _box(b"mdat", payload)
+
+
+def fragments(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each moof+mdat pair of a media segment as (tfdt decode time, its bytes)."""
+    moof: Box | None = None
+    for box in boxes(data):
+        if box.type == b"moof":
+            moof = box
+        elif box.type == b"mdat" and moof is not None:
+            tfdt = _find(data, [b"moof", b"traf", b"tfdt"], moof.start, moof.end)
+            if tfdt is None:
+                raise BoxError("moof without traf/tfdt")
+            if data[tfdt.start + 8] == 1:
+                (decode_time,) = struct.unpack_from(">Q", data, tfdt.start + 12)
+            else:
+                (decode_time,) = struct.unpack_from(">I", data, tfdt.start + 12)
+            yield decode_time, data[moof.start : box.end]
+            moof = None

@@ -1,4 +1,7 @@
-"""download.m4a: the top fMP4 rung remuxed (no re-encode) into one MP4 with chapters, moov first."""
+"""download.m4a: the top fMP4 rung remuxed (no re-encode) into one MP4 with chapters, moov first.
+
+:func:`remux_m4a` is the remux itself; clips (packager/clip.py) go through it too.
+"""
 
 from __future__ import annotations
 
@@ -24,18 +27,32 @@ async def write_download(
     title: str | None = None,
     on_time: Callable[[float], None] | None = None,
 ) -> Path:
-    """download.m4a from an init segment and its media segments, in order: concatenated (a valid
-    fragmented MP4), remuxed with chapters, renamed into place.
+    """download.m4a from an init segment and its media segments, in order."""
+    target = version_dir / DOWNLOAD_NAME
+    await remux_m4a(ffmpeg, parts, target, ffmetadata(chapters, title), on_time=on_time)
+    return target
+
+
+async def remux_m4a(
+    ffmpeg: str,
+    parts: Sequence[Path | bytes],
+    target: Path,
+    ffmeta: str,
+    *,
+    on_time: Callable[[float], None] | None = None,
+) -> None:
+    """``target`` from fragmented MP4 parts (files or bytes, in order): concatenated (a valid
+    fragmented MP4), remuxed by stream copy with the FFmpeg metadata ``ffmeta`` (tags, chapters), moov
+    first, renamed into place.
 
     The concatenation goes through a temporary file rather than FFmpeg's stdin: FFmpeg 5.1 reads a pipe
     input next to a second input (the chapters) at a crawl (32 s instead of 0.5 s for 10 minutes).
     """
-    metadata = version_dir / ".download.ffmeta"
-    joined = version_dir / ".download.src.mp4"
-    tmp = version_dir / f".{DOWNLOAD_NAME}.tmp"
-    target = version_dir / DOWNLOAD_NAME
+    metadata = target.with_name(f".{target.name}.ffmeta")
+    joined = target.with_name(f".{target.name}.src.mp4")
+    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        await run_blocking(_prepare_inputs, parts, joined, metadata, ffmetadata(chapters, title))
+        await run_blocking(_prepare_inputs, parts, joined, metadata, ffmeta)
         await run_ffmpeg(
             ffmpeg,
             [
@@ -70,12 +87,14 @@ async def write_download(
     finally:
         for leftover in (metadata, joined, tmp):
             leftover.unlink(missing_ok=True)
-    return target
 
 
-def _prepare_inputs(parts: Sequence[Path], joined: Path, metadata: Path, ffmeta: str) -> None:
+def _prepare_inputs(parts: Sequence[Path | bytes], joined: Path, metadata: Path, ffmeta: str) -> None:
     metadata.write_text(ffmeta, encoding="utf-8")
     with open(joined, "wb") as out:
         for part in parts:
+            if isinstance(part, bytes):
+                out.write(part)
+                continue
             with open(part, "rb") as handle:
                 shutil.copyfileobj(handle, out, _CHUNK)

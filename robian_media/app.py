@@ -32,6 +32,7 @@ from .jobs.worker import in_process_worker_ctx
 from .listeners.limits import listener_limits_ctx
 from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
+from .media.clips import ClipStore
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .ops.http_metrics import HttpMetrics, metrics_middleware
 from .ops.log import access_logger_class, configure_logging
@@ -137,6 +138,9 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
+    app[keys.CLIP_STORE] = ClipStore(
+        settings.media_root, app[keys.FFMPEG], max_bytes=settings.clips_max_bytes, registry=registry
+    )
     app[keys.JOB_TASKS] = JOB_TASKS
     # the ingest queue's depth shows at 0 too (what dashboards plot), the live queue's once it has jobs
     app[keys.JOB_STATE_METRICS] = JobStateMetrics(

@@ -18,6 +18,7 @@ from .live import blocking_reload
 from .media import serving
 from .ops import health
 from .ops.http_metrics import metrics_handler
+from .podcast import chapters_json, clips, feeds
 from .web import api_docs, keys, page
 
 
@@ -59,6 +60,18 @@ def setup_routes(app: web.Application) -> None:
         "/api/v1/debates/{debate_id}/compte-rendu", attach.attach_compte_rendu, name="debate-compte-rendu"
     )
     router.add_get("/api/v1/debates/{debate_id}/download", download.download, name="debate-download")
+    router.add_get("/api/v1/debates/{debate_id}/clip.m4a", clips.range_clip, name="debate-clip")
+    router.add_get(
+        "/api/v1/debates/{debate_id}/chapters/{index}/clip.m4a", clips.chapter_clip, name="chapter-clip"
+    )
+    router.add_get(
+        "/api/v1/debates/{debate_id}/podcast-chapters.json",
+        chapters_json.get_podcast_chapters,
+        name="debate-podcast-chapters",
+    )
+    # podcast feeds (DESIGN §9)
+    router.add_get("/api/v1/feeds/debates.rss", feeds.debates_feed, name="feed-debates")
+    router.add_get("/api/v1/feeds/speakers/{speaker_id}.rss", feeds.speaker_feed, name="feed-speaker")
     router.add_get("/api/v1/programme", programme.get_programme, name="programme")
     router.add_get("/api/v1/speakers", speakers.list_speakers, name="speakers")
     router.add_get("/api/v1/speakers/{speaker_id}", speakers.get_speaker, name="speaker")

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     request_body_min_bytes_per_second: int = Field(
         1024, ge=1, description="slowest average rate a request body may arrive at"
     )
+    # clips (DESIGN §9) kept under {media root}/clips: the least recently used go past this many bytes
+    clips_max_bytes: int = Field(
+        2 << 30, ge=0, description="disk budget of clips (least recently used evicted)"
+    )
     # `nginx-conf`: who may read /metrics through nginx besides loopback, and which hops in front of it
     # (a CDN, a load balancer) nginx believes about the client address; the local edge is always believed
     nginx_metrics_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -121,12 +121,14 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == etag for candidate in if_none_match.split(","))
 
 
-def cached_response(request: web.Request, cached: CachedBody, cache_control: str) -> web.Response:
+def cached_response(
+    request: web.Request, cached: CachedBody, cache_control: str, content_type: str = JSON_CONTENT_TYPE
+) -> web.Response:
     """200 with the body, or 304 when the client already holds this representation."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None and etag_matches(if_none_match, cached.etag):
         return web.Response(status=304, headers={"ETag": cached.etag, "Cache-Control": cache_control})
     return web.Response(
         body=cached.body,
-        headers={"Content-Type": JSON_CONTENT_TYPE, "ETag": cached.etag, "Cache-Control": cache_control},
+        headers={"Content-Type": content_type, "ETag": cached.etag, "Cache-Control": cache_control},
     )

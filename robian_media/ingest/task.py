@@ -40,6 +40,7 @@ from ..jobs.queue import JobTask
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from .attach_pipeline import run_attach
+from .intervention_clips import make_intervention_clips
 from .pipeline import run_ingest
 
 Pipeline = Callable[[JobRun, WorkerResources, ProgressReporter, Path], Awaitable[PackageResult]]
@@ -123,6 +124,9 @@ async def _attempt(
     if update:
         await publish_debate_updated(res.bus, run.debate_id, version=result.version, master_url=master_url)
     log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
+    # the speakers' feeds: each intervention as its own file, then the feeds rebuilt with their lengths
+    if await make_intervention_clips(res, run.debate_id, result):
+        await invalidate_debate_caches(res.cache, run.debate_id)
 
 
 async def ingest_task(context: JobContext, job_id: str) -> None:

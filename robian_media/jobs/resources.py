@@ -8,6 +8,7 @@ import asyncpg
 
 from ..cache.store import Cache
 from ..events.bus import EventBus
+from ..media.clips import ClipStore
 from ..media.urls import MediaUrls
 from ..settings import Settings
 from .circuit_breaker import CircuitBreakers
@@ -25,6 +26,8 @@ class WorkerResources:
     ffmpeg: str
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
     metrics: JobMetrics = field(default_factory=JobMetrics)
+    # intervention clips made ahead by the publishing job (None: not made ahead, made on first request)
+    clips: ClipStore | None = None
 
     def master_url(self, debate_id: str) -> str:
         return MediaUrls(self.settings.public_base_url).master(debate_id)

@@ -10,8 +10,10 @@ import procrastinate
 from ..cache.redis_client import create_cache, create_redis
 from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
+from ..media.clips import ClipStore
 from ..media.ffmpeg_binary import resolve_ffmpeg
 from ..settings import Settings
+from .metrics import JobMetrics
 from .queue import JobTask, create_job_queue
 from .resources import WorkerResources
 
@@ -30,11 +32,17 @@ async def job_process(
         bus = await stack.enter_async_context(open_event_bus(settings, listen=False))
         queue = create_job_queue(dsn, settings, tasks)
         await stack.enter_async_context(queue.open_async())
+        ffmpeg = resolve_ffmpeg(settings.ffmpeg)
+        metrics = JobMetrics()
         resources = WorkerResources(
             settings=settings,
             pool=pool,
             bus=bus,
             cache=create_cache(settings, redis),
-            ffmpeg=resolve_ffmpeg(settings.ffmpeg),
+            ffmpeg=ffmpeg,
+            metrics=metrics,
+            clips=ClipStore(
+                settings.media_root, ffmpeg, max_bytes=settings.clips_max_bytes, registry=metrics.registry
+            ),
         )
         yield queue, resources

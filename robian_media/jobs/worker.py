@@ -142,6 +142,7 @@ async def in_process_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         cache=app[keys.CACHE],
         ffmpeg=app[keys.FFMPEG],
         metrics=JobMetrics(app[keys.METRICS_REGISTRY]),
+        clips=app[keys.CLIP_STORE],
     )
     task = asyncio.create_task(
         run_worker(

@@ -1,5 +1,6 @@
 // The listener page: find a debate, play it (hls.js, else native HLS), jump between speakers,
-// follow a live sitting and an ingest in progress over Server-Sent Events.
+// follow a live sitting and an ingest in progress over Server-Sent Events; share a moment
+// (/?debate=&t=&end= plays that range and stops), download an intervention, subscribe to feeds.
 // Text from the API is only ever set with textContent, never parsed as HTML.
 (function () {
   'use strict';
@@ -30,6 +31,8 @@
     nextCursor: null,
     listUrl: null,
     reopening: null,   // id of the debate being re-read after its publish
+    stopAt: null,      // end of a shared range being played (seconds), else null
+    stopTimer: null,
   };
 
   // ---------- helpers ----------
@@ -64,6 +67,13 @@
     const m = Math.floor((s % 3600) / 60);
     const mm = String(m).padStart(h ? 2 : 1, '0');
     return (h ? h + ':' : '') + mm + ':' + String(s % 60).padStart(2, '0');
+  }
+
+  // "1:02:03", "2:05", "125" or "12.5" → seconds; NaN when it is none of these
+  function parseClock(text) {
+    const parts = String(text).trim().split(':');
+    if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return NaN;
+    return parts.reduce((total, part) => total * 60 + Number(part), 0);
   }
 
   function when(iso) {
@@ -217,9 +227,11 @@
     const list = $('chapters');
     list.replaceChildren();
     state.chapters.forEach((chapter, i) => {
+      // named by its visible words (WCAG 2.5.3), after what it does for a screen reader
       const button = el('button', { type: 'button', className: 'chapter' },
-        el('span', { className: 'time', textContent: clock(chapter.start) }),
-        el('span', { className: 'who', textContent: speakerLabel(chapter.speaker) }),
+        el('span', { className: 'sr-only', textContent: 'Écouter à partir de ' }),
+        el('span', { className: 'time', textContent: clock(chapter.start) }), ' ',
+        el('span', { className: 'who', textContent: speakerLabel(chapter.speaker) }), ' ',
         chapter.title ? el('span', { className: 'what', textContent: chapter.title }) : null);
       button.dataset.index = String(i);
       button.dataset.start = String(chapter.start);
@@ -253,6 +265,91 @@
       $('now-label').textContent = 'Intervenant en cours :';
       $('now-speaking').textContent = index >= 0 ? speakerLabel(state.chapters[index].speaker) : '—';
     }
+    showInterventionLinks(index >= 0 ? state.chapters[index] : null);
+  }
+
+  // ---------- clips, sharing, feeds ----------
+
+  function showInterventionLinks(chapter) {
+    const debate = state.debate;
+    const published = Boolean(debate && debate.stream && !state.live && debate.status === 'published');
+    const clip = $('download-intervention');
+    clip.hidden = !(published && chapter);
+    if (!clip.hidden) {
+      clip.href = debateUrl(debate.id) + '/chapters/' + encodeURIComponent(chapter.index) + '/clip.m4a';
+    }
+    const speaker = chapter && chapter.speaker;
+    const subscribe = $('subscribe-speaker');
+    subscribe.hidden = !(published && speaker && speaker.id);
+    if (!subscribe.hidden) {
+      subscribe.href = API + '/feeds/speakers/' + encodeURIComponent(speaker.id) + '.rss';
+      subscribe.textContent = 'Interventions de ' + speakerLabel(speaker);
+    }
+  }
+
+  function showFeeds(debate) {
+    const published = Boolean(debate.stream && debate.status === 'published');
+    $('subscribe').hidden = !published;
+    $('share').hidden = !published;
+    const body = $('subscribe-body');
+    const filter = debate.body ? '?body=' + encodeURIComponent(debate.body) : '';
+    body.href = API + '/feeds/debates.rss' + filter;
+    body.textContent = debate.body ? 'Séances : ' + debate.body : 'Toutes les séances';
+  }
+
+  // the share form's defaults: from now to the end of this intervention
+  function fillShare() {
+    const now = Math.floor(audio.currentTime || 0);
+    const index = chapterAt(now);
+    const duration = (state.debate && state.debate.duration) || audio.duration || now + 60;
+    const end = index >= 0 && state.chapters[index].end ? state.chapters[index].end : duration;
+    $('share-start').value = clock(now);
+    $('share-end').value = clock(Math.max(Math.ceil(end), now + 1));
+    updateShare();
+  }
+
+  function updateShare() {
+    const start = parseClock($('share-start').value);
+    const end = parseClock($('share-end').value);
+    const duration = (state.debate && state.debate.duration) || Infinity;
+    let problem = '';
+    if (!Number.isFinite(start)) problem = 'Le début doit s’écrire min:s (par exemple 2:05).';
+    else if (!Number.isFinite(end)) problem = 'La fin doit s’écrire min:s (par exemple 3:40).';
+    else if (end <= start) problem = 'La fin doit venir après le début.';
+    else if (start >= duration) problem = 'Le début dépasse la fin de la séance.';
+    $('share-start').setAttribute('aria-invalid', String(!Number.isFinite(start) || start >= duration));
+    $('share-end').setAttribute('aria-invalid', String(Number.isFinite(start) && !(end > start)));
+    $('share-status').textContent = problem;
+    $('share-url').value = problem ? '' : location.origin + '/?debate=' + encodeURIComponent(state.debate.id)
+      + '&t=' + start + '&end=' + Math.min(end, duration);
+    $('share-copy').disabled = Boolean(problem);
+  }
+
+  async function copyShare() {
+    const url = $('share-url').value;
+    if (!url) return;
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch (_) {
+      $('share-url').select();  // no clipboard access: selected, ready for the listener to copy
+      $('share-status').textContent = 'Lien sélectionné : copiez-le.';
+      return;
+    }
+    $('share-status').textContent = 'Lien copié.';
+  }
+
+  // a shared range: play it and stop at its end (checked often: timeupdate comes every 250 ms)
+  function stopRangeAt(end) {
+    clearInterval(state.stopTimer);
+    state.stopAt = end;
+    state.stopTimer = end == null ? null : setInterval(checkRangeEnd, 50);
+  }
+
+  function checkRangeEnd() {
+    if (state.stopAt == null || audio.currentTime < state.stopAt) return;
+    audio.pause();
+    $('range-status').textContent = 'Fin de l’extrait partagé (' + clock(state.stopAt) + ').';
+    stopRangeAt(null);
   }
 
   function step(delta) {
@@ -282,7 +379,7 @@
   const debateUrl = (id) => API + '/debates/' + encodeURIComponent(id);
   const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-  async function openDebate(id, { push = false, start = null, jobId = null, loaded = null } = {}) {
+  async function openDebate(id, { push = false, start = null, end = null, jobId = null, loaded = null } = {}) {
     if (push) {
       const at = start != null ? '&t=' + start : '';
       history.pushState({ debate: id }, '', '?debate=' + encodeURIComponent(id) + at);
@@ -308,6 +405,10 @@
     $('debate-meta').textContent = meta.join(' · ');
     $('now-speaking').textContent = '—';
     setLive(debate.status === 'live' || Boolean(debate.stream && debate.stream.live));
+    $('range-status').textContent = '';
+    stopRangeAt(end != null && start != null && end > start && debate.stream ? end : null);
+    showFeeds(debate);
+    $('share').open = false;
     renderChapters();
     const download = $('download');
     download.hidden = !debate.stream || state.live;
@@ -414,11 +515,22 @@
     const id = params.get('debate');
     if (id) {
       const t = Number(params.get('t'));
-      openDebate(id, { start: Number.isFinite(t) && t > 0 ? t : null, jobId: params.get('job') });
+      const end = params.has('end') ? Number(params.get('end')) : NaN;
+      openDebate(id, {
+        start: Number.isFinite(t) && t >= 0 ? t : null,
+        end: Number.isFinite(end) ? end : null,
+        jobId: params.get('job'),
+      });
     }
   }
 
-  audio.addEventListener('timeupdate', () => highlight(audio.currentTime));
+  audio.addEventListener('timeupdate', () => { highlight(audio.currentTime); checkRangeEnd(); });
+  // the listener went elsewhere on purpose: the shared range no longer holds
+  audio.addEventListener('seeking', () => { if (state.stopAt != null && audio.currentTime > state.stopAt) stopRangeAt(null); });
+  $('share').addEventListener('toggle', () => { if ($('share').open) fillShare(); });
+  $('share-start').addEventListener('input', updateShare);
+  $('share-end').addEventListener('input', updateShare);
+  $('share-copy').addEventListener('click', copyShare);
   audio.addEventListener('seeked', () => highlight(audio.currentTime));
   $('prev-chapter').addEventListener('click', () => step(-1));
   $('next-chapter').addEventListener('click', () => step(1));

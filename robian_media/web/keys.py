@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..events.bus import EventBus
     from ..jobs.queue import JobTask
     from ..jobs.state_metrics import JobStateMetrics
+    from ..media.clips import ClipStore
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
     from .client_address import ClientAddresses
@@ -41,6 +42,7 @@ HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 JOB_STATE_METRICS: web.AppKey[JobStateMetrics] = web.AppKey("job_state_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
+CLIP_STORE: web.AppKey[ClipStore] = web.AppKey("clip_store")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 # who a request comes from (past trusted proxies): what rate limits and per-client caps count by

@@ -7,7 +7,9 @@
 // chapter from the keyboard), search (a speaker's name, then the hit of one of their interventions),
 // live and job (print {"ready": true} once the page follows the sitting's events, then wait for
 // "now speaking", or the ingest's progress, to show), ingest (a debate still being packaged: the
-// page plays it progressively, then the published version with its chapters). job and ingest take the job id as a fifth argument.
+// page plays it progressively, then the published version with its chapters), share (a shared range
+// /?debate=&t=&end= plays and stops at its end; the share form, the intervention's clip, the podcast
+// feeds). job and ingest take the job id as a fifth argument.
 //
 // Every state a scenario reaches (the list, a debate, search results, live, a job) is also audited
 // with axe-core (WCAG 2.0/2.1 A and AA, best practices); the report's "a11y" lists the violations.
@@ -199,7 +201,65 @@ async function ingest(page) {
   };
 }
 
-const scenarios = { play, jump, live, search, job, ingest };
+async function share(page) {
+  // a shared moment: 10 s to 13 s of the sitting
+  await page.goto(`${pageUrl}?debate=${debateId}&t=10&end=13`);
+  await page.waitForFunction(() => {
+    const audio = document.getElementById('audio');
+    return audio.currentTime > 10 && audio.paused && document.getElementById('range-status').textContent;
+  }, null, { timeout: 30000 });
+  const stopped = await audioTime(page);
+  const rangeStatus = await page.locator('#range-status').textContent();
+  await page.waitForTimeout(500);
+  const stillStopped = await audioTime(page);
+
+  // "Partager ce moment": from now to the end of this intervention, both editable
+  await page.getByText('Partager ce moment').click();
+  const defaults = {
+    start: await page.getByLabel('Début (min:s)').inputValue(),
+    end: await page.getByLabel('Fin (min:s)').inputValue(),
+    url: await page.getByLabel('Lien vers ce moment').inputValue(),
+  };
+  await page.getByLabel('Fin (min:s)').fill('0:05');  // before the start: refused, said so
+  const refused = {
+    status: await page.locator('#share-status').textContent(),
+    url: await page.getByLabel('Lien vers ce moment').inputValue(),
+    invalid: await page.getByLabel('Fin (min:s)').getAttribute('aria-invalid'),
+  };
+  await page.getByLabel('Début (min:s)').fill('0:12');
+  await page.getByLabel('Fin (min:s)').fill('0:20');
+  const edited = await page.getByLabel('Lien vers ce moment').inputValue();
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copier le lien' }).click();
+  await page.waitForSelector('#share-status:has-text("copié")', { timeout: 5000 });
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+
+  const clip = page.getByRole('link', { name: 'Télécharger cette intervention' });
+  const clipHref = await clip.getAttribute('href');
+  const clipResponse = await page.request.get(new URL(clipHref, pageUrl).href);
+  await page.screenshot({ path: path.join(shots, 'share-phone.png'), fullPage: true });
+
+  await audit(page, 'share');
+  const axe = violations.filter((v) => v.state === 'share');
+  return {
+    stopped,
+    still_stopped: stillStopped,
+    range_status: rangeStatus,
+    defaults,
+    refused,
+    edited,
+    copied,
+    clip_href: clipHref,
+    clip_status: clipResponse.status(),
+    clip_type: clipResponse.headers()['content-type'],
+    subscribe_body: await page.locator('#subscribe-body').getAttribute('href'),
+    subscribe_speaker: await page.locator('#subscribe-speaker').getAttribute('href'),
+    subscribe_speaker_text: await page.locator('#subscribe-speaker').textContent(),
+    axe,
+  };
+}
+
+const scenarios = { play, jump, live, search, job, ingest, share };
 const browser = await chromium.launch({
   executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
   args: CHROMIUM_ARGS,

@@ -130,3 +130,25 @@ async def test_a_debate_opened_while_packaging_plays_then_shows_the_published_ve
         f"stages shown while packaging: {result['stages']}; played before publish: "
         f"{result['played_while_packaging']}"
     )
+
+
+async def test_a_shared_moment_plays_and_stops_and_the_page_shares_downloads_subscribes(
+    run_page: Any, demo: DemoServer
+) -> None:
+    result = await (await run_page("share")).result()
+    # /?debate=&t=10&end=13 played that range and stopped at its end (checked every 50 ms)
+    assert 13.0 <= result["stopped"] < 13.4, result
+    assert result["still_stopped"] == result["stopped"]
+    assert result["range_status"] == "Fin de l’extrait partagé (0:13)."
+    # the share form: from now to the end of this intervention (the 2nd: 9.216–18.304 s)
+    assert result["defaults"]["start"] == "0:13" and result["defaults"]["end"] == "0:19", result["defaults"]
+    assert result["defaults"]["url"] == f"{demo.base_url}/?debate={demo.debate_id}&t=13&end=19"
+    assert result["refused"] == {"status": "La fin doit venir après le début.", "url": "", "invalid": "true"}
+    assert result["edited"] == result["copied"] == f"{demo.base_url}/?debate={demo.debate_id}&t=12&end=20"
+    # this intervention as its own file, and the feeds to subscribe to
+    assert result["clip_href"] == f"/api/v1/debates/{demo.debate_id}/chapters/2/clip.m4a"
+    assert (result["clip_status"], result["clip_type"]) == (200, "audio/mp4")
+    assert result["subscribe_body"] == "/api/v1/feeds/debates.rss?body=S%C3%A9ance%20publique"
+    assert result["subscribe_speaker"] == "/api/v1/feeds/speakers/PA1008.rss"
+    assert result["subscribe_speaker_text"] == "Interventions de Marine Le Pen (RN)"
+    assert result["axe"] == [], result["axe"]  # WCAG 2.1 A/AA rules of axe-core
