@@ -65,6 +65,9 @@ async def serve_download(request: web.Request, debate_id: UUID) -> web.StreamRes
     if settings.behind_nginx:
         # nginx keeps Content-Type and Content-Disposition of this answer and sends the file
         return web.Response(headers={**headers, "X-Accel-Redirect": ACCEL_PREFIX + relative})
+    remote = await request.app[keys.MEDIA_STORE].respond(request, relative, headers)
+    if remote is not None:
+        return remote
     path = settings.media_root / relative
     if not path.is_file():
         raise NotFound("The download file of this debate is missing on this server.")

@@ -11,6 +11,7 @@ from ..cache.redis_client import create_cache, create_redis
 from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
 from ..media.ffmpeg_binary import resolve_ffmpeg
+from ..media.store import create_media_store
 from ..settings import Settings
 from .queue import JobTask, create_job_queue
 from .resources import WorkerResources
@@ -29,6 +30,8 @@ async def job_process(
         # a publisher only: this process has no listeners of its own
         bus = await stack.enter_async_context(open_event_bus(settings, listen=False))
         queue = create_job_queue(dsn, settings, tasks)
+        store = create_media_store(settings)
+        stack.push_async_callback(store.close)
         await stack.enter_async_context(queue.open_async())
         resources = WorkerResources(
             settings=settings,
@@ -36,5 +39,6 @@ async def job_process(
             bus=bus,
             cache=create_cache(settings, redis),
             ffmpeg=resolve_ffmpeg(settings.ffmpeg),
+            store=store,
         )
         yield queue, resources

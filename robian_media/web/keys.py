@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..events.bus import EventBus
     from ..jobs.queue import JobTask
     from ..jobs.state_metrics import JobStateMetrics
+    from ..media.store import MediaStore
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
     from .rate_limit import RateLimiter
@@ -39,6 +40,8 @@ HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
 JOB_STATE_METRICS: web.AppKey[JobStateMetrics] = web.AppKey("job_state_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
+# where published media lives: the media root (file) or a bucket (s3); ROBIAN_MEDIA_STORE
+MEDIA_STORE: web.AppKey[MediaStore] = web.AppKey("media_store")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
