@@ -171,12 +171,11 @@ class S3MediaStore:
             async with limit:
                 await self.put(key, path)
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for key, path in pairs:
-                    group.create_task(one(key, path))
-        except* MediaStoreError as failed:
-            raise failed.exceptions[0] from None
+        # every put ends (or fails) before this returns: nothing is left writing behind a withdraw
+        outcomes = await asyncio.gather(*(one(key, path) for key, path in pairs), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     # -- the MediaStore protocol -------------------------------------------------------------------
 
