@@ -187,7 +187,7 @@ async def run_ingest(
             ffmpeg=res.ffmpeg,
             title=request.title or debate.title,
             on_progress=progress.update,
-            on_playable=playable if res.store.progressive else None,
+            on_playable=playable if res.store.serves_packager_files else None,
         )
     finally:
         await playable.wait()

@@ -73,7 +73,7 @@ def _remember_last_version(debate_dir: Path, version: int) -> None:
 
 
 class S3MediaStore:
-    progressive = False
+    serves_packager_files = False
 
     def __init__(self, store: S3Store, *, secrets: Iterable[str] = ()) -> None:
         self._store = store

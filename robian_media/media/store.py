@@ -43,8 +43,8 @@ def safe_key(relative: str) -> bool:
 
 
 class MediaStore(Protocol):
-    # players can start on a version still being packaged (the store sees its files as they grow)
-    progressive: bool
+    # players read the files the packager is writing: progressive playback and live sittings work
+    serves_packager_files: bool
 
     def debate_dir(self, debate_id: str, scratch: Path) -> Path:
         """The directory the packager writes this debate's versions into (``scratch``: this attempt's own)."""
@@ -77,7 +77,7 @@ class FileMediaStore:
     """Today's layout on a local or shared disk: the packager writes in place and switches the master
     itself (packager/versions.py); nginx or ``/hls/`` serve the files."""
 
-    progressive = True
+    serves_packager_files = True
 
     def __init__(self, media_root: Path) -> None:
         self.media_root = media_root

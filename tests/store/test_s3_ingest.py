@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from robian_media.app import create_app
 from robian_media.web import keys
 from tests.events.clients import events_until
-from tests.ingest.conftest import ffmpeg_reads, submit, wait_job
+from tests.ingest.conftest import AUTH, ffmpeg_reads, submit, wait_job
 from tests.ingest.origin import Origin
 from tests.store.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.store.s3_server import StoreProxy
@@ -120,3 +120,14 @@ async def test_the_store_down_mid_publish_makes_the_job_retry_and_leaks_no_crede
     problem = await client.get("/hls/../etc/passwd")
     text = caplog.text + retrying["error"] + await problem.text()
     assert SECRET_ACCESS_KEY not in text and ACCESS_KEY_ID not in text
+
+
+async def test_a_live_sitting_is_refused_with_the_s3_store_until_it_is_supported(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin
+) -> None:
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
+    response = await client.post(
+        "/api/v1/live", json={"source_url": origin.url("/live/index.m3u8")}, headers=AUTH
+    )
+    assert response.status == 409
+    assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
