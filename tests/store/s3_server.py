@@ -3,6 +3,7 @@ records every request and can answer 503 SlowDown or go down, as a store under l
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import urllib.request
@@ -54,6 +55,7 @@ class StoreProxy:
         self.log: list[tuple[str, str, int]] = []
         self.slow_downs = 0  # the next requests answered 503 SlowDown
         self.failing: Callable[[str, str], bool] | None = None  # (method, path) → the store is down for it
+        self.put_delay = 0.0  # seconds a PUT's answer is held back (the object is already written)
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
 
@@ -84,7 +86,10 @@ class StoreProxy:
             body = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
             self.log.append((request.method, request.path, upstream.status))
-            return web.Response(status=upstream.status, body=io.BytesIO(body), headers=out)
+            status = upstream.status
+        if request.method == "PUT" and self.put_delay:
+            await asyncio.sleep(self.put_delay)
+        return web.Response(status=status, body=io.BytesIO(body), headers=out)
 
     async def start(self) -> StoreProxy:
         self._session = ClientSession()

@@ -3,6 +3,7 @@ and what a store under load (SlowDown) or lost mid-publish leaves behind."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,19 @@ async def test_version_numbers_continue_after_those_in_the_store(store: MediaSto
     from packager.versions import allocate_version
 
     assert allocate_version(scratch) == 5
+
+
+async def test_a_publish_cancelled_midway_removes_what_it_wrote(
+    store: MediaStore, store_proxy: StoreProxy, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    await store.publish(DEBATE, 1, version_dir(tmp_path, 1))
+    before = {key: body(s3, bucket, key) for key in keys(s3, bucket)}
+    store_proxy.put_delay = 0.5
+    publishing = asyncio.create_task(store.publish(DEBATE, 2, version_dir(tmp_path, 2)))
+    while not any("/v2/" in path for path in store_proxy.puts()):
+        await asyncio.sleep(0.01)
+    publishing.cancel()  # the job was cancelled (DELETE /api/v1/jobs/{id}) or its worker stopped
+    with pytest.raises(asyncio.CancelledError):
+        await publishing
+    store_proxy.put_delay = 0.0
+    assert {key: body(s3, bucket, key) for key in keys(s3, bucket)} == before
