@@ -62,12 +62,12 @@ async def serve_download(request: web.Request, debate_id: UUID) -> web.StreamRes
         "Content-Disposition": content_disposition(download_filename(target.title, target.starts_at)),
         "Cache-Control": DOWNLOAD_CACHE_CONTROL,
     }
-    store = request.app[keys.MEDIA_STORE]
-    if settings.behind_nginx and store.serves_packager_files:
-        # nginx keeps Content-Type and Content-Disposition of this answer and sends the file
+    if settings.behind_nginx:
+        # nginx keeps Content-Type and Content-Disposition of this answer and sends the file (from the
+        # media root, or from the s3 store's bucket: `robian-media nginx-conf` renders either)
         return web.Response(headers={**headers, "X-Accel-Redirect": ACCEL_PREFIX + relative})
-    # a remote store (s3) streams the object, behind nginx too (its /_media/ aliases a local disk)
-    remote = await store.respond(request, relative, headers)
+    # a remote store (s3) streams the object; the file store's file is sent below
+    remote = await request.app[keys.MEDIA_STORE].respond(request, relative, headers)
     if remote is not None:
         return remote
     path = settings.media_root / relative

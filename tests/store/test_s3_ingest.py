@@ -91,11 +91,6 @@ async def test_an_ingest_publishes_to_the_bucket_and_plays_from_it_with_no_media
     assert tail.status == 206 and await tail.read() == data[-10:]
     past = await client.get(f"/hls/{debate_id}/v1/download.m4a", headers={"Range": f"bytes={len(data) + 5}-"})
     assert past.status == 416
-    # behind nginx too the download comes from the bucket (nginx's /_media/ aliases a local disk)
-    behind_nginx = settings.model_copy(update={"behind_nginx": True, "workers": 0})
-    proxied = await aiohttp_client(create_app(behind_nginx))
-    behind = await proxied.get(f"/api/v1/debates/{debate_id}/download")
-    assert "X-Accel-Redirect" not in behind.headers and await behind.read() == data
     missing = await client.get(f"/hls/{debate_id}/v9/master.m3u8")
     assert missing.status == 404
     assert missing.headers["Content-Type"].startswith("application/problem+json")
