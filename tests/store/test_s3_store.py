@@ -47,6 +47,11 @@ def body(s3: Any, bucket: str, key: str) -> bytes:
     return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
+def snapshot(s3: Any, bucket: str) -> dict[str, bytes]:
+    """Every object of the bucket and its bytes."""
+    return {key: body(s3, bucket, key) for key in keys(s3, bucket)}
+
+
 @pytest.fixture
 async def store(
     make_settings: Callable[..., Settings], s3_settings: dict[str, Any]
@@ -129,13 +134,13 @@ async def test_the_store_lost_mid_publish_leaves_the_previous_version_serving(
     store: MediaStore, store_proxy: StoreProxy, s3: Any, bucket: str, tmp_path: Path
 ) -> None:
     await store.publish(DEBATE, 1, version_dir(tmp_path, 1))
-    before = {key: body(s3, bucket, key) for key in keys(s3, bucket)}
+    before = snapshot(s3, bucket)
     # the store goes down once v2's segments are up: its playlists and masters never make it
     store_proxy.down_for("PUT", r"\.m3u8$")
     with pytest.raises(MediaStoreError) as failed:
         await store.publish(DEBATE, 2, version_dir(tmp_path, 2))
     store_proxy.up()
-    assert {key: body(s3, bucket, key) for key in keys(s3, bucket)} == before  # v2's segments removed
+    assert snapshot(s3, bucket) == before  # v2's segments removed
     assert "media store could not write" in str(failed.value)
     assert SECRET_ACCESS_KEY not in str(failed.value) and ACCESS_KEY_ID not in str(failed.value)
 
@@ -144,7 +149,7 @@ async def test_a_top_master_put_that_fails_never_points_at_missing_objects(
     store: MediaStore, store_proxy: StoreProxy, s3: Any, bucket: str, tmp_path: Path
 ) -> None:
     await store.publish(DEBATE, 1, version_dir(tmp_path, 1))
-    before = {key: body(s3, bucket, key) for key in keys(s3, bucket)}
+    before = snapshot(s3, bucket)
     store_proxy.down_for("PUT", rf"/{DEBATE}/master\.m3u8$")
     with pytest.raises(MediaStoreError):
         await store.publish(DEBATE, 2, version_dir(tmp_path, 2))
@@ -170,7 +175,7 @@ async def test_a_publish_cancelled_midway_removes_what_it_wrote(
     store: MediaStore, store_proxy: StoreProxy, s3: Any, bucket: str, tmp_path: Path
 ) -> None:
     await store.publish(DEBATE, 1, version_dir(tmp_path, 1))
-    before = {key: body(s3, bucket, key) for key in keys(s3, bucket)}
+    before = snapshot(s3, bucket)
     store_proxy.put_delay = 0.5
     publishing = asyncio.create_task(store.publish(DEBATE, 2, version_dir(tmp_path, 2)))
     while not any("/v2/" in path for path in store_proxy.puts()):
@@ -179,4 +184,4 @@ async def test_a_publish_cancelled_midway_removes_what_it_wrote(
     with pytest.raises(asyncio.CancelledError):
         await publishing
     store_proxy.put_delay = 0.0
-    assert {key: body(s3, bucket, key) for key in keys(s3, bucket)} == before
+    assert snapshot(s3, bucket) == before
