@@ -75,9 +75,10 @@ def _remember_last_version(debate_dir: Path, version: int) -> None:
 class S3MediaStore:
     serves_packager_files = False
 
-    def __init__(self, store: S3Store, *, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, store: S3Store, *, secrets: Iterable[str] = (), where: str = "s3") -> None:
         self._store = store
         self._secrets = [s for s in secrets if s]
+        self._where = where
 
     @classmethod
     def from_settings(cls, settings: Settings, bucket: str, prefix: str) -> S3MediaStore:
@@ -110,7 +111,7 @@ class S3MediaStore:
                 },
             },
         )
-        return cls(store, secrets=[key_id or "", secret or ""])
+        return cls(store, secrets=[key_id or "", secret or ""], where=settings.media_store)
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -248,6 +249,11 @@ class S3MediaStore:
 
     async def head(self, key: str) -> obstore.ObjectMeta:
         return await obstore.head_async(self._store, key)
+
+    async def check(self) -> str | None:
+        # a key that never exists: "not found" is the store answering, with our credentials accepted
+        await self.read(".ready")
+        return self._where
 
     async def close(self) -> None:
         return None

@@ -70,6 +70,11 @@ class MediaStore(Protocol):
         business (the file store: the caller serves the media root)."""
         ...
 
+    async def check(self) -> str | None:
+        """Readiness: where the store is, once it answered (MediaStoreError if not); None: nothing to
+        check beyond the media root's disk."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -97,6 +102,9 @@ class FileMediaStore:
     async def respond(
         self, request: web.Request, key: str, headers: Mapping[str, str]
     ) -> web.StreamResponse | None:
+        return None
+
+    async def check(self) -> str | None:
         return None
 
     async def close(self) -> None:

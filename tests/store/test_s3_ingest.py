@@ -131,3 +131,16 @@ async def test_a_live_sitting_is_refused_with_the_s3_store_until_it_is_supported
     )
     assert response.status == 409
     assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
+
+
+async def test_readiness_says_when_the_store_does_not_answer(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], store_proxy: StoreProxy
+) -> None:
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
+    ready = await (await client.get("/health/ready")).json()
+    assert ready["checks"]["media_store"]["status"] == "up"
+    assert ready["checks"]["media_store"]["detail"] == s3_settings["media_store"]
+    store_proxy.down_for()
+    response = await client.get("/health/ready")
+    assert response.status == 503
+    assert (await response.json())["checks"]["media_store"]["status"] == "down"
