@@ -34,6 +34,7 @@ from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
 from .media.clips import ClipStore
 from .media.ffmpeg_binary import resolve_ffmpeg
+from .media.store import create_media_store
 from .ops.http_metrics import HttpMetrics, metrics_middleware
 from .ops.log import access_logger_class, configure_logging
 from .ops.runtime_metrics import register_runtime_metrics
@@ -106,6 +107,15 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
         await bus.close()
 
 
+async def media_store_ctx(app: web.Application) -> AsyncIterator[None]:
+    store = create_media_store(app[keys.SETTINGS])
+    app[keys.MEDIA_STORE] = store
+    try:
+        yield
+    finally:
+        await store.close()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
@@ -156,6 +166,7 @@ def create_app(settings: Settings) -> web.Application:
             rate_limit_ctx,
             listener_limits_ctx,
             event_bus_ctx,
+            media_store_ctx,
             job_queue_ctx,
             in_process_worker_ctx,
             playlist_watch_ctx,

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     media_root_dir: Path | None = Field(None, alias="ROBIAN_MEDIA_ROOT")
     public_base_url: str = "http://127.0.0.1:8080"
+    # where published media lives (docs/media-store.md): `file` = the media root; `s3://BUCKET[/PREFIX]`
+    media_store: str = Field(
+        "file", pattern=r"^(file|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?)$"
+    )
+    s3_endpoint_url: str | None = Field(None, pattern=r"^https?://[^\s/]+/?$")
+    s3_region: str = "us-east-1"
+    # the standard variables of every S3 client (not ROBIAN_*); unset = anonymous requests
+    s3_access_key_id: SecretStr | None = Field(None, alias="AWS_ACCESS_KEY_ID")
+    s3_secret_access_key: SecretStr | None = Field(None, alias="AWS_SECRET_ACCESS_KEY")
+    # a store request failing (5xx, SlowDown, no connection) is retried with backoff this long
+    s3_retry_seconds: float = Field(60.0, gt=0, le=3600)
     admin_token: SecretStr | None = None
     ingest_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ingest_allow_private: bool = False
@@ -285,6 +296,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @property
+    def s3_location(self) -> tuple[str, str] | None:
+        """(bucket, key prefix) of an s3 media store, None for the file store."""
+        if not self.media_store.startswith("s3://"):
+            return None
+        bucket, _, prefix = self.media_store.removeprefix("s3://").partition("/")
+        return bucket, prefix.strip("/")
 
     @property
     def media_root(self) -> Path:

@@ -63,8 +63,13 @@ async def serve_download(request: web.Request, debate_id: UUID) -> web.StreamRes
         "Cache-Control": DOWNLOAD_CACHE_CONTROL,
     }
     if settings.behind_nginx:
-        # nginx keeps Content-Type and Content-Disposition of this answer and sends the file
+        # nginx keeps Content-Type and Content-Disposition of this answer and sends the file (from the
+        # media root, or from the s3 store's bucket: `robian-media nginx-conf` renders either)
         return web.Response(headers={**headers, "X-Accel-Redirect": ACCEL_PREFIX + relative})
+    # a remote store (s3) streams the object; the file store's file is sent below
+    remote = await request.app[keys.MEDIA_STORE].respond(request, relative, headers)
+    if remote is not None:
+        return remote
     path = settings.media_root / relative
     if not path.is_file():
         raise NotFound("The download file of this debate is missing on this server.")

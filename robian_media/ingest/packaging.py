@@ -21,6 +21,7 @@ from packager.versions import DebateBusyError, recover
 from packager.vod import PackageResult, package
 
 from ..jobs.errors import ChapterProblem, CorruptMedia, PermanentError, ProcessKilled, TransientError
+from ..media.store import MediaStore, MediaStoreError, Publication
 
 
 class PackagingFailed(PermanentError):
@@ -29,6 +30,11 @@ class PackagingFailed(PermanentError):
 
 class DebateBusy(TransientError):
     """Another packager works on this debate (a presumed-dead attempt still running)."""
+
+
+class MediaStoreUnavailable(TransientError):
+    """The media store (s3) did not take the version; the previous one still serves, a later attempt
+    publishes again."""
 
 
 class MediaDiskFull(TransientError):
@@ -51,6 +57,8 @@ def packager_errors() -> Iterator[None]:
         raise PackagingFailed(f"FFmpeg failed: {exc}") from exc
     except DebateBusyError as exc:
         raise DebateBusy(str(exc)) from exc
+    except MediaStoreError as exc:
+        raise MediaStoreUnavailable(f"{exc}; the previous version still serves.") from None
     except (LadderError, RenditionInvalid, BoxError) as exc:
         raise PackagingFailed(f"The rendition could not be built: {exc}") from exc
     except OSError as exc:
@@ -106,3 +114,10 @@ async def discard_version(result: PackageResult) -> None:
     """Withdraw a packaged version whose publish did not happen (cancelled, superseded)."""
     with packager_errors():
         await asyncio.to_thread(_discard, result)
+
+
+async def withdraw(store: MediaStore, publication: Publication, result: PackageResult) -> None:
+    """Take back a version the store published but the database refused (cancelled, superseded)."""
+    await discard_version(result)
+    with packager_errors():
+        await store.withdraw(publication)

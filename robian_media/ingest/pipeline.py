@@ -25,7 +25,7 @@ from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
 from .chapter_input import ChapterIn, SpeakerIn
 from .models import IngestRequest
-from .packaging import discard_version, package_source, packager_errors, probe_source
+from .packaging import discard_version, package_source, packager_errors, probe_source, withdraw
 from .playable import PlayableMarker
 from .sources.an_compte_rendu import CompteRendu, parse_compte_rendu
 from .sources.an_portal import (
@@ -179,10 +179,12 @@ async def run_ingest(
     progress.update("probing", 1.0)
 
     debate = findings.debate(request)
-    debate_dir = settings.media_root / run.debate_id
+    # the media root (file store), or this attempt's scratch directory (s3: removed with work_dir)
+    debate_dir = res.store.debate_dir(run.debate_id, work_dir / "publish")
     with packager_errors():
         # a killed earlier attempt may have left an incomplete version (and the master on it)
         await asyncio.to_thread(recover, debate_dir)
+        await res.store.prepare(run.debate_id, debate_dir)
     progress.update("packaging", 0.0)
     playable = PlayableMarker(res, run)
     try:
@@ -195,12 +197,19 @@ async def run_ingest(
             ffmpeg=res.ffmpeg,
             title=request.title or debate.title,
             on_progress=progress.update,
-            on_playable=playable,
+            on_playable=playable if res.store.serves_packager_files else None,
             transcript=words,
         )
     finally:
         await playable.wait()
     progress.update("publishing", 0.0)
+    try:
+        with packager_errors():
+            # segments, rung playlists, version master, then the top master (s3; in place for file)
+            publication = await res.store.publish(run.debate_id, result.version, result.version_dir)
+    except BaseException:
+        await complete_despite_cancel(discard_version(result))
+        raise
     try:
         await publish_version(
             res.pool,
@@ -220,8 +229,8 @@ async def run_ingest(
             else None,
         )
     except BaseException:
-        # not recorded as published: withdraw the files too, so disk and database agree
-        await complete_despite_cancel(discard_version(result))
+        # not recorded as published: withdraw the files too, so the store and database agree
+        await complete_despite_cancel(withdraw(res.store, publication, result))
         raise
     progress.update("publishing", 1.0)
     return result

@@ -9,6 +9,7 @@ import asyncpg
 from ..cache.store import Cache
 from ..events.bus import EventBus
 from ..media.clips import ClipStore
+from ..media.store import MediaStore
 from ..media.urls import MediaUrls
 from ..settings import Settings
 from .circuit_breaker import CircuitBreakers
@@ -24,6 +25,7 @@ class WorkerResources:
     bus: EventBus
     cache: Cache | None
     ffmpeg: str
+    store: MediaStore
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
     metrics: JobMetrics = field(default_factory=JobMetrics)
     # intervention clips made ahead by the publishing job (None: not made ahead, made on first request)

@@ -12,6 +12,7 @@ from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
 from ..media.clips import ClipStore
 from ..media.ffmpeg_binary import resolve_ffmpeg
+from ..media.store import create_media_store
 from ..settings import Settings
 from .metrics import JobMetrics
 from .queue import JobTask, create_job_queue
@@ -31,6 +32,8 @@ async def job_process(
         # a publisher only: this process has no listeners of its own
         bus = await stack.enter_async_context(open_event_bus(settings, listen=False))
         queue = create_job_queue(dsn, settings, tasks)
+        store = create_media_store(settings)
+        stack.push_async_callback(store.close)
         await stack.enter_async_context(queue.open_async())
         ffmpeg = resolve_ffmpeg(settings.ffmpeg)
         metrics = JobMetrics()
@@ -44,5 +47,6 @@ async def job_process(
             clips=ClipStore(
                 settings.media_root, ffmpeg, max_bytes=settings.clips_max_bytes, registry=metrics.registry
             ),
+            store=store,
         )
         yield queue, resources

@@ -141,6 +141,7 @@ async def in_process_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         bus=app[keys.EVENT_BUS],
         cache=app[keys.CACHE],
         ffmpeg=app[keys.FFMPEG],
+        store=app[keys.MEDIA_STORE],
         metrics=JobMetrics(app[keys.METRICS_REGISTRY]),
         clips=app[keys.CLIP_STORE],
     )

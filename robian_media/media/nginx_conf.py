@@ -13,6 +13,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..settings import Settings
 from ..web.errors import (
@@ -142,12 +143,59 @@ def render_nginx_conf(settings: Settings, layout: NginxLayout) -> str:
         ),
         "problem_pages": _problem_pages(),
         "edge": "",
+        **_store_values(settings, prefix),
     }
+    values["hls_locations"] = _render(
+        "hls-store.conf.in" if settings.s3_location else "hls-files.conf.in", values
+    ).rstrip("\n")
     if layout.edge_listen is not None:
         origin = layout.edge_origin or layout.listen.reachable()
         edge_values = {**values, "edge_listen": str(layout.edge_listen), "edge_origin": str(origin)}
         values["edge"] = _render("edge.conf.in", edge_values).rstrip("\n")
     return _render("nginx.conf.in", values)
+
+
+def _store_values(settings: Settings, prefix: str) -> dict[str, str]:
+    """The s3 store's bucket behind /hls/ (path-style URLs); empty blocks for the file store."""
+    location = settings.s3_location
+    if location is None:
+        return {"store_cache": "", "store_upstream": ""}
+    bucket, key_prefix = location
+    endpoint = urlsplit(settings.s3_endpoint_url or f"https://s3.{settings.s3_region}.amazonaws.com")
+    host = endpoint.hostname or ""
+    if not _HOSTNAME.match(host) and not _is_ip(host):
+        raise ValueError(f"ROBIAN_S3_ENDPOINT_URL: {host!r} is not a host name")
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    netloc = endpoint.netloc.rsplit("@", 1)[-1]
+    return {
+        "store_cache": (
+            f'proxy_cache_path "{prefix}store_cache" levels=1:2 keys_zone=robian_store:32m max_size=10g '
+            "inactive=30d use_temp_path=off;"
+        ),
+        "store_upstream": "\n".join(
+            [
+                "# the media store (ROBIAN_MEDIA_STORE, ROBIAN_S3_ENDPOINT_URL)",
+                "upstream robian_store {",
+                f"    server {Address(host, port)};",
+                "    keepalive 16;",
+                "}",
+            ]
+        ),
+        "store_scheme": endpoint.scheme,
+        "store_host": netloc,
+        "store_path": f"{bucket}/{key_prefix}/" if key_prefix else f"{bucket}/",
+        "store_tls": (
+            f"proxy_ssl_server_name on;\nproxy_ssl_name {host};" if endpoint.scheme == "https" else ""
+        ),
+    }
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _nginx_path(path: Path, what: str) -> str:

@@ -13,6 +13,7 @@ from aiohttp.web_response import ContentCoding
 from ..web import keys
 from ..web.client_address import client_key
 from ..web.errors import NotFound
+from .store import safe_key
 
 MIME_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -29,7 +30,6 @@ SHORT = "public, max-age=2"
 VERSIONED = re.compile(r"^(?P<version>[^/]+/v\d+)/")
 # written by the packager's last step: from then on the version's playlists no longer change
 COMPLETE_MARKER = ".complete"
-SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -67,8 +67,7 @@ def resolve_media_path(root: Path, relative: str) -> Path:
     Like nginx's ``disable_symlinks on from=<media root>``: nothing below the root may be a symlink,
     so no path can lead outside it.
     """
-    parts = relative.split("/")
-    if not relative or not all(SAFE_PART.match(p) for p in parts):
+    if not safe_key(relative):
         raise NotFound("No media at this path.")
     candidate = root.resolve() / relative
     if candidate.resolve() != candidate or not candidate.is_file():
@@ -89,6 +88,12 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=CORS)
     relative = request.match_info["path"]
+    if not safe_key(relative):
+        raise NotFound("No media at this path.")
+    # a remote store (s3) answers from its bucket; the file store from the media root below
+    remote = await request.app[keys.MEDIA_STORE].respond(request, relative, {})
+    if remote is not None:
+        return remote
     root = request.app[keys.SETTINGS].media_root
     try:
         path = resolve_media_path(root, relative)

@@ -92,6 +92,17 @@ def check_media_root(app: web.Application) -> DependencyState:
     return DependencyState(status="up", required=True, free_bytes=free)
 
 
+async def check_media_store(app: web.Application) -> DependencyState | None:
+    """The s3 store answering (the file store's disk is ``media_root``)."""
+    try:
+        latency, where = await _timed(app[keys.MEDIA_STORE].check())
+    except Exception as exc:  # down, refusing our credentials, or too slow: /hls/ cannot be served
+        return DependencyState(status="down", required=True, detail=type(exc).__name__)
+    if where is None:
+        return None
+    return DependencyState(status="up", required=True, latency_ms=latency, detail=where)
+
+
 @operation(
     summary="Readiness of each dependency",
     tags=["health"],
@@ -101,10 +112,15 @@ def check_media_root(app: web.Application) -> DependencyState:
 async def ready(request: web.Request) -> web.Response:
     app = request.app
     loop = asyncio.get_running_loop()
-    postgres, redis, media_root = await asyncio.gather(
-        check_postgres(app), check_redis(app), loop.run_in_executor(None, check_media_root, app)
+    postgres, redis, media_root, media_store = await asyncio.gather(
+        check_postgres(app),
+        check_redis(app),
+        loop.run_in_executor(None, check_media_root, app),
+        check_media_store(app),
     )
     checks = {"postgres": postgres, "redis": redis, "ffmpeg": check_ffmpeg(app), "media_root": media_root}
+    if media_store is not None:
+        checks["media_store"] = media_store
     if any(c.status == "down" and c.required for c in checks.values()):
         status, code = "unavailable", 503
     elif any(c.status == "down" for c in checks.values()):

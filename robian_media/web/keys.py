@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..jobs.queue import JobTask
     from ..jobs.state_metrics import JobStateMetrics
     from ..media.clips import ClipStore
+    from ..media.store import MediaStore
     from ..ops.http_metrics import HttpMetrics
     from ..settings import Settings
     from .client_address import ClientAddresses
@@ -43,6 +44,8 @@ JOB_STATE_METRICS: web.AppKey[JobStateMetrics] = web.AppKey("job_state_metrics")
 ADMIN_TOKEN: web.AppKey[str] = web.AppKey("admin_token")
 FFMPEG: web.AppKey[str] = web.AppKey("ffmpeg")
 CLIP_STORE: web.AppKey[ClipStore] = web.AppKey("clip_store")
+# where published media lives: the media root (file) or a bucket (s3); ROBIAN_MEDIA_STORE
+MEDIA_STORE: web.AppKey[MediaStore] = web.AppKey("media_store")
 RESPONSE_CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 # who a request comes from (past trusted proxies): what rate limits and per-client caps count by

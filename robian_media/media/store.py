@@ -1,0 +1,120 @@
+"""Where published media lives (``ROBIAN_MEDIA_STORE``, docs/media-store.md): the media root on a disk
+(``file``, :class:`FileMediaStore`) or an S3-compatible bucket (``s3://…``, ``media/s3_store.py``).
+
+The packager always writes a version into a directory (``debate_dir``); the store says which one (the
+media root itself, or a per-attempt scratch directory) and, once the version is finished there, makes
+it what players get (``publish``) or takes that back when the job may not publish it (``withdraw``).
+``/hls/`` and downloads answer from the media root for the file store, from ``respond`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from aiohttp import web
+
+from ..settings import Settings
+
+SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class MediaStoreError(Exception):
+    """The store did not take or give an object (down, refusing, out of retries). The message names the
+    operation and the key, never a credential."""
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A version made current by ``publish``: enough to take it back."""
+
+    debate_id: str
+    version: int
+    # the top master before the switch (None: there was none), put back by ``withdraw``
+    previous_master: bytes | None = None
+
+
+def safe_key(relative: str) -> bool:
+    """A path of our layout: no dotfiles, no ``..``, no empty parts."""
+    return bool(relative) and all(SAFE_PART.match(part) for part in relative.split("/"))
+
+
+class MediaStore(Protocol):
+    # players read the files the packager is writing: progressive playback and live sittings work
+    serves_packager_files: bool
+
+    def debate_dir(self, debate_id: str, scratch: Path) -> Path:
+        """The directory the packager writes this debate's versions into (``scratch``: this attempt's own)."""
+        ...
+
+    async def prepare(self, debate_id: str, debate_dir: Path) -> None:
+        """Before packaging: version numbers already handed out for this debate are never reused."""
+        ...
+
+    async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
+        """v{version}, complete in ``version_dir``, becomes the debate's current version. Raises
+        MediaStoreError with the previous version still current."""
+        ...
+
+    async def withdraw(self, publication: Publication) -> None:
+        """The job may not publish after all: the previous version is current again, the new one gone."""
+        ...
+
+    async def respond(
+        self, request: web.Request, key: str, headers: Mapping[str, str]
+    ) -> web.StreamResponse | None:
+        """``key`` (a safe path of the layout) with Range support and ``headers``; None: not this store's
+        business (the file store: the caller serves the media root)."""
+        ...
+
+    async def check(self) -> str | None:
+        """Readiness: where the store is, once it answered (MediaStoreError if not); None: nothing to
+        check beyond the media root's disk."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class FileMediaStore:
+    """Today's layout on a local or shared disk: the packager writes in place and switches the master
+    itself (packager/versions.py); nginx or ``/hls/`` serve the files."""
+
+    serves_packager_files = True
+
+    def __init__(self, media_root: Path) -> None:
+        self.media_root = media_root
+
+    def debate_dir(self, debate_id: str, scratch: Path) -> Path:
+        return self.media_root / debate_id
+
+    async def prepare(self, debate_id: str, debate_dir: Path) -> None:
+        return None
+
+    async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
+        return Publication(debate_id, version)
+
+    async def withdraw(self, publication: Publication) -> None:
+        return None  # the files are the packager's: ingest/packaging.discard_version withdraws them
+
+    async def respond(
+        self, request: web.Request, key: str, headers: Mapping[str, str]
+    ) -> web.StreamResponse | None:
+        return None
+
+    async def check(self) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def create_media_store(settings: Settings) -> MediaStore:
+    location = settings.s3_location
+    if location is None:
+        return FileMediaStore(settings.media_root)
+    from .s3_store import S3MediaStore
+
+    return S3MediaStore.from_settings(settings, *location)
