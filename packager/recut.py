@@ -234,7 +234,7 @@ async def _build(
     if paragraphs:
         pauses = await _pauses(ffmpeg, version_dir, parts, source.duration)
         words = Words(paragraphs, build_cues(paragraphs, pauses))
-    variants = ladder_variants(outputs, measured=True)
+    variants = ladder_variants(outputs, measured=True, target=source.target)
     await finalize_rendition(
         version_dir,
         ffmpeg=ffmpeg,
