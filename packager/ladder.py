@@ -40,11 +40,11 @@ class Rung(BaseModel):
 
         FFmpeg's AAC encoder overshoots its bit rate by up to ~20 % over a few seconds of speech, and the
         container adds about 10 kbit/s whatever the rate (fMP4: a moof per part and 8 bytes per frame;
-        TS: 7 bytes of ADTS per frame, packet and PES headers); TS also pads its last packet of each PES,
-        about a quarter more. Measured on speech, 2 s live segments: peaks of 1.19-1.42x the bit rate for
-        fMP4 (the 32k rung the most, its overhead being the largest share), 1.61x for TS.
+        TS: 7 bytes of ADTS per frame, packet and PES headers); TS also pads the last packet of each PES
+        (a third more, with a margin). Measured on speech, 2 s live segments: peaks of 1.19-1.42x the bit
+        rate for fMP4 (the 32k rung the most, its overhead being the largest share), 1.61x for TS.
         """
-        factor = 1.5 if self.kind == "ts" else 1.25
+        factor = 1.6 if self.kind == "ts" else 1.25
         return math.ceil(self.bitrate * factor + _CONTAINER_BPS)
 
 

@@ -114,19 +114,45 @@ def _quoted(value: str) -> str:
     return '"' + " ".join(value.replace('"', "'").split()) + '"'
 
 
-def daterange(chapter: Chapter, starts_at: datetime) -> str:
-    attributes = [
-        f"ID={_quoted(f'ch-{chapter.index}')}",
-        f"CLASS={_quoted(SPEAKER_CLASS)}",
-        f"START-DATE={_quoted(iso_date(starts_at + timedelta(seconds=chapter.start)))}",
-        f"DURATION={chapter.duration:.3f}",
+# RFC 8216 §4.4.5.1: client attributes SHOULD use a reverse-DNS name; the short X-SPEAKER-* names
+# (docs/architecture.md §3) stay, for the clients that read them
+SPEAKER_ATTRIBUTE_PREFIXES = ("X-SPEAKER-", "X-FR-ASSEMBLEE-NATIONALE-SPEAKER-")
+
+
+def speaker_attributes(speaker_id: str | None, name: str, group: str | None) -> list[str]:
+    """A speaker's DATERANGE client attributes, under each of their names."""
+    fields = [("ID", speaker_id), ("NAME", name), ("GROUP", group)]
+    return [
+        f"{prefix}{key}={_quoted(value)}"
+        for prefix in SPEAKER_ATTRIBUTE_PREFIXES
+        for key, value in fields
+        if value
     ]
-    if chapter.speaker.id:
-        attributes.append(f"X-SPEAKER-ID={_quoted(chapter.speaker.id)}")
-    attributes.append(f"X-SPEAKER-NAME={_quoted(chapter.speaker.name)}")
-    if chapter.speaker.group:
-        attributes.append(f"X-SPEAKER-GROUP={_quoted(chapter.speaker.group)}")
+
+
+def daterange_tag(
+    index: int,
+    start: float,
+    duration: float | None,
+    speaker: tuple[str | None, str, str | None],
+    starts_at: datetime,
+) -> str:
+    """``#EXT-X-DATERANGE`` of chapter ``index``; DURATION only once known (live: when the next speaker
+    comes), so that the values a tag once had never change (RFC 8216 §4.3.2.7)."""
+    attributes = [
+        f"ID={_quoted(f'ch-{index}')}",
+        f"CLASS={_quoted(SPEAKER_CLASS)}",
+        f"START-DATE={_quoted(iso_date(starts_at + timedelta(seconds=start)))}",
+    ]
+    if duration is not None:
+        attributes.append(f"DURATION={duration:.3f}")
+    attributes += speaker_attributes(*speaker)
     return "#EXT-X-DATERANGE:" + ",".join(attributes)
+
+
+def daterange(chapter: Chapter, starts_at: datetime) -> str:
+    speaker = (chapter.speaker.id, chapter.speaker.name, chapter.speaker.group)
+    return daterange_tag(chapter.index, chapter.start, chapter.duration, speaker, starts_at)
 
 
 def target_duration(segments: Sequence[MediaSegment], target: float) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from packager.playlists import SPEAKER_CLASS, _quoted, iso_date, playlist_version
+from packager.playlists import _quoted, daterange_tag, iso_date, playlist_version
 
 # Parts are listed for the segments within this many target durations of the live edge (RFC 8216bis §4.4.4.9).
 PART_WINDOW_TARGETS = 3
@@ -71,19 +71,9 @@ class LivePlaylistState:
 
 
 def daterange(chapter: LiveChapter, starts_at: datetime) -> str:
-    attributes = [
-        f"ID={_quoted(f'ch-{chapter.index}')}",
-        f"CLASS={_quoted(SPEAKER_CLASS)}",
-        f"START-DATE={_quoted(iso_date(starts_at + timedelta(seconds=chapter.start)))}",
-    ]
-    if chapter.end is not None:
-        attributes.append(f"DURATION={chapter.end - chapter.start:.3f}")
-    if chapter.speaker_id:
-        attributes.append(f"X-SPEAKER-ID={_quoted(chapter.speaker_id)}")
-    attributes.append(f"X-SPEAKER-NAME={_quoted(chapter.speaker_name)}")
-    if chapter.speaker_group:
-        attributes.append(f"X-SPEAKER-GROUP={_quoted(chapter.speaker_group)}")
-    return "#EXT-X-DATERANGE:" + ",".join(attributes)
+    duration = None if chapter.end is None else chapter.end - chapter.start
+    speaker = (chapter.speaker_id, chapter.speaker_name, chapter.speaker_group)
+    return daterange_tag(chapter.index, chapter.start, duration, speaker, starts_at)
 
 
 def skip_boundary(segment_target: float) -> float:

@@ -2,19 +2,12 @@
 // JSON line: what was played, how far behind the PROGRAM-DATE-TIME clock, which requests it made.
 //
 //   node live-player.mjs NODE_MODULES MASTER_URL SECONDS
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const [modules, master, seconds] = process.argv.slice(2);
-const require = createRequire(path.join(modules, 'noop.js'));
-const { chromium } = require('playwright-core');
+import { launchChromium } from '../e2e/chromium.mjs';
 
-const browser = await chromium.launch({
-  executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run',
-    '--autoplay-policy=no-user-gesture-required'],
-});
+const [modules, master, seconds] = process.argv.slice(2);
+const browser = await launchChromium(modules);
 const page = await browser.newPage();
 const requests = [];
 page.on('request', (request) => requests.push(request.url()));

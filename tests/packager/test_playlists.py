@@ -6,6 +6,7 @@ import random
 
 import m3u8
 
+from packager.chapters import Chapter, Speaker
 from packager.playlists import (
     MediaSegment,
     Variant,
@@ -59,3 +60,17 @@ def test_debate_master_is_the_version_master_with_prefixed_uris() -> None:
     parsed = m3u8.loads(top)
     assert [p.uri for p in parsed.playlists] == ["v7/a64/index.m3u8"]
     assert parsed.playlists[0].stream_info.average_bandwidth == 66000
+
+
+def test_speaker_attributes_have_a_reverse_dns_name_and_keep_the_short_one() -> None:
+    chapter = Chapter(
+        index=3, start=6.0, end=9.0, speaker=Speaker(id="PA720", name="Yaël Braun-Pivet", group="EPR")
+    )
+    text = media_playlist(
+        [MediaSegment("seg_0.m4s", 6.0, 100)], kind="fmp4", ended=True, chapters=[chapter], starts_at=None
+    )
+    (daterange,) = [d for s in m3u8.loads(text).segments for d in s.dateranges]
+    attributes = dict(daterange.x_client_attrs)
+    for prefix in ("x_speaker_", "x_fr_assemblee_nationale_speaker_"):
+        assert (attributes[f"{prefix}id"], attributes[f"{prefix}name"]) == ('"PA720"', '"Yaël Braun-Pivet"')
+        assert attributes[f"{prefix}group"] == '"EPR"'

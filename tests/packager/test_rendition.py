@@ -103,10 +103,11 @@ def test_dateranges_identical_in_every_rung(packaged: Rendition, sitting: Sittin
     assert [r[0] for r in first] == [f"ch-{i}" for i in range(1, len(sitting.chapters) + 1)]
     assert {r[1] for r in first} == {"fr.assemblee-nationale.speaker"}
     attrs = dict(first[1][4])
+    # the short names and their reverse-DNS twins (RFC 8216 §4.4.5.1)
     assert attrs == {
-        "x_speaker_id": '"PA1008"',
-        "x_speaker_name": '"Marine Le Pen"',
-        "x_speaker_group": '"RN"',
+        f"{prefix}{key}": value
+        for prefix in ("x_speaker_", "x_fr_assemblee_nationale_speaker_")
+        for key, value in (("id", '"PA1008"'), ("name", '"Marine Le Pen"'), ("group", '"RN"'))
     }
     assert first[1][2].startswith("2025-01-15T15:00:")
 

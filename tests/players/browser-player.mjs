@@ -4,19 +4,12 @@
 //   node browser-player.mjs NODE_MODULES hlsjs|shaka MASTER_URL vod|live SECONDS [SEEK_TO]
 //
 // VOD: plays, seeks to SEEK_TO, plays on at 4x to the end. Live: low-latency mode, plays SECONDS.
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const [modules, player, master, mode, seconds, seekTo] = process.argv.slice(2);
-const require = createRequire(path.join(modules, 'noop.js'));
-const { chromium } = require('playwright-core');
+import { launchChromium } from '../e2e/chromium.mjs';
 
-const browser = await chromium.launch({
-  executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run',
-    '--autoplay-policy=no-user-gesture-required'],
-});
+const [modules, player, master, mode, seconds, seekTo] = process.argv.slice(2);
+const browser = await launchChromium(modules);
 const page = await browser.newPage();
 const consoleErrors = [];
 page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });

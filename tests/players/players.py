@@ -112,10 +112,15 @@ async def play_gstreamer(url: str, *, live: bool, seconds: float, seek_to: float
 _VLC_LINE = re.compile(r"^\[[0-9a-f]+\] (?P<module>.+?) (?P<level>error|warning|debug): (?P<text>.*)$")
 
 
-async def play_vlc(url: str, *, seconds: float, seek_to: float | None) -> Played:
-    """``cvlc`` with no audio output, as the ``robian-player`` user, for at most ``seconds``."""
+async def play_vlc(
+    url: str, *, seconds: float, seek_to: float | None, caching_ms: int | None = None
+) -> Played:
+    """``cvlc`` with no audio output, as the ``robian-player`` user, for at most ``seconds``
+    (``caching_ms``: VLC's network caching, 1000 ms by default)."""
     argv = ["runuser", "-u", PLAYER_USER, "--", "env", "HOME=/tmp", "cvlc", "--verbose=1", "--no-color"]
     argv += ["--aout=dummy", "--no-video", "--no-dbus", "--play-and-exit", "--run-time", str(seconds)]
+    if caching_ms is not None:
+        argv += [f"--network-caching={caching_ms}"]
     if seek_to is not None:
         argv += ["--start-time", str(seek_to)]
     started = time.monotonic()
@@ -135,13 +140,19 @@ async def play_vlc(url: str, *, seconds: float, seek_to: float | None) -> Played
 
 async def play_ffmpeg(ffmpeg: str, url: str, *, seconds: float, seek_to: float | None) -> Played:
     """Decode ``seconds`` of ``url`` from ``seek_to`` (the whole of it for a VOD when ``seconds`` is 0)."""
-    argv = [ffmpeg, "-v", "warning", "-nostdin"]
+    argv = [ffmpeg, "-loglevel", "level+warning", "-nostdin"]
     if seek_to is not None:
         argv += ["-ss", str(seek_to)]
     argv += ["-i", url, *(["-t", str(seconds)] if seconds else []), "-f", "null", "-", "-progress", "pipe:1"]
     code, out, err = await _run(*argv, timeout=(seconds or 60) + 60)
     times = [int(t) / 1e6 for t in re.findall(r"out_time_us=(\d+)", out)]
-    played = Played("ffmpeg", errors=[line for line in err.splitlines() if line.strip()], positions=times)
+    lines = [line for line in err.splitlines() if line.strip()]
+    played = Played(
+        "ffmpeg",
+        errors=[line for line in lines if "[warning]" not in line],
+        warnings=[line for line in lines if "[warning]" in line],
+        positions=times,
+    )
     if code != 0:
         played.errors.append(f"ffmpeg exited {code}")
     return played

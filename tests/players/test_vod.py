@@ -14,8 +14,18 @@ from tests.packager.alignment import RATE, decode_rung, offset_ms
 from tests.players.conftest import VOD_DEBATE
 from tests.players.players import BROWSERS, play_browser, play_ffmpeg, play_gstreamer, play_vlc
 
-SEEK_TO = 20.0
+SEEK_TO = 28.0  # 8.5 s before the end: the real-time players (GStreamer, VLC) play only that
 DURATION = 36.5  # the synthesised sitting
+
+# aiohttp's FileResponse opens the file in an executor; a player that drops the connection then (a seek,
+# VLC's --run-time, a closing browser) cancels the handler and the file object is left to the GC
+# (aiohttp 3.14, not our code): the warning that makes, and only it, is not an error here
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader:ResourceWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 
 def _url(server: TestClient[Any, Any], relative: str = "master.m3u8") -> str:
@@ -34,7 +44,7 @@ async def test_browser_players_play_seek_and_end(vod_server: TestClient[Any, Any
 
 
 async def test_gstreamer_plays_seeks_and_ends(vod_server: TestClient[Any, Any]) -> None:
-    played = await play_gstreamer(_url(vod_server), live=False, seconds=30, seek_to=SEEK_TO)
+    played = await play_gstreamer(_url(vod_server), live=False, seconds=20, seek_to=SEEK_TO)
     print(f"\nGStreamer VOD: seek → {played.seek}, EOS {played.reached_end}, warnings {played.warnings}")
     assert played.errors == []
     assert played.seek is not None and abs(played.seek - SEEK_TO) < 0.5
@@ -42,7 +52,7 @@ async def test_gstreamer_plays_seeks_and_ends(vod_server: TestClient[Any, Any]) 
 
 
 async def test_vlc_plays_from_a_seek_to_the_end(vod_server: TestClient[Any, Any]) -> None:
-    played = await play_vlc(_url(vod_server), seconds=40, seek_to=SEEK_TO)
+    played = await play_vlc(_url(vod_server), seconds=25, seek_to=SEEK_TO)
     print(f"\nVLC VOD: from {SEEK_TO} s to the end in {played.wall:.1f} s, warnings {played.warnings}")
     assert played.errors == []
     # it plays in real time: from the seek to the end, not the whole sitting
@@ -78,7 +88,9 @@ async def test_ffmpeg_seeks_land_where_asked_on_every_rung(
     seeked = np.concatenate([np.zeros(int(SEEK_TO * RATE)), np.frombuffer(pcm, dtype="<f4")])
     lag = offset_ms(reference, seeked, start=SEEK_TO + 0.2, length=4.0)
     print(f"\nFFmpeg -ss {SEEK_TO} on {rung}: audio {lag:+.1f} ms from a64 at the same time")
-    # measured: every fMP4 rung -10.7 ms (half a 48 kHz frame: FFmpeg's own seek rounding, the same on
-    # every fMP4 rung, so no jump between them); TS +68.6 ms: FFmpeg's TS demuxer times the frames of a
-    # PES (up to 0.7 s, one PTS each) by interpolation. Before issue 21 the TS rung landed 1.4 s early.
-    assert abs(lag) <= (100.0 if rung.startswith("ts") else 25.0)
+    # FFmpeg's own seek precision, not the rungs' alignment (decoded from the start, every rung is within
+    # 2 ms of a64: tests/packager): measured at 28 s, a64/a128 -10.7 ms, a32 -32.0 ms (1.5 frames of
+    # its own), ts64 +34.8 ms (+68.6 ms at 20 s: a TS PES carries up to 0.7 s of frames under one PTS).
+    # Before issue 21 the TS rung landed 1.4 s early.
+    frame_ms = 1024 / (24 if rung == "a32" else 48)
+    assert abs(lag) <= (100.0 if rung.startswith("ts") else 1.5 * frame_ms + 1)
