@@ -11,14 +11,20 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from .settings import Settings
 
-from .ops.log import configure_logging
-from .settings import Settings
+# Everything else is imported inside the commands: a Ctrl-C while they load is caught by main(), and a
+# busy port is reported before the (seconds of) imports of the server.
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from .settings import Settings
+
     try:
         # renamed variables still in use: one line each at start, before logging is set up
         with warnings.catch_warnings(record=True) as caught:
@@ -30,6 +36,13 @@ def _settings() -> Settings:
     for warning in caught:
         print(f"robian-media: {warning.message}", file=sys.stderr, flush=True)
     return settings
+
+
+def _configure_logging(level: str, as_json: bool) -> None:
+    # imported late: ops.log pulls in the HTTP layer, seconds of imports a busy port need not wait for
+    from .ops.log import configure_logging
+
+    configure_logging(level, as_json)
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:
@@ -68,7 +81,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .db.pool import apply_migrations
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_json)
+    _configure_logging(settings.log_level, settings.log_json)
     applied = asyncio.run(apply_migrations(settings))
     print("applied: " + ", ".join(applied) if applied else "schema up to date")
     return 0
@@ -105,7 +118,7 @@ def cmd_import_agenda(args: argparse.Namespace) -> int:
     from .catalog.programme_import import import_into_programme, read_documents
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_json)
+    _configure_logging(settings.log_level, settings.log_json)
     try:
         documents = [doc for path in args.paths for doc in read_documents(Path(path))]
     except (OSError, ValueError) as exc:
@@ -122,7 +135,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .jobs.worker import run_worker
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_json)
+    _configure_logging(settings.log_level, settings.log_json)
     concurrency = args.concurrency or settings.worker_concurrency
 
     async def run() -> None:
@@ -144,7 +157,7 @@ def cmd_edge_metrics(args: argparse.Namespace) -> int:
     from .media.edge_metrics import serve_edge_metrics
 
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_json)
+    _configure_logging(settings.log_level, settings.log_json)
     serve_edge_metrics(args.log, host=args.host, port=args.port)
     return 0
 
@@ -153,7 +166,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest.command import ingest_from_command_line
 
     settings = _settings()
-    configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
+    _configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
     return asyncio.run(ingest_from_command_line(settings, args.source, args.chapters, wait=args.wait))
 
 

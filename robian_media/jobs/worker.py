@@ -66,6 +66,8 @@ async def sweep_stalled_jobs(queue: procrastinate.App, settings: Settings, worke
         except (ConnectorException, OSError):
             raise_if_cancelling()
             log.warning("stalled-job sweep failed", exc_info=True)
+        # a cancel may also be swallowed whole, the query returning as if nothing happened
+        raise_if_cancelling()
         await asyncio.sleep(interval)
 
 

@@ -12,9 +12,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# a task still running this long after its cancel lost it (a library swallowed it): cancel it again
+RECANCEL_AFTER_S = 1.0
+
+
 async def cancel_and_wait(task: asyncio.Task[object]) -> None:
-    """Cancel ``task`` and wait for it to end; re-raises only if *we* are being cancelled."""
+    """Cancel ``task`` and wait for it to end; re-raises only if *we* are being cancelled.
+
+    A cancel a library swallowed (psycopg's pool can: the sweeper then went back to sleep and a
+    Ctrl-C hung) is repeated every second until the task ends, each time with a warning.
+    """
+    loop = asyncio.get_running_loop()
+    again: asyncio.TimerHandle
+
+    def cancel_again() -> None:
+        nonlocal again
+        log.warning("task ignored its cancellation; cancelling it again", extra={"task": task.get_name()})
+        task.cancel()
+        again = loop.call_later(RECANCEL_AFTER_S, cancel_again)
+
     task.cancel()
+    again = loop.call_later(RECANCEL_AFTER_S, cancel_again)
     try:
         await task
     except asyncio.CancelledError:
@@ -23,6 +41,8 @@ async def cancel_and_wait(task: asyncio.Task[object]) -> None:
             raise
     except Exception:
         log.exception("background task failed", extra={"task": task.get_name()})
+    finally:
+        again.cancel()
 
 
 def raise_if_cancelling() -> None:
