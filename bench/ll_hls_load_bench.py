@@ -243,7 +243,7 @@ async def probe(base: str, seconds: float) -> list[float]:
 
 
 def summary(latencies: list[float]) -> tuple[float, float, float]:
-    cuts = statistics.quantiles(latencies, n=100)
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return cuts[49], cuts[98], max(latencies)
 
 
