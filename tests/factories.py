@@ -220,16 +220,18 @@ async def create_job(
     stage: str | None = "packaging",
     progress: float = 0.4,
     error: str | None = None,
+    error_category: str | None = None,
 ) -> uuid.UUID:
     return await conn.fetchval(  # type: ignore[no-any-return]
         """
-        INSERT INTO jobs (kind, status, stage, progress, error, debate_id)
-        VALUES ('ingest', $1, $2, $3, $4, $5) RETURNING id
+        INSERT INTO jobs (kind, status, stage, progress, error, error_category, debate_id)
+        VALUES ('ingest', $1, $2, $3, $4, $5, $6) RETURNING id
         """,
         status,
         stage,
         progress,
         error,
+        error_category,
         debate_id,
     )
 

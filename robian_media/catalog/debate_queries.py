@@ -95,7 +95,7 @@ WHERE d.id = $1
 """
 
 LATEST_JOB = """
-SELECT id, status, stage, progress, error FROM jobs WHERE debate_id = $1
+SELECT id, status, stage, progress, error_category FROM jobs WHERE debate_id = $1
 ORDER BY created_at DESC LIMIT 1
 """
 
@@ -138,7 +138,7 @@ class JobHint(NamedTuple):
     status: str
     stage: str | None
     progress: float
-    error: str | None
+    error_category: str | None  # what the public may know of a failure (jobs/errors.py)
 
 
 def public_source(source_url: str) -> str:

@@ -110,7 +110,7 @@ def not_packaged(debate_status: str, job: db.JobHint | None) -> NotFound:
         stage = f", {job.stage}" if job.stage else ""
         hint = f"job {job.id} is {job.status}{stage}, {round(job.progress * 100)} % done; retry shortly"
     elif job.status == "failed":
-        hint = f"job {job.id} failed: {job.error or 'no reason recorded'}"
+        hint = f"job {job.id} failed: {job.error_category or 'no reason recorded'}"
     else:
         hint = f"its last job {job.id} is {job.status}"
     what = (

@@ -13,7 +13,7 @@ from ..jobs.models import Job
 from ..jobs.submit import Submitted, cancel_submitted_job
 from ..web import keys
 from ..web.errors import Conflict, NotFound, ValidationFailed
-from ..web.openapi import operation
+from ..web.openapi import is_admin, operation
 from ..web.path_params import uuid_param
 from .models import IngestAccepted, IngestRequest
 from .submit import SubmissionRefused, check_submission, submit_ingest
@@ -32,10 +32,11 @@ async def submit(request: web.Request, body: IngestRequest, *, priority: int = 0
 
 
 async def load_job(request: web.Request, job_id: UUID) -> Job:
+    """The job; its error in full only for the admin token, else its category (jobs/errors.py)."""
     job = await store.get_job(request.app[keys.DB_POOL], job_id)
     if job is None:
         raise NotFound("No job with this id.")
-    return job
+    return job if is_admin(request) else job.for_public()
 
 
 @operation(

@@ -32,7 +32,14 @@ from ..events.vocabulary import (
     publish_version_published,
 )
 from ..jobs import store
-from ..jobs.attempt import cancelled_by_operator, claim, failure_message, worker_resources
+from ..jobs.attempt import (
+    WORKER_RESTARTED,
+    cancelled_by_operator,
+    claim,
+    failure_category,
+    failure_message,
+    worker_resources,
+)
 from ..jobs.errors import IngestError, TransientError
 from ..jobs.progress import ProgressReporter
 from ..jobs.publish import NotOwner
@@ -58,17 +65,18 @@ def _retry_in(context: JobContext, exc: BaseException) -> float | None:
 
 
 async def _failed(res: WorkerResources, context: JobContext, run: JobRun, exc: BaseException) -> None:
-    message = failure_message(exc)
+    message, category = failure_message(exc), failure_category(exc)
     retry_in = _retry_in(context, exc)
     res.metrics.attempts.labels("retried" if retry_in is not None else "failed").inc()
     if retry_in is not None:
-        await store.requeue(res.pool, run, f"{message} (retrying in {retry_in:.0f} s)")
-        await publish_job_retrying(res.bus, run.job_id, message, retry_in)
+        await store.requeue(res.pool, run, f"{message} (retrying in {retry_in:.0f} s)", category)
+        # events go to anyone listening on jobs / job:{id}: the category, never the details
+        await publish_job_retrying(res.bus, run.job_id, category, retry_in)
         log.warning("ingest attempt failed, will retry", extra={"job_id": run.job_id, "error": message})
         return
-    if await store.fail(res.pool, run, message):
+    if await store.fail(res.pool, run, message, category):
         await invalidate_debate_caches(res.cache, run.debate_id)
-        await publish_job_failed(res.bus, run.job_id, run.debate_id, message)
+        await publish_job_failed(res.bus, run.job_id, run.debate_id, category)
     log.warning("ingest failed", extra={"job_id": run.job_id, "error": message})
 
 
@@ -88,7 +96,7 @@ async def _attempt(
             res.metrics.attempts.labels("cancelled").inc()
             # the operator's cancel is the outcome, not a failure to retry
             raise JobAborted() from None
-        await store.requeue(res.pool, run, "The worker stopped; the job is queued again.")
+        await store.requeue(res.pool, run, "The worker stopped; the job is queued again.", WORKER_RESTARTED)
         res.metrics.attempts.labels("requeued").inc()
         raise
     except NotOwner as exc:

@@ -37,6 +37,15 @@ async def cancelled_by_operator(context: JobContext, res: WorkerResources, run: 
     return context.abort_reason() == AbortReason.USER_REQUEST or await store.is_cancelled(res.pool, run)
 
 
+INTERNAL_ERROR = "internal error"
+WORKER_RESTARTED = "worker restarted"
+
+
+def failure_category(exc: BaseException) -> str:
+    """What the public is told: the kind of failure, never its details."""
+    return exc.category if isinstance(exc, IngestError) else INTERNAL_ERROR
+
+
 def failure_message(exc: BaseException) -> str:
     """What ``GET /api/v1/jobs/{id}`` shows: our errors as written, anything else named as internal."""
     return exc.message if isinstance(exc, IngestError) else f"Internal error: {type(exc).__name__}: {exc}"

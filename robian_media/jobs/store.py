@@ -15,13 +15,13 @@ import asyncpg
 from .models import Job
 
 SELECT_JOB = """
-SELECT id, kind, status, stage, progress, error, debate_id, created_at, updated_at
+SELECT id, kind, status, stage, progress, error, error_category, debate_id, created_at, updated_at
   FROM jobs WHERE id = $1
 """
 
 START_ATTEMPT = """
 UPDATE jobs
-   SET status = 'running', stage = $3, progress = 0, error = NULL, playable = NULL,
+   SET status = 'running', stage = $3, progress = 0, error = NULL, error_category = NULL, playable = NULL,
        attempts = attempts + 1, updated_at = now()
  WHERE id = $1 AND kind = $2 AND status IN ('queued', 'running')
 RETURNING id, debate_id, params, attempts
@@ -44,12 +44,12 @@ UPDATE jobs SET playable = $2, updated_at = now()
 """
 
 REQUEUE = """
-UPDATE jobs SET status = 'queued', error = $2, updated_at = now()
+UPDATE jobs SET status = 'queued', error = $2, error_category = $4, updated_at = now()
  WHERE id = $1 AND status = 'running' AND attempts = $3
 """
 
 FAIL = """
-UPDATE jobs SET status = 'failed', error = $2, finished_at = now(), updated_at = now()
+UPDATE jobs SET status = 'failed', error = $2, error_category = $4, finished_at = now(), updated_at = now()
  WHERE id = $1 AND status = 'running' AND attempts = $3
 RETURNING debate_id
 """
@@ -103,14 +103,16 @@ async def set_playable(pool: asyncpg.Pool, run: JobRun, version: int, variants: 
     await pool.execute(SET_PLAYABLE, UUID(run.job_id), playable, run.attempt)
 
 
-async def requeue(pool: asyncpg.Pool, run: JobRun, error: str) -> None:
-    await pool.execute(REQUEUE, UUID(run.job_id), error, run.attempt)
+async def requeue(pool: asyncpg.Pool, run: JobRun, error: str, category: str) -> None:
+    await pool.execute(REQUEUE, UUID(run.job_id), error, run.attempt, category)
 
 
-async def fail(pool: asyncpg.Pool, run: JobRun, error: str) -> bool:
-    """Mark the attempt failed (and its debate, if never published); False if no longer ours."""
+async def fail(pool: asyncpg.Pool, run: JobRun, error: str, category: str) -> bool:
+    """Mark the attempt failed (and its debate, if never published); False if no longer ours.
+
+    ``error`` is for the operator, ``category`` for everyone (jobs/errors.py)."""
     async with pool.acquire() as conn, conn.transaction():
-        debate_id = await conn.fetchval(FAIL, UUID(run.job_id), error, run.attempt)
+        debate_id = await conn.fetchval(FAIL, UUID(run.job_id), error, run.attempt, category)
         if debate_id is None:
             return False
         await conn.execute(MARK_DEBATE_FAILED, debate_id)

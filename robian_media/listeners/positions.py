@@ -94,10 +94,13 @@ def _refuse_future(request: web.Request, stamps: list[tuple[str, datetime]]) -> 
 async def _write(request: web.Request, listener: Listener, writes: list[PositionWrite]) -> list[WriteOutcome]:
     async with owner_transaction(request, listener) as conn:
         outcomes, changed = await apply_writes(conn, listener.owner_id, listener.device_id, writes)
-    for saved in changed:
-        await publish_owner_event(
-            request.app[keys.EVENT_BUS], listener.owner_id, "progress", saved.model_dump(mode="json")
-        )
+    bus = request.app[keys.EVENT_BUS]
+    if len(changed) == 1:
+        await publish_owner_event(bus, listener.owner_id, "progress", changed[0].model_dump(mode="json"))
+    elif changed:
+        # a synced batch is one event, however many positions it moved (up to 500 events a request, before)
+        positions = [saved.model_dump(mode="json") for saved in changed]
+        await publish_owner_event(bus, listener.owner_id, "progress.synced", {"positions": positions})
     return outcomes
 
 
@@ -135,7 +138,9 @@ async def put_position(request: web.Request, *, body: PositionIn, listener: List
         f"Up to {POSITION_BATCH_MAX} writes, in any order, applied in one transaction with the same "
         "rules as PUT /api/v1/progress/{debate_id}. Each result compares its write with the final "
         "stored position: `applied`, `stale` (something newer is stored) or `not_found` (no such "
-        "debate); sending the same batch again gets the same answer and changes nothing."
+        "debate); sending the same batch again gets the same answer and changes nothing. The changes are "
+        "published as one `progress.synced` event `{\"positions\": [...]}` on `owner:{owner_id}` (one "
+        "change alone: a `progress` event)."
     ),
 )
 async def post_position_batch(

@@ -20,7 +20,14 @@ from packager.versions import DebateBusyError, withdraw_live
 from ..cache.invalidation import invalidate_debate_caches
 from ..events.vocabulary import publish_job_failed
 from ..jobs import store as job_store
-from ..jobs.attempt import cancelled_by_operator, claim, failure_message, worker_resources
+from ..jobs.attempt import (
+    WORKER_RESTARTED,
+    cancelled_by_operator,
+    claim,
+    failure_category,
+    failure_message,
+    worker_resources,
+)
 from ..jobs.errors import IngestError, TransientError
 from ..jobs.publish import NotOwner
 from ..jobs.queue import JobTask
@@ -46,18 +53,20 @@ async def live_task(context: JobContext, job_id: str) -> None:
             await _withdrawn(res, run, "cancelled")
             raise JobAborted() from None
         # the recording stays (files and stream): the next attempt resumes it after a marked gap
-        await job_store.requeue(res.pool, run, "The worker stopped; the live job is queued again.")
+        await job_store.requeue(
+            res.pool, run, "The worker stopped; the live job is queued again.", WORKER_RESTARTED
+        )
         raise
     except NotOwner as exc:
         log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
         if await job_store.is_cancelled(res.pool, run):
             await _withdrawn(res, run, "cancelled")
     except Exception as exc:
-        message = failure_message(exc)
+        message, category = failure_message(exc), failure_category(exc)
         log.warning("live job failed", extra={"job_id": job_id, "error": message}, exc_info=True)
-        if await job_store.fail(res.pool, run, message):
+        if await job_store.fail(res.pool, run, message, category):
             await _withdrawn(res, run, "failed")
-            await publish_job_failed(res.bus, run.job_id, run.debate_id, message)
+            await publish_job_failed(res.bus, run.job_id, run.debate_id, category)
         if isinstance(exc, IngestError):
             raise
         raise TransientError(message) from exc

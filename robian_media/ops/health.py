@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -13,6 +14,8 @@ from pydantic import BaseModel
 
 from ..web import keys
 from ..web.openapi import operation
+
+log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_S = 1.0
 
@@ -70,9 +73,11 @@ async def check_redis(app: web.Application) -> DependencyState:
 def check_ffmpeg(app: web.Application) -> DependencyState:
     path = app[keys.FFMPEG]
     found = shutil.which(path) if os.sep not in path else (path if os.access(path, os.X_OK) else None)
+    # where it is (or was looked for) is the operator's business, in the log, not the public's
     if found is None:
-        return DependencyState(status="down", required=True, detail=f"ffmpeg not found at {path!r}")
-    return DependencyState(status="up", required=True, detail=found)
+        log.warning("ffmpeg not found", extra={"ffmpeg": path})
+        return DependencyState(status="down", required=True, detail="ffmpeg not found (ROBIAN_FFMPEG)")
+    return DependencyState(status="up", required=True)
 
 
 def check_media_root(app: web.Application) -> DependencyState:

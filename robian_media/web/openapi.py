@@ -115,17 +115,31 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise ValidationFailed("The request body is invalid.", errors=_errors(exc, "body")) from None
 
 
-def check_admin(request: web.Request) -> None:
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _is_admin_token(request: web.Request, token: str) -> bool:
+    # constant time; surrogatepass: header bytes that are not UTF-8 are a wrong token, not a crash
     expected = request.app[keys.ADMIN_TOKEN]
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    return hmac.compare_digest(token.strip().encode(errors="surrogatepass"), expected.encode())
+
+
+def is_admin(request: web.Request) -> bool:
+    """Whether the request carries the admin token (for routes that show operators more)."""
+    token = _bearer(request)
+    return token is not None and _is_admin_token(request, token)
+
+
+def check_admin(request: web.Request) -> None:
+    token = _bearer(request)
+    if token is None:
         raise Unauthorized(
             "This route needs the admin token: Authorization: Bearer <token>.",
             headers={"WWW-Authenticate": 'Bearer realm="robian-media"'},
         )
-    # constant time; surrogatepass: header bytes that are not UTF-8 are a wrong token, not a crash
-    if not hmac.compare_digest(token.strip().encode(errors="surrogatepass"), expected.encode()):
+    if not _is_admin_token(request, token):
         raise Unauthorized(
             "The admin token is not valid.", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )

@@ -3,14 +3,16 @@ per address at the origin, and the edge caches them by the LL-HLS directives onl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from robian_media.app import create_app
 from robian_media.settings import Settings
+from tests.edge.conftest import RunningNginx
 from tests.edge.hls_media import HlsMedia
 from tests.live.fake_rung import FakeLiveRung
 
@@ -20,18 +22,30 @@ async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, str | None, 
         return response.status, response.headers.get("X-Cache-Status"), await response.read()
 
 
-async def test_held_live_requests_are_rate_limited_per_address_at_the_origin(
+@pytest.fixture
+def live_behind_nginx(
     aiohttp_server: Callable[..., Any],
     make_settings: Callable[..., Settings],
     start_nginx: Any,
-    http: aiohttp.ClientSession,
     tmp_path: Path,
+) -> Callable[..., Awaitable[tuple[FakeLiveRung, RunningNginx]]]:
+    """``await live_behind_nginx(**nginx_settings)``: a live rung (one part written), the API, nginx."""
+
+    async def start(**nginx_settings: Any) -> tuple[FakeLiveRung, RunningNginx]:
+        media = HlsMedia(root=tmp_path / "media", debate="fakelive", secret=tmp_path / "secret")
+        rung = FakeLiveRung(media.root, media.debate)
+        rung.add_part()
+        api = await aiohttp_server(create_app(make_settings(media_root_dir=media.root, behind_nginx=True)))
+        return rung, start_nginx(media, api.port, **nginx_settings)
+
+    return start
+
+
+async def test_held_live_requests_are_rate_limited_per_address_at_the_origin(
+    live_behind_nginx: Callable[..., Awaitable[tuple[FakeLiveRung, RunningNginx]]],
+    http: aiohttp.ClientSession,
 ) -> None:
-    media = HlsMedia(root=tmp_path / "media", debate="fakelive", secret=tmp_path / "secret")
-    rung = FakeLiveRung(media.root, media.debate)
-    rung.add_part()
-    api = await aiohttp_server(create_app(make_settings(media_root_dir=media.root, behind_nginx=True)))
-    nginx = start_nginx(media, api.port, nginx_hls_live_rate=1, nginx_hls_live_burst=3)
+    rung, nginx = await live_behind_nginx(nginx_hls_live_rate=1, nginx_hls_live_burst=3)
     statuses = []
     for n in range(8):
         status, _, body = await _get(
@@ -47,17 +61,10 @@ async def test_held_live_requests_are_rate_limited_per_address_at_the_origin(
 
 
 async def test_the_edge_caches_live_playlists_by_their_ll_hls_directives_only(
-    aiohttp_server: Callable[..., Any],
-    make_settings: Callable[..., Settings],
-    start_nginx: Any,
+    live_behind_nginx: Callable[..., Awaitable[tuple[FakeLiveRung, RunningNginx]]],
     http: aiohttp.ClientSession,
-    tmp_path: Path,
 ) -> None:
-    media = HlsMedia(root=tmp_path / "media", debate="fakelive", secret=tmp_path / "secret")
-    rung = FakeLiveRung(media.root, media.debate)
-    rung.add_part()
-    api = await aiohttp_server(create_app(make_settings(media_root_dir=media.root, behind_nginx=True)))
-    nginx = start_nginx(media, api.port, edge=True)
+    rung, nginx = await live_behind_nginx(edge=True)
     playlist = nginx.edge + rung.path("index.m3u8")
     status, cache, first = await _get(http, playlist + "?_HLS_msn=0&_HLS_part=0&x=1")
     assert (status, cache) == (200, "MISS") and b"#EXT-X-PART:" in first

@@ -97,7 +97,7 @@ async def wait_job(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        response = await client.get(f"/api/v1/jobs/{job_id}")
+        response = await client.get(f"/api/v1/jobs/{job_id}", headers=AUTH)  # the operator's view
         assert response.status == 200, await response.text()
         job = await response.json()
         if check(job):

@@ -216,3 +216,22 @@ async def test_a_stored_change_is_announced_on_the_owner_channel_only(
         "device_id": phone.device_id,
     }
     assert await quiet(mine) == [] and await quiet(theirs) == []
+
+
+async def test_a_synced_batch_is_one_event(new_device: Any, make_debate: Any) -> None:
+    """A batch of 500 writes used to publish 500 events to each device of the owner (issue #22, item 10)."""
+    phone = await new_device()
+    debates = [await make_debate() for _ in range(30)]
+    mine = phone.client.app[keys.EVENT_BUS].subscribe([f"owner:{phone.owner_id}"])
+    items = [{"debate_id": str(d), **write(60.0 + n, 1)} for n, d in enumerate(debates)]
+    items.append({"debate_id": str(debates[0]), **write(5, 0)})  # stale: in the answer, not the event
+    answer = await phone.ok("POST", "/api/v1/progress/batch", json={"items": items})
+    assert [r["status"] for r in answer["results"]] == ["applied"] * 30 + ["stale"]
+
+    event = await asyncio.wait_for(mine.get(), 10)
+    assert event.type == "progress.synced"
+    assert sorted(p["debate_id"] for p in event.data["positions"]) == sorted(map(str, debates))
+    assert await quiet(mine) == []
+    # the same batch again changes nothing: no event
+    await phone.ok("POST", "/api/v1/progress/batch", json={"items": items})
+    assert await quiet(mine) == []

@@ -194,9 +194,17 @@ async def test_unpackaged_debate_says_what_its_job_is_doing(
     assert detail["stream"] is None and detail["master_url"] is None and detail["chapters"] == []
 
     failed = await create_debate(db, chamber=marker, status="failed", version=None)
-    await create_job(db, failed, status="failed", stage="fetching", error="HTTP 404 from the source")
+    await create_job(
+        db,
+        failed,
+        status="failed",
+        stage="fetching",
+        error="http://10.0.0.7/s.m4a?key=k answered HTTP 404",
+        error_category="source not found",
+    )
     problem = await (await client.get(f"/api/v1/debates/{failed}/stream")).json(content_type=None)
-    assert "failed: HTTP 404 from the source" in problem["detail"]
+    # the kind of failure, not the operator's details (issue #22, item 11)
+    assert "failed: source not found" in problem["detail"] and "10.0.0.7" not in problem["detail"]
 
 
 async def test_unknown_or_malformed_ids_are_404_problems(client: Any) -> None:
