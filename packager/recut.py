@@ -185,7 +185,7 @@ async def recut(
 
 
 async def _pauses(ffmpeg: str, version_dir: Path, parts: Sequence[Path], duration: float) -> list[Pause]:
-    """Pauses in the top rung: a decode (no encode) through silencedetect, for the cues to snap to."""
+    """Pauses in a rung: a decode (no encode) through silencedetect, for the cues to snap to."""
     joined = version_dir / ".pauses.mp4"
     await run_blocking(joined.write_bytes, b"".join(part.read_bytes() for part in parts))
     try:
@@ -209,6 +209,8 @@ async def _build(
 ) -> PackageResult:
     segments: dict[str, list[MediaSegment]] = {}
     outputs: list[tuple[Rung, list[MediaSegment]]] = []
+    timings: dict[str, float] = {}
+    began = time.monotonic()
     await run_blocking(version_dir.mkdir)
     for rung in ladder.rungs:
         if rung.kind == "fmp4":
@@ -228,12 +230,23 @@ async def _build(
             target=source.target,
         )
         await run_blocking(write_atomic, version_dir / rung.name / PLAYLIST_NAME, text)
+        timings[rung.name] = time.monotonic() - began - sum(timings.values())
     top = ladder.top_rung.name
     parts = [version_dir / top / INIT_NAME, *(version_dir / top / s.uri for s in segments[top])]
     words = None
     if paragraphs:
-        pauses = await _pauses(ffmpeg, version_dir, parts, source.duration)
+        # the cheapest rung to decode (fewest samples, fewest channels) tells the pauses as well
+        low = min(
+            (r for r in ladder.rungs if r.kind == "fmp4"),
+            key=lambda r: (r.sample_rate * r.channels, r.bitrate),
+        )
+        low_parts = [
+            version_dir / low.name / INIT_NAME,
+            *(version_dir / low.name / s.uri for s in segments[low.name]),
+        ]
+        pauses = await _pauses(ffmpeg, version_dir, low_parts, source.duration)
         words = Words(paragraphs, build_cues(paragraphs, pauses))
+    timings["pauses"] = time.monotonic() - began - sum(timings.values())
     variants = ladder_variants(outputs, measured=True, target=source.target)
     await finalize_rendition(
         version_dir,
@@ -245,6 +258,7 @@ async def _build(
         title=title,
         words=words,
     )
+    timings["finalizing"] = time.monotonic() - began - sum(timings.values())
     return PackageResult(
         version=0,
         duration=sum(s.duration for s in segments[top]),
@@ -254,4 +268,5 @@ async def _build(
         version_dir=version_dir,
         transcript=paragraphs,
         cues=words.cues if words is not None else [],
+        timings=timings,
     )

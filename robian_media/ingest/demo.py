@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from packager.synth import STARTS_AT, make_sitting
+from packager.synth import STARTS_AT, TEXT, make_sitting
 
 from ..jobs.follow import ProgressBar, follow_job
 from ..media.urls import MediaUrls
@@ -35,6 +35,10 @@ async def ingest_demo(app: web.Application) -> None:
         body=DEMO_BODY,
         starts_at=STARTS_AT,
         chapters=[chapter.model_dump() for chapter in sitting.chapters],
+        # the words each voice says, so that the demo shows captions and its transcript
+        transcript=[
+            {"start": c.start, "speaker": c.speaker.model_dump(), "text": TEXT} for c in sitting.chapters
+        ],
     )
     location = await check_submission(request, settings)
     submitted = await submit_ingest(app[keys.JOB_QUEUE], request, location)

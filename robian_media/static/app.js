@@ -1,6 +1,7 @@
 // The listener page: find a debate, play it (hls.js, else native HLS), jump between speakers,
-// follow a live sitting and an ingest in progress over Server-Sent Events; share a moment
-// (/?debate=&t=&end= plays that range and stops), download an intervention, subscribe to feeds.
+// read along (captions and the compte rendu's paragraphs), follow a live sitting and an ingest in
+// progress over Server-Sent Events; share a moment (/?debate=&t=&end= plays that range and stops),
+// download an intervention, subscribe to feeds.
 // Text from the API is only ever set with textContent, never parsed as HTML.
 (function () {
   'use strict';
@@ -33,7 +34,14 @@
     reopening: null,   // id of the debate being re-read after its publish
     stopAt: null,      // end of a shared range being played (seconds), else null
     stopTimer: null,
+    paragraphs: [],    // the compte rendu's paragraphs of the open debate (GET …/transcript)
+    cues: [],          // its captions (transcript.vtt): {start, end, voice, text}
+    paragraph: -1,     // index in paragraphs of what is being said
+    scrolledAt: 0,     // when the listener last scrolled the transcript (it then stays where they put it)
+    sleepChapter: null, // pause when this chapter ends
+    sleepTimer: null,
   };
+  const SCROLL_RESPECT_MS = 8000;
 
   // ---------- helpers ----------
 
@@ -151,8 +159,11 @@
       className: 'debate-link',
     }, el('span', { className: 'title', textContent: hit.kind === 'chapter' ? hit.debate_title : hit.title }));
     link.dataset.debateId = hit.debate_id;
+    link.dataset.kind = hit.kind;
     const meta = [when(hit.starts_at)];
     if (hit.kind === 'chapter') meta.unshift(clock(hit.start) + ' · ' + speakerLabel(hit.speaker));
+    // a passage's title is the excerpt of what was said; where and by whom follows
+    if (hit.kind === 'passage') meta.unshift(hit.debate_title + ' · ' + clock(hit.start) + ' · ' + speakerLabel(hit.speaker));
     link.append(el('span', { className: 'meta', textContent: meta.join(' · ') }));
     link.addEventListener('click', (event) => {
       event.preventDefault();
@@ -198,6 +209,7 @@
         if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) { hls.startLoad(); return; }
         showMessage('Lecture impossible (' + data.details + ').');
       });
+      // captions are drawn by this page from transcript.vtt: the light build has no subtitle support
       hls.on(window.Hls.Events.MANIFEST_PARSED, begin);
       hls.loadSource(stream.master_url);
       hls.attachMedia(audio);
@@ -211,6 +223,123 @@
     } else {
       showMessage('Ce navigateur ne sait pas lire le HLS ; le téléchargement reste possible.');
     }
+  }
+
+  // ---------- words: captions and the transcript panel ----------
+
+  // transcript.vtt as this page needs it: cue times, the voice span's name and the plain text
+  function parseVtt(text) {
+    const cues = [];
+    const time = (t) => t.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+    for (const block of text.replace(/\r/g, '').split(/\n\n+/)) {
+      const lines = block.split('\n');
+      const at = lines.findIndex((line) => line.includes('-->'));
+      if (at < 0) continue;
+      const [start, end] = lines[at].split('-->').map((part) => time(part.trim().split(/\s/)[0]));
+      const raw = lines.slice(at + 1).join(' ');
+      const voice = /<v(?:\.[^\s>]+)*\s+([^>]+)>/.exec(raw);
+      const words = raw.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      cues.push({ start, end, voice: voice ? voice[1].replace(/&amp;/g, '&') : '', text: words.trim() });
+    }
+    return cues;
+  }
+
+  function captionsOn() { return localStorage.getItem('robian.captions') === 'on'; }
+
+  function showCaption(seconds) {
+    const box = $('captions');
+    box.hidden = !captionsOn() || !state.cues.length;
+    if (box.hidden) return;
+    const cue = state.cues.find((c) => c.start <= seconds + 0.05 && seconds < c.end);
+    const speaker = cue ? cue.voice : '';
+    const text = cue ? cue.text : '';
+    // aria-live announces changes only: untouched while the same cue is shown
+    if ($('caption-text').textContent !== text) {
+      $('caption-speaker').textContent = speaker;
+      $('caption-text').textContent = text;
+    }
+  }
+
+  function renderTranscript() {
+    const list = $('transcript');
+    list.replaceChildren();
+    state.paragraphs.forEach((paragraph, i) => {
+      const button = el('button', { type: 'button', className: 'paragraph' },
+        el('span', { className: 'who', textContent: clock(paragraph.start) + ' · ' + speakerLabel(paragraph.speaker) }),
+        el('span', { className: 'said', textContent: paragraph.text }));
+      button.dataset.index = String(i);
+      button.dataset.start = String(paragraph.start);
+      button.addEventListener('click', () => seek(paragraph.start));
+      list.append(el('li', {}, button));
+    });
+    $('transcript-box').hidden = !state.paragraphs.length;
+    $('captions-toggle').hidden = !state.cues.length;
+    state.paragraph = -1;
+  }
+
+  function followTranscript(seconds) {
+    let index = -1;
+    for (let i = 0; i < state.paragraphs.length; i++) {
+      if (state.paragraphs[i].start <= seconds + 0.05) index = i; else break;
+    }
+    if (index === state.paragraph) return;
+    state.paragraph = index;
+    for (const button of $('transcript').querySelectorAll('button.paragraph')) {
+      const current = Number(button.dataset.index) === index;
+      if (current) button.setAttribute('aria-current', 'true'); else button.removeAttribute('aria-current');
+      // into view, unless the listener is reading elsewhere in the panel
+      if (current && Date.now() - state.scrolledAt > SCROLL_RESPECT_MS) {
+        const list = $('transcript');
+        list.scrollTop = button.offsetTop - list.offsetTop - list.clientHeight / 3;
+      }
+    }
+  }
+
+  async function loadWords(debate) {
+    state.paragraphs = [];
+    state.cues = [];
+    renderTranscript();
+    showCaption(0);
+    if (!debate.stream || !debate.stream.transcript_url) return;
+    try {
+      const [transcript, vtt] = await Promise.all([
+        getJSON(debateUrl(debate.id) + '/transcript'),
+        fetch(debate.stream.transcript_url).then((r) => (r.ok ? r.text() : '')),
+      ]);
+      if (!state.debate || state.debate.id !== debate.id) return;
+      state.paragraphs = transcript.paragraphs;
+      state.cues = parseVtt(vtt);
+      renderTranscript();
+      followTranscript(audio.currentTime);
+      showCaption(audio.currentTime);
+    } catch (_) { /* the audio plays on without its words */ }
+  }
+
+  function setCaptions(on) {
+    localStorage.setItem('robian.captions', on ? 'on' : 'off');
+    $('captions-toggle').setAttribute('aria-pressed', on ? 'true' : 'false');
+    showCaption(audio.currentTime);
+  }
+
+  // ---------- speed and sleep timer ----------
+
+  function setSpeed(value) {
+    const rate = Number(value);
+    if (!(rate >= 0.75 && rate <= 2)) return;
+    audio.playbackRate = rate;
+    audio.defaultPlaybackRate = rate;
+    localStorage.setItem('robian.speed', String(rate));
+    $('speed').value = String(rate);
+  }
+
+  function setSleep(value) {
+    clearTimeout(state.sleepTimer);
+    state.sleepTimer = null;
+    state.sleepChapter = null;
+    const stop = () => { audio.pause(); $('sleep').value = ''; state.sleepChapter = null; };
+    if (value === 'chapter') state.sleepChapter = chapterAt(audio.currentTime);
+    else if (value) state.sleepTimer = setTimeout(stop, Number(value) * 60000);
+    state.stopForSleep = stop;
   }
 
   function seek(seconds) {
@@ -255,6 +384,7 @@
 
   function highlight(seconds) {
     const index = chapterAt(seconds);
+    if (state.sleepChapter != null && index > state.sleepChapter && !audio.paused) state.stopForSleep();
     if (index === state.current) return;
     state.current = index;
     for (const button of $('chapters').querySelectorAll('button.chapter')) {
@@ -422,6 +552,7 @@
         ? 'Ce débat est en préparation : la lecture commencera dès les premières minutes prêtes.'
         : 'Ce débat n’a pas encore d’audio.');
     }
+    loadWords(debate);
     if (jobId) refreshJob(jobId);
     follow(debate);
     if (push) $('player').focus();
@@ -524,14 +655,30 @@
     }
   }
 
-  audio.addEventListener('timeupdate', () => { highlight(audio.currentTime); checkRangeEnd(); });
   // the listener went elsewhere on purpose: the shared range no longer holds
   audio.addEventListener('seeking', () => { if (state.stopAt != null && audio.currentTime > state.stopAt) stopRangeAt(null); });
   $('share').addEventListener('toggle', () => { if ($('share').open) fillShare(); });
   $('share-start').addEventListener('input', updateShare);
   $('share-end').addEventListener('input', updateShare);
   $('share-copy').addEventListener('click', copyShare);
-  audio.addEventListener('seeked', () => highlight(audio.currentTime));
+  const onTime = () => {
+    highlight(audio.currentTime);
+    followTranscript(audio.currentTime);
+    showCaption(audio.currentTime);
+    checkRangeEnd();
+  };
+  audio.addEventListener('timeupdate', onTime);
+  audio.addEventListener('seeked', onTime);
+  // a new source resets the rate: keep the listener's
+  audio.addEventListener('loadedmetadata', () => setSpeed(localStorage.getItem('robian.speed') || '1'));
+  for (const type of ['wheel', 'touchmove', 'keydown']) {
+    $('transcript').addEventListener(type, () => { state.scrolledAt = Date.now(); }, { passive: true });
+  }
+  $('captions-toggle').addEventListener('click', () => setCaptions(!captionsOn()));
+  $('captions-toggle').setAttribute('aria-pressed', captionsOn() ? 'true' : 'false');
+  $('speed').addEventListener('change', (event) => setSpeed(event.target.value));
+  $('sleep').addEventListener('change', (event) => setSleep(event.target.value));
+  setSpeed(localStorage.getItem('robian.speed') || '1');
   $('prev-chapter').addEventListener('click', () => step(-1));
   $('next-chapter').addEventListener('click', () => step(1));
   $('more').addEventListener('click', () => {

@@ -259,7 +259,84 @@ async function share(page) {
   };
 }
 
-const scenarios = { play, jump, live, search, job, ingest, share };
+
+async function words(page) {
+  // the words of the sitting: captions at a seek point, the transcript panel, a passage found by search
+  // hls.js (the full build: the page vendors the light one, without subtitles) lists the words' rendition
+  // on a blank page of the server's origin, served by the driver itself (the real page's CSP
+  // forbids the injected script; another origin meets Chromium's private-network checks)
+  const probe = page;
+  const blank = `${pageUrl}__hlsjs_probe`;
+  await probe.route(blank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>probe</title>' }));
+  await probe.goto(blank);
+  await probe.addScriptTag({ path: path.join(import.meta.dirname, 'node_modules/hls.js/dist/hls.min.js') });
+  const subtitleTracks = await probe.evaluate((url) => new Promise((resolve, reject) => {
+    const hls = new window.Hls();
+    // the tracks of the playing variant's SUBTITLES group, once a variant is chosen
+    hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+      resolve(data.subtitleTracks.map((t) => `${t.name}|${t.lang}|${t.groupId}`).join(','));
+    });
+    hls.on(window.Hls.Events.ERROR, (_e, data) => { if (data.fatal) reject(new Error(data.details)); });
+    hls.loadSource(url);
+    hls.attachMedia(document.createElement('audio'));
+  }), `${pageUrl}hls/${debateId}/master.m3u8`);
+  await page.goto(`${pageUrl}?debate=${debateId}&t=20`);
+  await page.locator('#captions-toggle:not([hidden])').waitFor({ timeout: 30000 });
+  await page.locator('#captions-toggle').click();
+  await page.waitForFunction(() => document.getElementById('caption-text').textContent.length > 0
+    && document.getElementById('audio').currentTime > 20, null, { timeout: 30000 });
+  await page.evaluate(() => document.getElementById('audio').pause());
+  const at = await audioTime(page);
+  await page.screenshot({ path: path.join(shots, 'captions-phone.png'), fullPage: true });
+  const caption = {
+    time: at,
+    speaker: await page.locator('#caption-speaker').textContent(),
+    text: await page.locator('#caption-text').textContent(),
+    aria_live: await page.locator('#captions').getAttribute('aria-live'),
+    pressed: await page.locator('#captions-toggle').getAttribute('aria-pressed'),
+  };
+  await audit(page, 'captions and transcript');
+  const current = await page.locator('button.paragraph[aria-current="true"] .who').textContent();
+  const paragraphs = await page.locator('button.paragraph').count();
+  // a click on a paragraph seeks there
+  const second = page.locator('button.paragraph').nth(1);
+  const start = Number(await second.getAttribute('data-start'));
+  await second.click();
+  await page.waitForFunction((s) => Math.abs(document.getElementById('audio').currentTime - s) < 1, start,
+    { timeout: 15000 });
+  // speed is remembered across visits
+  await page.locator('#speed').selectOption('1.5');
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('audio').readyState > 0, null, { timeout: 30000 });
+  const speed = await page.evaluate(() => document.getElementById('audio').playbackRate);
+  // search finds the words said, and opens the sitting at that second
+  await searchFor(page, 'équilibre financier');
+  const passages = page.locator(`#debate-list a[data-debate-id="${debateId}"][data-kind="passage"]`);
+  const passageCount = await passages.count();
+  const href = await passages.first().getAttribute('href');
+  await passages.first().click();
+  const said = Number(new URL(href, pageUrl).searchParams.get('t'));
+  // playing from there (the sitting was playing further on before the click)
+  await page.waitForFunction((t) => {
+    const now = document.getElementById('audio').currentTime;
+    return now > t && now < t + 5;
+  }, said, { timeout: 30000 });
+  await audit(page, 'passage search results');
+  return {
+    subtitle_tracks: subtitleTracks,
+    caption,
+    current_paragraph: current,
+    paragraphs,
+    clicked_start: start,
+    speed,
+    passages: passageCount,
+    passage_href: href,
+    passage_time: await audioTime(page),
+    captions_still_on: await page.locator('#captions-toggle').getAttribute('aria-pressed'),
+  };
+}
+
+const scenarios = { play, jump, live, search, job, ingest, share, words };
 const browser = await chromium.launch({
   executablePath: process.env.ROBIAN_CHROMIUM || '/usr/bin/chromium',
   args: CHROMIUM_ARGS,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import webvtt
 
 from packager.synth import make_sitting
 from robian_media.events.bus import EventBus
@@ -152,3 +153,38 @@ async def test_a_shared_moment_plays_and_stops_and_the_page_shares_downloads_sub
     assert result["subscribe_speaker"] == "/api/v1/feeds/speakers/PA1008.rss"
     assert result["subscribe_speaker_text"] == "Interventions de Marine Le Pen (RN)"
     assert result["axe"] == [], result["axe"]  # WCAG 2.1 A/AA rules of axe-core
+
+
+async def test_captions_show_the_words_said_at_a_seek_point_and_search_finds_them(
+    run_page: Any, demo: DemoServer
+) -> None:
+    result = await (await run_page("words")).result(timeout=150)
+    # hls.js lists the subtitle rendition of the master
+    assert result["subtitle_tracks"] == "Français (compte rendu)|fr|subs", result
+    caption = result["caption"]
+    assert (caption["aria_live"], caption["pressed"]) == ("polite", "true")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{demo.base_url}/hls/{demo.debate_id}/master.m3u8") as master,
+    ):
+        version = next(
+            line.split("/")[0] for line in (await master.text()).splitlines() if line.startswith("v")
+        )
+        async with http.get(f"{demo.base_url}/hls/{demo.debate_id}/{version}/transcript.vtt") as vtt:
+            cues = webvtt.from_string(await vtt.text()).captions
+    # the page shows the cue said at that second (or the one just before, within a frame of time)
+    said = [
+        (c.voice, " ".join(c.text.split("\n")))
+        for c in cues
+        if c.start_time.in_milliseconds() / 1000 - 0.3
+        <= caption["time"]
+        < c.end_time.in_milliseconds() / 1000 + 0.3
+    ]
+    assert (caption["speaker"], caption["text"]) in said, (caption, said)
+    assert caption["speaker"] == "Jean-Luc Mélenchon (LFI)"
+    assert result["current_paragraph"].endswith("Jean-Luc Mélenchon (LFI)")
+    assert result["paragraphs"] == 8
+    assert result["speed"] == 1.5 and result["captions_still_on"] == "true"  # remembered
+    assert result["passages"] >= 1 and "&t=" in result["passage_href"]
+    said = float(result["passage_href"].split("&t=")[1])
+    assert said < result["passage_time"] < said + 5
