@@ -188,8 +188,8 @@ async def get_debat_stream(request: web.Request) -> web.Response:
             raise NotFound("No debate with this id.")
         hls = media_urls(request).master(debate_id) if target.current_version is not None else None
         if target.current_version is not None and target.rendition_status == "published":
-            path = request.app[keys.SETTINGS].media_root / download_file(debate_id, target.current_version)
-            size = path.stat().st_size if path.is_file() else None
+            download = download_file(debate_id, target.current_version)
+            size = await request.app[keys.MEDIA_STORE].size(download)
             stream = LegacyStream(
                 stream_url=legacy_file(debate_id), status="ready", file_size=size, hls_url=hls
             )

@@ -10,8 +10,6 @@ for.
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
@@ -41,13 +39,6 @@ LEGACY_MESSAGES = {
     "failed": "Extraction échouée",
     "cancelled": "Extraction annulée",
 }
-
-
-def file_size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
 
 
 class LegacyExtractionRequest(IngestRequest):
@@ -122,10 +113,9 @@ async def extraction_status(request: web.Request) -> web.Response:
         message=job.error or LEGACY_MESSAGES[legacy_status],
     )
     if job.status == "succeeded" and job.debate_id is not None:
-        settings = request.app[keys.SETTINGS]
         status.file_url = legacy_file(job.debate_id)
         status.stream_url = media_urls(request).master(job.debate_id)
         version = await store.current_version(request.app[keys.DB_POOL], job.debate_id)
-        download = settings.media_root / download_file(job.debate_id, version) if version else None
-        status.file_size = await asyncio.to_thread(file_size, download) if download else None
+        if version:
+            status.file_size = await request.app[keys.MEDIA_STORE].size(download_file(job.debate_id, version))
     return web.json_response(status.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

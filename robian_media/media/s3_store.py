@@ -250,6 +250,12 @@ class S3MediaStore:
     async def head(self, key: str) -> obstore.ObjectMeta:
         return await obstore.head_async(self._store, key)
 
+    async def size(self, key: str) -> int | None:
+        try:
+            return int((await self.head(key))["size"])
+        except (BaseError, OSError):  # missing, or the store not answering: the size is unknown
+            return None
+
     async def check(self) -> str | None:
         # a key that never exists: "not found" is the store answering, with our credentials accepted
         await self.read(".ready")

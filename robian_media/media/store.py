@@ -9,6 +9,7 @@ it what players get (``publish``) or takes that back when the job may not publis
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,12 +71,23 @@ class MediaStore(Protocol):
         business (the file store: the caller serves the media root)."""
         ...
 
+    async def size(self, key: str) -> int | None:
+        """Bytes of the object at ``key`` (a safe path of the layout), None if there is none."""
+        ...
+
     async def check(self) -> str | None:
         """Readiness: where the store is, once it answered (MediaStoreError if not); None: nothing to
         check beyond the media root's disk."""
         ...
 
     async def close(self) -> None: ...
+
+
+def _file_size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 class FileMediaStore:
@@ -103,6 +115,9 @@ class FileMediaStore:
         self, request: web.Request, key: str, headers: Mapping[str, str]
     ) -> web.StreamResponse | None:
         return None
+
+    async def size(self, key: str) -> int | None:
+        return await asyncio.to_thread(_file_size, self.media_root / key)
 
     async def check(self) -> str | None:
         return None

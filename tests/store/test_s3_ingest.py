@@ -91,6 +91,10 @@ async def test_an_ingest_publishes_to_the_bucket_and_plays_from_it_with_no_media
     assert tail.status == 206 and await tail.read() == data[-10:]
     past = await client.get(f"/hls/{debate_id}/v1/download.m4a", headers={"Range": f"bytes={len(data) + 5}-"})
     assert past.status == 416
+    # the old mobile client's routes: the file's size and the file itself, from the bucket
+    legacy = await (await client.get(f"/api/debats/{debate_id}/stream")).json()
+    assert legacy["status"] == "ready" and legacy["file_size"] == len(data)
+    assert await (await client.get(f"/api/debats/{debate_id}/file")).read() == data
     missing = await client.get(f"/hls/{debate_id}/v9/master.m3u8")
     assert missing.status == 404
     assert missing.headers["Content-Type"].startswith("application/problem+json")
