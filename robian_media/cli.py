@@ -174,7 +174,7 @@ def cmd_attach_cr(args: argparse.Namespace) -> int:
     from .ingest.attach_command import attach_from_command_line
 
     settings = _settings()
-    configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
+    _configure_logging("WARNING" if args.wait else settings.log_level, settings.log_json)
     return asyncio.run(attach_from_command_line(settings, args.debate_id, args.source, wait=args.wait))
 
 

@@ -139,7 +139,7 @@ async def put_position(request: web.Request, *, body: PositionIn, listener: List
         "rules as PUT /api/v1/progress/{debate_id}. Each result compares its write with the final "
         "stored position: `applied`, `stale` (something newer is stored) or `not_found` (no such "
         "debate); sending the same batch again gets the same answer and changes nothing. The changes are "
-        "published as one `progress.synced` event `{\"positions\": [...]}` on `owner:{owner_id}` (one "
+        'published as one `progress.synced` event `{"positions": [...]}` on `owner:{owner_id}` (one '
         "change alone: a `progress` event)."
     ),
 )

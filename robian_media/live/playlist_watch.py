@@ -85,9 +85,7 @@ class PlaylistWatch:
                 changed, watch.changed = watch.changed, asyncio.Event()
                 changed.set()
 
-    async def wait_for(
-        self, path: Path, ready: Callable[[Snapshot], bool], within: float
-    ) -> Snapshot | None:
+    async def wait_for(self, path: Path, ready: Callable[[Snapshot], bool], within: float) -> Snapshot | None:
         """The playlist once ``ready(snapshot)``; None if that did not happen ``within`` seconds."""
         watch = self._watches.get(path)
         if watch is None:

@@ -73,10 +73,7 @@ class Clock:
 async def test_nodes_share_counts_through_redis(redis_url: str, redis_prefix: str) -> None:
     clock = Clock(6_000_000.0)  # the start of a window
     redis = create_redis(redis_url)
-    node_a, node_b = (
-        RateLimiter(limit=6, redis=redis, prefix=redis_prefix, clock=clock)
-        for _ in range(2)
-    )
+    node_a, node_b = (RateLimiter(limit=6, redis=redis, prefix=redis_prefix, clock=clock) for _ in range(2))
     assert [node_a.hit("198.51.100.9") for _ in range(4)] == [None] * 4
     await node_a.sync()
     assert node_b.hit("198.51.100.9") is None
