@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict
 from uuid import UUID
 
-from packager.vod import PackageResult
+from packager.chapters import Chapter
+from packager.playlists import Variant
 
 from ..jobs.resources import WorkerResources
 from ..media.clips import intervention_spec, top_rung_dir
@@ -21,24 +23,33 @@ log = logging.getLogger(__name__)
 DEBATE = "SELECT title, starts_at FROM debates WHERE id = $1"
 
 
-async def make_intervention_clips(res: WorkerResources, debate_id: str, result: PackageResult) -> int:
-    """Make the clip of every chapter of the published ``result``; how many exist now."""
-    rung = top_rung_dir(asdict(v) for v in result.variants)
-    if res.clips is None or rung is None or not result.chapters:
+async def make_intervention_clips(
+    res: WorkerResources,
+    debate_id: str,
+    *,
+    version: int,
+    duration: float,
+    variants: Sequence[Variant],
+    chapters: Sequence[Chapter],
+) -> int:
+    """Make the clip of every chapter of the version just published (VOD or a live recording); how
+    many exist now."""
+    rung = top_rung_dir(asdict(v) for v in variants)
+    if res.clips is None or rung is None or not chapters:
         return 0
     async with res.pool.acquire() as conn:
         debate = await conn.fetchrow(DEBATE, UUID(debate_id))
     if debate is None:
         return 0
     made = 0
-    for chapter in result.chapters:
+    for chapter in chapters:
         spec = intervention_spec(
             UUID(debate_id),
-            result.version,
+            version,
             rung,
             chapter,
-            result.chapters,
-            duration=result.duration,
+            chapters,
+            duration=duration,
             album=debate["title"],
             starts_at=debate["starts_at"],
         )

@@ -133,7 +133,15 @@ async def _attempt(
         await publish_debate_updated(res.bus, run.debate_id, version=result.version, master_url=master_url)
     log.info("ingest published", extra={"job_id": run.job_id, "version": result.version})
     # the speakers' feeds: each intervention as its own file, then the feeds rebuilt with their lengths
-    if await make_intervention_clips(res, run.debate_id, result):
+    made = await make_intervention_clips(
+        res,
+        run.debate_id,
+        version=result.version,
+        duration=result.duration,
+        variants=result.variants,
+        chapters=result.chapters,
+    )
+    if made:
         await invalidate_debate_caches(res.cache, run.debate_id)
 
 

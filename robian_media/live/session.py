@@ -23,6 +23,7 @@ from packager.versions import recover
 
 from ..cache.invalidation import invalidate_debate_caches
 from ..events.vocabulary import publish_live_event, publish_version_published
+from ..ingest.intervention_clips import make_intervention_clips
 from ..ingest.packaging import packager_errors
 from ..ingest.sources.fetch_policy import FetchPolicy
 from ..ingest.sources.http_fetch import SourceClient
@@ -242,3 +243,14 @@ class LiveSession:
             duration=recording.duration,
             master_url=master_url,
         )
+        # the speakers' feeds: each intervention of the recording as its own file (ingest's step)
+        made = await make_intervention_clips(
+            self.res,
+            self.run.debate_id,
+            version=recording.version,
+            duration=recording.duration,
+            variants=recording.variants,
+            chapters=recording.chapters,
+        )
+        if made:
+            await invalidate_debate_caches(self.res.cache, self.run.debate_id)

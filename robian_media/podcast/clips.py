@@ -21,7 +21,7 @@ from packager.clip import ClipError
 
 from ..catalog import debate_queries as catalog_db
 from ..catalog.debates import not_packaged
-from ..catalog.download import ACCEL_PREFIX, content_disposition
+from ..catalog.download import ACCEL_PREFIX, content_disposition, download_filename
 from ..catalog.models import Chapter
 from ..media.clips import MAX_CLIP_SECONDS, ClipSpec, day, intervention_spec, to_ms, top_rung_dir
 from ..media.serving import IMMUTABLE
@@ -132,7 +132,7 @@ async def serve_clip(
         raise invalid(parameter, f"{exc}: the range must hold at least one AAC frame") from None
     except FileNotFoundError:
         raise NotFound("The media of this debate's version is missing on this server.") from None
-    filename = f"{day(target.source.starts_at)} {spec.title}".strip()[:80].replace("/", "-") + ".m4a"
+    filename = download_filename(spec.title or target.source.title, target.source.starts_at)
     headers = {
         "Content-Type": "audio/mp4",
         "Content-Disposition": content_disposition(filename),

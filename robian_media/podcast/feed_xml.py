@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,11 +67,20 @@ class Channel:
     items: Sequence[Item] = field(default_factory=list)
 
 
+# what XML 1.0 cannot carry at all, escaped or not (C0 controls but tab and newlines, U+FFFE/U+FFFF):
+# it may come from a source's title or a filter echoed in the channel's title
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
 def _sub(parent: etree._Element, tag: str, content: str | None = None, /, **attrs: str) -> etree._Element:
     """A child element; ``content`` its text, ``attrs`` its attributes (both escaped by lxml)."""
-    element = etree.SubElement(parent, tag, attrs)
+    element = etree.SubElement(parent, tag, {name: xml_text(value) for name, value in attrs.items()})
     if content is not None:
-        element.text = content
+        element.text = xml_text(content)
     return element
 
 

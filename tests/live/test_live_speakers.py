@@ -1,8 +1,12 @@
-"""Speakers named live: the event at once, a DATERANGE in every rung, chapters stored and kept in the VOD."""
+"""Speakers named live: the event at once, a DATERANGE in every rung, chapters stored and kept in the VOD,
+each intervention cut as its own clip once the recording is published."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -23,7 +27,7 @@ async def name_speaker(client: TestClient[Any, Any], debate_id: str, speaker: An
 
 
 async def test_speaker_changes_reach_listeners_playlists_and_the_vod(
-    live_client: TestClient[Any, Any], origin: Origin, publisher: LiveSourcePublisher
+    live_client: TestClient[Any, Any], origin: Origin, publisher: LiveSourcePublisher, tmp_path: Path
 ) -> None:
     started = await start_live(live_client, origin.url("/files/live/playlist.m3u8"))
     debate_id = started["debate_id"]
@@ -65,6 +69,21 @@ async def test_speaker_changes_reach_listeners_playlists_and_the_vod(
         body = await text(live_client, rung)
         assert body.count("#EXT-X-DATERANGE") == 2 and body.rstrip().endswith("#EXT-X-ENDLIST")
     events.close()
+
+    # each intervention of the recording is cut ahead as its own file, from rungs written part by part
+    deadline = asyncio.get_running_loop().time() + 30
+    while "robian_clips_made_total 2.0" not in await (await live_client.get("/metrics")).text():
+        assert asyncio.get_running_loop().time() < deadline, "the recording's interventions were not cut"
+        await asyncio.sleep(0.1)
+    clip = await live_client.get(f"/api/v1/debates/{debate_id}/chapters/2/clip.m4a")
+    assert clip.status == 200 and clip.headers["Content-Type"] == "audio/mp4"
+    path = tmp_path / "intervention.m4a"
+    path.write_bytes(await clip.read())
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert abs(float(probed) - (chapters[1]["end"] - chapters[1]["start"])) <= 1024 / 48000
 
 
 async def test_speaker_and_stop_refused_when_not_live(live_client: TestClient[Any, Any]) -> None:

@@ -257,3 +257,20 @@ async def test_feeds_travel_gzipped_and_plain_for_clients_without_gzip(
             url, headers={"Accept-Encoding": "identity", "If-None-Match": zipped.headers["ETag"]}
         )
     ).status == 200
+
+
+async def test_text_xml_cannot_carry_is_left_out_never_a_500(
+    client: Any, db: asyncpg.Connection, settings: Settings, rendition: Rendition, marker: str
+) -> None:
+    # found by fuzzing: control characters in a filter (echoed in the title) and in stored titles
+    await publish_rendition(db, settings, rendition, title="Séance\x0b du\x1f soir", body=marker)
+    for query in (urlencode({"body": marker}), "body=%1FH&chamber=%C2%9B%0D"):
+        resp = await client.get(f"/api/v1/feeds/debates.rss?{query}")
+        assert resp.status == 200, await resp.text()
+        feed = feedparser.parse(await resp.read())
+        assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.title == "Débats de l'Assemblée nationale — H"
+    marked = feedparser.parse(
+        await (await client.get(f"/api/v1/feeds/debates.rss?{urlencode({'body': marker})}")).read()
+    )
+    assert [e.title for e in marked.entries] == ["Séance du soir"]
