@@ -4,6 +4,8 @@ and a store lost mid-publish makes the job retry without ever pointing a master 
 
 from __future__ import annotations
 
+import uuid
+
 import logging
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,19 @@ async def test_a_live_sitting_is_refused_with_the_s3_store_until_it_is_supported
     client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
     response = await client.post(
         "/api/v1/live", json={"source_url": origin.url("/live/index.m3u8")}, headers=AUTH
+    )
+    assert response.status == 409
+    assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
+
+
+async def test_a_compte_rendu_is_refused_with_the_s3_store_until_it_is_supported(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any]
+) -> None:
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
+    response = await client.post(
+        f"/api/v1/debates/{uuid.uuid4()}/compte-rendu",
+        json={"compte_rendu_url": "http://127.0.0.1:9/compte-rendu.xml"},
+        headers=AUTH,
     )
     assert response.status == 409
     assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
