@@ -4,9 +4,8 @@ and a store lost mid-publish makes the job retry without ever pointing a master 
 
 from __future__ import annotations
 
-import uuid
-
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
