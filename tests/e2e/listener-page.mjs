@@ -215,6 +215,8 @@ async function share(page) {
 
   // "Partager ce moment": from now to the end of this intervention, both editable
   await page.getByText('Partager ce moment').click();
+  // <details> fires its toggle event (which fills the form) in a task of its own, after the click
+  await page.waitForFunction(() => document.getElementById('share-url').value !== '', null, { timeout: 5000 });
   const defaults = {
     start: await page.getByLabel('Début (min:s)').inputValue(),
     end: await page.getByLabel('Fin (min:s)').inputValue(),
