@@ -36,9 +36,13 @@ class MediaStoreUnavailable(TransientError):
     """The media store (s3) did not take the version; the previous one still serves, a later attempt
     publishes again."""
 
+    category = "media store unavailable"
+
 
 class MediaDiskFull(TransientError):
     """The media root ran out of space; the partial version is gone, a later attempt may fit."""
+
+    category = "media storage full"
 
 
 @contextmanager
