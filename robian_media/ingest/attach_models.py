@@ -5,35 +5,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from packager.transcript import TranscriptError, check_sizes
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .chapter_input import ChapterIn
-from .transcript_input import MAX_PARAGRAPHS, TranscriptIn
+from .transcript_input import MAX_PARAGRAPHS, TranscriptBody
 
 
 class CompteRenduRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     compte_rendu_url: str | None = Field(None, min_length=1, max_length=4096, description="Syceron XML")
-    transcript: list[TranscriptIn] | None = Field(None, min_length=1, max_length=MAX_PARAGRAPHS)
+    transcript: TranscriptBody | None = Field(None, min_length=1, max_length=MAX_PARAGRAPHS)
     chapters: list[ChapterIn] | None = Field(None, max_length=5000)
     from_compte_rendu: bool = Field(
         False,
         description="transcript and chapters were read from a compte rendu (robian-media attach-cr FILE): "
         "those starting past the media's end are dropped, as for compte_rendu_url",
     )
-
-    @field_validator("transcript")
-    @classmethod
-    def _transcript_size(cls, transcript: list[TranscriptIn] | None) -> list[TranscriptIn] | None:
-        if transcript:
-            try:
-                check_sizes(transcript)
-            except TranscriptError as exc:
-                raise ValueError(str(exc)) from None
-        return transcript
 
     @model_validator(mode="after")
     def _one_source(self) -> CompteRenduRequest:

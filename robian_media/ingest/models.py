@@ -7,11 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from packager.transcript import TranscriptError, check_sizes
-
 from ..web.text_formats import IsoTimestamp
 from .chapter_input import ChapterIn
-from .transcript_input import MAX_PARAGRAPHS, TranscriptIn
+from .transcript_input import MAX_PARAGRAPHS, TranscriptBody
 
 
 class IngestRequest(BaseModel):
@@ -26,19 +24,9 @@ class IngestRequest(BaseModel):
     starts_at: IsoTimestamp | None = None
     chapters: list[ChapterIn] | None = Field(None, max_length=5000)
     compte_rendu_url: str | None = Field(None, min_length=1, max_length=4096)
-    transcript: list[TranscriptIn] | None = Field(
+    transcript: TranscriptBody | None = Field(
         None, max_length=MAX_PARAGRAPHS, description="the words (DESIGN §8); else the compte rendu's"
     )
-
-    @field_validator("transcript")
-    @classmethod
-    def _transcript_size(cls, transcript: list[TranscriptIn] | None) -> list[TranscriptIn] | None:
-        if transcript:
-            try:
-                check_sizes(transcript)
-            except TranscriptError as exc:
-                raise ValueError(str(exc)) from None
-        return transcript
 
     @field_validator("chapters")
     @classmethod

@@ -3,9 +3,11 @@ edge, so a bad paragraph is a 422 naming it (``body.transcript.N…``) before an
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, model_validator
+from typing import Annotated
 
-from packager.transcript import MAX_PARAGRAPH_CHARS
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+
+from packager.transcript import MAX_PARAGRAPH_CHARS, TranscriptError, check_sizes
 from packager.transcript import TranscriptIn as PackagerTranscriptIn
 
 from .chapter_input import SpeakerIn
@@ -29,3 +31,16 @@ class TranscriptIn(PackagerTranscriptIn):
         if not self.text.strip():
             raise ValueError("text must not be blank")
         return self
+
+
+def _within_sitting_limits(transcript: list[TranscriptIn]) -> list[TranscriptIn]:
+    """The whole sitting's limits (packager.transcript.check_sizes) as a validation error."""
+    try:
+        check_sizes(transcript)
+    except TranscriptError as exc:
+        raise ValueError(str(exc)) from None
+    return transcript
+
+
+# the words of a sitting in a request body: each paragraph valid, and the whole within the sitting's limits
+TranscriptBody = Annotated[list[TranscriptIn], AfterValidator(_within_sitting_limits)]
