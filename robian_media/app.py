@@ -35,20 +35,19 @@ from .live.task import LIVE
 from .media.clips import ClipStore
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .media.store import create_media_store
-from .ops.http_metrics import HttpMetrics, metrics_middleware
+from .ops.http_metrics import HttpMetrics
 from .ops.log import access_logger_class, configure_logging
 from .ops.runtime_metrics import register_runtime_metrics
 from .routes import setup_routes
 from .settings import Settings
 from .web import keys
 from .web.admin_token import resolve_admin_token
-from .web.client_address import ClientAddresses, forwarding_check_middleware
+from .web.client_address import ClientAddresses
 from .web.client_slots import ClientSlots
-from .web.errors import problem_middleware
 from .web.http_policy import setup_http_policy, url_origin
 from .web.openapi import setup_openapi
-from .web.rate_limit import rate_limit_ctx, rate_limit_middleware
-from .web.slow_bodies import slow_body_middleware
+from .web.pipeline import RequestPipeline
+from .web.rate_limit import rate_limit_ctx
 
 log = logging.getLogger(__name__)
 
@@ -119,25 +118,7 @@ async def media_store_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     http_policy = setup_http_policy(app, settings.cors_origins, url_origin(settings.public_base_url))
-    app.middlewares.extend(
-        [
-            metrics_middleware,
-            problem_middleware,
-            http_policy.preflight_middleware,
-            forwarding_check_middleware,
-            slow_body_middleware,
-            # `/api/debats/`, `/health/`…: the old backend (FastAPI) redirected (307) to the path without
-            # the slash, and old clients and scripts rely on it; only paths that 404 are looked at
-            web.normalize_path_middleware(
-                append_slash=False,
-                remove_slash=True,
-                merge_slashes=False,
-                redirect_class=web.HTTPTemporaryRedirect,
-            ),
-        ]
-    )
-    if settings.rate_limit_per_minute > 0:
-        app.middlewares.append(rate_limit_middleware)
+    app.middlewares.append(RequestPipeline(app, http_policy).middleware)
     app[keys.SETTINGS] = settings
     app[keys.CLIENT_ADDRESSES] = ClientAddresses(settings.trusted_proxies)
     app[keys.STREAM_SLOTS] = ClientSlots(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from itertools import accumulate
 
 from aiohttp import web
@@ -84,26 +83,6 @@ def route_label(request: web.BaseRequest) -> str:
     if resource is None or isinstance(match_info.http_exception, web.HTTPException):
         return "unmatched"
     return resource.canonical
-
-
-@web.middleware
-async def metrics_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    metrics = request.app[keys.HTTP_METRICS]
-    started = time.perf_counter()
-    status = 500
-    metrics.in_flight_now += 1
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        metrics.in_flight_now -= 1
-        metrics.observe(request.method, route_label(request), status, time.perf_counter() - started)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

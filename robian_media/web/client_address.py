@@ -90,11 +90,3 @@ def _parse_address(text: str, proxies: list[IPNetwork]) -> Address:
 
 def client_key(request: web.Request) -> str:
     return request.app[keys.CLIENT_ADDRESSES].key(request)
-
-
-@web.middleware
-async def forwarding_check_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    addresses = request.app[keys.CLIENT_ADDRESSES]
-    if not addresses.warned_untrusted_forwarding:
-        addresses.check_forwarding(request)
-    return await handler(request)

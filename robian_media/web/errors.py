@@ -1,12 +1,12 @@
-"""Domain errors and the middleware that renders every error as RFC 9457 problem+json."""
+"""Domain errors, and every error rendered as RFC 9457 problem+json (``problem_for``, called by the
+request middleware of ``web/pipeline.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -119,15 +119,14 @@ _HTTP_DETAILS = {
 
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Location")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+def problem_for(request: web.Request, exc: Exception) -> web.Response:
+    """The problem+json answer to an exception a handler raised (``request.path`` is its instance).
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    Redirects and other HTTP exceptions below 400 are not errors: they are raised again.
+    """
     instance = request.path
-    try:
-        return await handler(request)
-    except Problem as exc:
+    if isinstance(exc, Problem):
         return problem_response(
             exc.status,
             exc.title,
@@ -137,32 +136,29 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             errors=exc.errors,
             headers=exc.headers,
         )
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         headers = {k: v for k, v in exc.headers.items() if k in _KEPT_HEADERS}
         detail = _HTTP_DETAILS.get(exc.status) or exc.reason
         slug = exc.reason.lower().replace(" ", "-")
         return problem_response(exc.status, exc.reason, detail, instance=instance, slug=slug, headers=headers)
-    except (asyncio.CancelledError, ConnectionResetError):
-        raise
-    except Exception as exc:
-        if database_unavailable(exc):
-            log.warning("database unavailable", extra={"path": request.path, "error": type(exc).__name__})
-            return problem_response(
-                503,
-                "Service unavailable",
-                "The database cannot be reached right now; retry in a few seconds.",
-                instance=instance,
-                slug="service-unavailable",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unhandled error", extra={"incident": incident, "path": request.path})
+    if database_unavailable(exc):
+        log.warning("database unavailable", extra={"path": request.path, "error": type(exc).__name__})
         return problem_response(
-            500,
-            "Internal server error",
-            f"The server failed to answer this request; incident {incident} is logged.",
+            503,
+            "Service unavailable",
+            "The database cannot be reached right now; retry in a few seconds.",
             instance=instance,
-            slug="internal",
+            slug="service-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unhandled error", extra={"incident": incident, "path": request.path}, exc_info=exc)
+    return problem_response(
+        500,
+        "Internal server error",
+        f"The server failed to answer this request; incident {incident} is logged.",
+        instance=instance,
+        slug="internal",
+    )

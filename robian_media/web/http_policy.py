@@ -1,7 +1,8 @@
 """CORS for the API and security headers on every answer.
 
 Headers are added in ``on_response_prepare`` so that streamed answers (SSE, files, WebSocket
-upgrades) get them too; preflight requests are answered by a middleware before any handler.
+upgrades) get them too; preflight requests are answered before any handler
+(``HttpPolicy.preflight``, called by the request middleware of ``web/pipeline.py``).
 ``/hls/`` gets the headers of ``media/serving.py`` (CORS ``*`` for players, errors included). The
 listener page (``/`` and ``/static/``) gets a policy of its own: its scripts and styles from this
 origin only, media and playlists from here or the public media origin (hls.js feeds the ``<audio>``
@@ -10,8 +11,6 @@ a ``blob:`` URL).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 from yarl import URL
 
@@ -19,12 +18,15 @@ from ..media.serving import hls_answer_headers
 from . import api_docs
 from .errors import Forbidden
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, If-None-Match, If-Match, Last-Event-ID, Range"
 EXPOSE_HEADERS = "ETag, Retry-After, Content-Disposition, Content-Range, Accept-Ranges, Location"
 PREFLIGHT_MAX_AGE = "86400"
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": ALLOW_METHODS,
+    "Access-Control-Allow-Headers": ALLOW_HEADERS,
+    "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+}
 
 COMMON = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")]
 # JSON answers embed nothing and are never framed
@@ -76,24 +78,17 @@ class HttpPolicy:
             return origin
         return None
 
-    @web.middleware
-    async def preflight_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    def preflight(self, request: web.Request) -> web.Response | None:
+        """The answer to a CORS preflight request (None: not one); an origin not allowed is a 403."""
         if (
             request.method != "OPTIONS"
             or "Access-Control-Request-Method" not in request.headers
             or request.path.startswith("/hls/")
         ):
-            return await handler(request)
+            return None
         if self.allowed_origin(request.headers.get("Origin")) is None:
             raise Forbidden("This origin may not call the API from a browser (ROBIAN_CORS_ORIGINS).")
-        return web.Response(
-            status=204,
-            headers={
-                "Access-Control-Allow-Methods": ALLOW_METHODS,
-                "Access-Control-Allow-Headers": ALLOW_HEADERS,
-                "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
-            },
-        )
+        return web.Response(status=204, headers=PREFLIGHT_HEADERS)
 
     async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
         path = request.path

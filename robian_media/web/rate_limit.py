@@ -32,8 +32,6 @@ SYNC_INTERVAL_S = 0.25
 # liveness probes, scrapes, media segments and the docs are never limited
 EXEMPT_PREFIXES = ("/health", "/metrics", "/hls/", "/api/docs")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 @dataclass(slots=True)
 class Counter:
@@ -142,18 +140,16 @@ async def sync_forever(sync: Callable[[], Awaitable[None]]) -> None:
             raise asyncio.CancelledError
 
 
-@web.middleware
-async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    limiter = request.app.get(keys.RATE_LIMITER)
-    if limiter is None or request.method == "OPTIONS" or request.path.startswith(EXEMPT_PREFIXES):
-        return await handler(request)
+def limit_rate(request: web.Request, limiter: RateLimiter) -> None:
+    """Count the request against its client's limit; a 429 problem once the limit is reached."""
+    if request.method == "OPTIONS" or request.path.startswith(EXEMPT_PREFIXES):
+        return
     retry_after = limiter.hit(client_key(request))
     if retry_after is not None:
         raise TooManyRequests(
             f"More than {limiter.limit} requests a minute come from your address; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
         )
-    return await handler(request)
 
 
 async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:

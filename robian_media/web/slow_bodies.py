@@ -11,24 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import keys
 from .errors import RequestTimeout
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def slow_body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.body_exists:
-        settings = request.app[keys.SETTINGS]
-        await read_body_at_minimum_rate(
-            request, settings.request_body_grace_seconds, settings.request_body_min_bytes_per_second
-        )
-    return await handler(request)
 
 
 async def read_body_at_minimum_rate(request: web.Request, grace: float, min_rate: int) -> None:
