@@ -101,6 +101,7 @@ class Cache:
         self._redis_down_until = 0.0
         self._pending_invalidations: set[tuple[str, str | None]] = set()
         self._building: dict[str, asyncio.Future[bytes]] = {}
+        self._reading: dict[str, asyncio.Future[Any]] = {}  # Redis GETs in flight, by key
         self._generations: dict[str, int] = {}  # invalidations seen by this process, per namespace
         self._set_if_generation = redis.register_script(SET_IF_GENERATION) if redis is not None else None
         self.hits = 0
@@ -159,7 +160,7 @@ class Cache:
             value = self._local.get(self._key(namespace, key))
         else:
             try:
-                value = cast(bytes | None, await redis.get(self._key(namespace, key)))
+                value = await self._shared_read(redis, self._key(namespace, key))
             except RedisError as exc:
                 self._mark_down(exc)
                 value = self._local.get(self._key(namespace, key))
@@ -168,6 +169,30 @@ class Cache:
         else:
             self.hits += 1
         return value
+
+    async def _shared_read(self, redis: Redis, full: str) -> bytes | None:
+        """GET ``full``, one round trip shared by every concurrent reader of the key in this process.
+
+        A popular answer read from Redis by many requests at once costs one GET; an invalidation
+        forgets the reads in flight (:meth:`_forget_reads`), so a request that comes after it never
+        gets a value read before it.
+        """
+        reading = self._reading.get(full)
+        if reading is None:
+            reading = asyncio.ensure_future(redis.get(full))
+            self._reading[full] = reading
+            reading.add_done_callback(lambda done: self._read_done(full, done))
+        return cast(bytes | None, await asyncio.shield(reading))
+
+    def _read_done(self, full: str, done: asyncio.Future[Any]) -> None:
+        if self._reading.get(full) is done:
+            del self._reading[full]
+        if not done.cancelled():
+            done.exception()  # retrieved: each reader gets it from its own await
+
+    def _forget_reads(self, prefix: str) -> None:
+        for full in [k for k in self._reading if k.startswith(prefix)]:
+            del self._reading[full]
 
     async def set(self, namespace: str, key: str, value: bytes) -> None:
         ttl = self._ttls[namespace]
@@ -189,6 +214,7 @@ class Cache:
         """Drop one key, or the whole namespace when ``key`` is None."""
         prefix = self._key(namespace, key) if key is not None else self._key(namespace, "")
         self._local.delete_prefix(prefix)
+        self._forget_reads(prefix)
         self._generations[namespace] = self._generations.get(namespace, 0) + 1
         redis = await self._usable_redis()
         if redis is None:
@@ -254,7 +280,7 @@ class Cache:
                 if not locked:
                     for _ in range(20):  # another node builds: wait up to ~1 s for its value
                         await asyncio.sleep(0.05)
-                        value = cast(bytes | None, await redis.get(self._key(namespace, key)))
+                        value = await self._shared_read(redis, self._key(namespace, key))
                         if value is not None:
                             return value
             except RedisError as exc:

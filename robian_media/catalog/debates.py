@@ -98,7 +98,7 @@ async def list_debates(request: web.Request, *, query: DebateListQuery) -> web.R
     async def build() -> bytes:
         return (await build_debate_page(request, query)).model_dump_json().encode()
 
-    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "list:" + query.cache_key(), build)
+    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "list:" + query.cache_key, build)
     return cached_response(request, cached, LIST_CACHE_CONTROL)
 
 

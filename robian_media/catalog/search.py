@@ -89,9 +89,7 @@ async def search(request: web.Request, *, query: SearchQuery) -> web.Response:
         page = SearchPage(items=hits.items, next_cursor=encode_cursor(following) if more else None)
         return page.model_dump_json().encode()
 
-    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
-        DEBATES, "search:" + query.cache_key(), build
-    )
+    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "search:" + query.cache_key, build)
     return cached_response(request, cached, SEARCH_CACHE_CONTROL)
 
 

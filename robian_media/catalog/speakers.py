@@ -79,7 +79,7 @@ async def list_speakers(request: web.Request, *, query: SpeakerListQuery) -> web
         return SpeakerPage(items=items, next_cursor=next_cursor).model_dump_json().encode()
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
-        METADATA, "speakers:" + query.cache_key(), build
+        METADATA, "speakers:" + query.cache_key, build
     )
     return cached_response(request, cached, SPEAKERS_CACHE_CONTROL)
 
@@ -122,6 +122,6 @@ async def list_interventions(request: web.Request, *, query: InterventionQuery) 
         return InterventionPage(items=items, next_cursor=next_cursor).model_dump_json().encode()
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
-        METADATA, f"interventions:{speaker_id}:{query.cache_key()}", build
+        METADATA, f"interventions:{speaker_id}:{query.cache_key}", build
     )
     return cached_response(request, cached, INTERVENTIONS_CACHE_CONTROL)

@@ -150,7 +150,7 @@ async def list_debats(request: web.Request, *, query: LegacyDebatsQuery) -> web.
         return DEBATS_JSON.dump_json([debat_info(row, urls) for row in rows])
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(
-        DEBATES, "legacy-list:" + query.cache_key(), build
+        DEBATES, "legacy-list:" + query.cache_key, build
     )
     return cached_response(request, cached, LIST_CACHE_CONTROL)
 

@@ -115,4 +115,4 @@ async def trending_debates(request: web.Request, *, query: TrendingQuery) -> web
             generated_at=datetime.now(UTC),
         )
 
-    return await _cached(request, "trending:" + query.cache_key(), build)
+    return await _cached(request, "trending:" + query.cache_key, build)

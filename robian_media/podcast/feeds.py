@@ -170,7 +170,7 @@ async def debates_feed(request: web.Request, *, query: DebateFeedQuery) -> web.R
         )
         return gzip.compress(build_feed(channel), GZIP_LEVEL, mtime=0)
 
-    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "feed:" + query.cache_key(), build)
+    cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "feed:" + query.cache_key, build)
     return feed_response(request, cached)
 
 

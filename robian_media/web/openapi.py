@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiohttp import web
 from aiohttp_apispec import AiohttpApiSpec
@@ -22,6 +23,7 @@ from ..db.stored_text import unstorable_query, unstorable_strings
 from . import keys
 from .device_auth import authenticate
 from .errors import PROBLEM_CONTENT_TYPE, BadRequest, PayloadTooLarge, Unauthorized, ValidationFailed
+from .query_params import QueryModel
 
 REF_TEMPLATE = "#/definitions/{model}"
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -53,7 +55,28 @@ def _errors(exc: ValidationError, where: str) -> list[dict[str, Any]]:
     ]
 
 
+# validated queries by (model, raw query string): a QueryModel (frozen, no defaults taken from the
+# clock) is a pure function of its query string, so a repeated query is not validated again
+PARSED_QUERIES_MAX = 4096
+_parsed_queries: OrderedDict[tuple[type[BaseModel], str], BaseModel] = OrderedDict()
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
+    if not issubclass(model, QueryModel):
+        return _parse_query(request, model)
+    key = (model, request.rel_url.raw_query_string)
+    parsed = _parsed_queries.get(key)
+    if parsed is not None:
+        _parsed_queries.move_to_end(key)
+        return cast(M, parsed)
+    parsed = _parse_query(request, model)
+    _parsed_queries[key] = parsed
+    if len(_parsed_queries) > PARSED_QUERIES_MAX:
+        _parsed_queries.popitem(last=False)
+    return parsed
+
+
+def _parse_query(request: web.Request, model: type[M]) -> M:
     raw = {name: request.query.getone(name) for name in request.query}
     bad = unstorable_query(raw)
     if bad:

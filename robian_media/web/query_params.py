@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -31,6 +32,7 @@ class QueryModel(BaseModel):
             return {k: v for k, v in data.items() if v != ""}
         return data
 
+    @cached_property
     def cache_key(self) -> str:
         """A short stable key of the validated values (two spellings of one query share it)."""
         return hashlib.blake2b(self.model_dump_json().encode(), digest_size=12).hexdigest()

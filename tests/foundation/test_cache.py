@@ -158,3 +158,25 @@ async def test_a_build_overtaken_by_an_invalidation_is_not_cached(redis_url: str
     assert redis is not None and other is not None
     await redis.aclose()
     await other.aclose()
+
+
+async def get_calls(redis: Redis) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
+async def test_concurrent_reads_of_one_key_cost_redis_one_get(redis_server: RedisServer) -> None:
+    # a popular answer asked by many requests at once: Redis sees one GET, not one per request
+    cache, redis = make_cache(redis_server.url, "coalesce:")
+    assert redis is not None
+    await cache.set("debates", "list", b"v1")
+    before = await get_calls(redis)
+    values = await asyncio.gather(*(cache.get("debates", "list") for _ in range(50)))
+    assert values == [b"v1"] * 50
+    assert await get_calls(redis) - before == 1
+    # once invalidated and rebuilt, readers get the new value, never one read before the invalidation
+    await cache.invalidate("debates", "list")
+    await cache.set("debates", "list", b"v2")
+    values = await asyncio.gather(*(cache.get("debates", "list") for _ in range(50)))
+    assert values == [b"v2"] * 50
+    await redis.aclose()
