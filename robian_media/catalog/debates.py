@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from ..web.path_params import uuid_param
 from ..web.query_params import QueryModel, split_commas
 from ..web.text_formats import IsoDate
 from . import debate_queries as db
-from .models import Chapter, Debate, DebateDetail, DebatePage, DebateStatus, Stream
+from .models import Chapter, DebateDetail, DebatePage, DebateStatus, Stream
 
 LIST_CACHE_CONTROL = "public, max-age=30"
 DETAIL_CACHE_CONTROL = "public, max-age=30"
@@ -68,19 +69,20 @@ class DebateListQuery(QueryModel):
         )
 
 
-def cursor_after(page: list[Debate], more: bool) -> str | None:
-    if not more or not page:
+def cursor_after(last: db.DebateKey | None, more: bool) -> str | None:
+    if not more or last is None:
         return None
-    last = page[-1]
     return encode_cursor(last.starts_at.isoformat() if last.starts_at else None, str(last.id))
 
 
-async def build_debate_page(request: web.Request, query: DebateListQuery) -> DebatePage:
+async def debate_page_json(request: web.Request, query: DebateListQuery) -> bytes:
+    """A DebatePage's JSON: the items as PostgreSQL wrote them, wrapped without parsing them."""
     async with request.app[keys.READ_POOL].acquire() as conn:
-        items, more = await db.list_debates(
+        page = await db.list_debates_json(
             conn, query.filters(), limit=query.limit, after=query.cursor, urls=media_urls(request)
         )
-    return DebatePage(items=items, next_cursor=cursor_after(items, more))
+    next_cursor = json.dumps(cursor_after(page.last, page.more))
+    return f'{{"items":{page.items},"next_cursor":{next_cursor}}}'.encode()
 
 
 @operation(
@@ -96,7 +98,7 @@ async def build_debate_page(request: web.Request, query: DebateListQuery) -> Deb
 )
 async def list_debates(request: web.Request, *, query: DebateListQuery) -> web.Response:
     async def build() -> bytes:
-        return (await build_debate_page(request, query)).model_dump_json().encode()
+        return await debate_page_json(request, query)
 
     cached = await request.app[keys.RESPONSE_CACHE].get_or_build(DEBATES, "list:" + query.cache_key, build)
     return cached_response(request, cached, LIST_CACHE_CONTROL)

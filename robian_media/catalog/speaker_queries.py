@@ -13,10 +13,12 @@ from .debate_queries import FIRST_POSITION, LISTED_STATUSES, LISTING_KEY
 from .models import Intervention, Speaker
 from .text_search import excerpt
 
+# A speaker's row with its counts; {speakers} is the speakers table or the page of it chosen first,
+# so the counts are computed for the rows answered only (never for every speaker before a LIMIT)
 SPEAKER_SELECT = """
 SELECT s.id, s.name, s.name_key, s.group_id, s.group_name, s.group_abbrev,
        stats.interventions_count, stats.debates_count
-FROM speakers s
+FROM {speakers} s
 CROSS JOIN LATERAL (
     SELECT count(*) AS interventions_count, count(DISTINCT c.debate_id) AS debates_count
     FROM chapters c WHERE c.speaker_id = s.id
@@ -25,37 +27,54 @@ CROSS JOIN LATERAL (
 
 # $1 group (id, abbreviation or name), $2 prefix tsquery over names, $3/$4 keyset (name_key, id), $5 limit
 LIST_SPEAKERS = (
-    SPEAKER_SELECT
-    + """
-WHERE ($1::text IS NULL OR lower(s.group_id) = lower($1)
-       OR robian_unaccent(s.group_abbrev) = robian_unaccent($1)
-       OR robian_unaccent(s.group_name) = robian_unaccent($1))
-  AND ($2::text IS NULL OR s.search @@ to_tsquery('simple', $2))
-  AND (s.name_key, s.id) > ($3, $4)
-ORDER BY s.name_key, s.id
-LIMIT $5
-"""
+    SPEAKER_SELECT.format(  # noqa: S608 (constants only)
+        speakers="""(
+    SELECT * FROM speakers s
+    WHERE ($1::text IS NULL OR lower(s.group_id) = lower($1)
+           OR robian_unaccent(s.group_abbrev) = robian_unaccent($1)
+           OR robian_unaccent(s.group_name) = robian_unaccent($1))
+      AND ($2::text IS NULL OR s.search @@ to_tsquery('simple', $2))
+      AND (s.name_key, s.id) > ($3, $4)
+    ORDER BY s.name_key, s.id
+    LIMIT $5
+)"""
+    )
+    + "ORDER BY s.name_key, s.id\n"
 )
 
-GET_SPEAKER = SPEAKER_SELECT + "WHERE s.id = $1"
+GET_SPEAKER = SPEAKER_SELECT.format(speakers="speakers") + "WHERE s.id = $1"
 
-# newest sitting first, then in speaking order; $2 statuses, $3/$4/$5 keyset, $6 limit
+# newest sitting first, then in speaking order; $2 statuses, $3/$4/$5 keyset, $6 limit.
+# The speaker's chapters first (an index range, a few thousand rows for the most prolific), then the
+# page of them; only its rows look up their first paragraph of words. Left to itself, the planner
+# walks every debate in listing order looking for the speaker (3 s on 100 000 debates:
+# bench/query_plans.py).
 LIST_INTERVENTIONS = f"""
-SELECT c.debate_id, d.title AS debate_title, d.starts_at AS debate_starts_at, d.current_version,
-       c.idx, c.start_s, c.end_s, c.title, w.body AS words
-FROM chapters c
-JOIN debates d ON d.id = c.debate_id
+WITH spoken AS MATERIALIZED (
+    SELECT c.debate_id, c.idx, c.start_s, c.end_s, c.title, c.speaker_id FROM chapters c
+    WHERE c.speaker_id = $1
+),
+page AS (
+    SELECT c.debate_id, d.title AS debate_title, d.starts_at AS debate_starts_at, d.current_version,
+           c.idx, c.start_s, c.end_s, c.title, c.speaker_id, {LISTING_KEY} AS listing_key
+    FROM spoken c
+    JOIN debates d ON d.id = c.debate_id
+    WHERE d.status = ANY($2::text[])
+      AND ({LISTING_KEY} < $3::text::timestamptz
+           OR ({LISTING_KEY} = $3::text::timestamptz AND (d.id < $4 OR (d.id = $4 AND c.idx > $5))))
+    ORDER BY {LISTING_KEY} DESC, d.id DESC, c.idx
+    LIMIT $6
+)
+SELECT page.debate_id, page.debate_title, page.debate_starts_at, page.current_version,
+       page.idx, page.start_s, page.end_s, page.title, w.body AS words
+FROM page
 LEFT JOIN LATERAL (
     SELECT p.body FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
-     WHERE p.debate_id = c.debate_id AND t.version = d.current_version AND p.chapter = c.idx
-       AND p.speaker_id IS NOT DISTINCT FROM c.speaker_id
+     WHERE p.debate_id = page.debate_id AND t.version = page.current_version AND p.chapter = page.idx
+       AND p.speaker_id IS NOT DISTINCT FROM page.speaker_id
      ORDER BY p.idx LIMIT 1
 ) w ON true
-WHERE c.speaker_id = $1 AND d.status = ANY($2::text[])
-  AND ({LISTING_KEY} < $3::text::timestamptz
-       OR ({LISTING_KEY} = $3::text::timestamptz AND (d.id < $4 OR (d.id = $4 AND c.idx > $5))))
-ORDER BY {LISTING_KEY} DESC, d.id DESC, c.idx
-LIMIT $6
+ORDER BY page.listing_key DESC, page.debate_id DESC, page.idx
 """  # noqa: S608 (constants only)
 
 

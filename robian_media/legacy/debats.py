@@ -20,7 +20,7 @@ from ..cache.invalidation import DEBATES, METADATA, STREAMING, legacy_stream_key
 from ..cache.responses import cached_response
 from ..catalog import debate_queries as debates_db
 from ..catalog import programme_queries as programme_db
-from ..catalog.debate_queries import LISTED_STATUSES, SITTING_TIMEZONE, public_source
+from ..catalog.debate_queries import LISTED_STATUSES, SITTING_TIMEZONE
 from ..catalog.debates import (
     DETAIL_CACHE_CONTROL,
     LIST_CACHE_CONTROL,
@@ -118,7 +118,7 @@ def debat_info(row: db.LegacyDebateRow, urls: MediaUrls) -> DebatInfo:
         duration=round(row.duration) if row.duration is not None else None,
         type=row.type,  # the SQL CASE yields exactly these
         commission=row.body if row.type in ("commission", "audition") else None,
-        url_source=public_source(row.source_url),
+        url_source=row.source_url,  # only a local file's name (migration 0009)
         url_stream=urls.master(row.id) if row.current_version is not None else None,
         thumbnail=None,
         description=row.description or row.title,

@@ -20,7 +20,7 @@ END"""
 
 # $1 time zone of the sitting's day
 LEGACY_SELECT = f"""
-SELECT d.id, d.title, d.body, d.description, d.source_url, d.status, d.current_version,
+SELECT d.id, d.title, d.body, d.description, d.public_source AS source_url, d.status, d.current_version,
        coalesce(d.duration, r.duration) AS duration,
        (coalesce(d.starts_at, d.created_at) AT TIME ZONE $1)::date AS day,
        {LEGACY_TYPE} AS type,

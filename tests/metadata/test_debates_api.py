@@ -263,3 +263,38 @@ async def test_read_sessions_refuse_writes(client: Any) -> None:
     async with client.app[keys.READ_POOL].acquire() as conn:
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             await conn.execute("UPDATE debates SET title = title")
+
+
+async def test_a_listed_debate_reads_as_its_detail(client: Any, db: asyncpg.Connection, marker: str) -> None:
+    # the list is written by PostgreSQL, the detail by the Python models: a client sees one debate
+    ids = [
+        await create_debate(db, chamber=marker, title="Séance « œuvre » n° 1", duration=73.13329166666665),
+        await create_debate(
+            db, chamber=marker, starts_at=None, duration=None, body=None, version=None, status="processing"
+        ),
+        await create_debate(
+            db,
+            chamber=marker,
+            starts_at=dt.datetime(2026, 2, 1, 9, 30, 5, 123400, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
+        await create_debate(db, chamber=marker, duration=60.0),
+    ]
+    sources = {
+        ids[0]: "file:///srv/r%C3%A9union/s%C3%A9ance%2010.mp4?x=1#t",
+        ids[1]: "/home/robian/incoming/seance.wav",
+        ids[2]: "HTTPS://videos.assemblee-nationale.fr/video.1234?timecode=5",
+    }
+    for debate_id, source in sources.items():
+        await db.execute("UPDATE debates SET source_url = $2 WHERE id = $1", debate_id, source)
+    resp = await client.get("/api/v1/debates", params={"chamber": marker, "status": "published,processing"})
+    assert resp.status == 200
+    listed = {item["id"]: item for item in (await resp.json())["items"]}
+    assert set(listed) == {str(i) for i in ids}
+    for debate_id in ids:
+        detail = await (await client.get(f"/api/v1/debates/{debate_id}")).json()
+        assert listed[str(debate_id)] == {k: v for k, v in detail.items() if k not in ("chapters", "stream")}
+    assert listed[str(ids[0])]["source_url"] == "séance 10.mp4"  # a local file: its name only
+    assert listed[str(ids[1])]["source_url"] == "seance.wav"
+    assert listed[str(ids[2])]["source_url"] == sources[ids[2]]
+    assert listed[str(ids[0])]["duration"] == 73.133
+    assert listed[str(ids[2])]["starts_at"] == "2026-02-01T08:30:05.123400Z"
