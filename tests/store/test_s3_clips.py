@@ -94,3 +94,6 @@ async def test_clips_are_cut_from_the_bucket_stored_in_it_and_served_from_it(
     accel = await behind.get(url)
     assert accel.status == 200 and await accel.read() == b""
     assert accel.headers["X-Accel-Redirect"] == f"/_media/clips/{debate_id}/v1/2000-7000.m4a"
+    # the old mobile client's file too: the download's object, the same serving path
+    legacy = await behind.get(f"/api/debats/{debate_id}/file")
+    assert legacy.headers["X-Accel-Redirect"] == f"/_media/{debate_id}/v1/download.m4a"
