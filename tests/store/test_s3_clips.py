@@ -18,6 +18,7 @@ from robian_media.app import create_app
 from tests.ingest.conftest import submit, wait_job
 from tests.ingest.origin import Origin
 from tests.podcast.conftest import decodes, ffprobe
+from tests.store.conftest import SECRET_ACCESS_KEY
 from tests.store.s3_server import StoreProxy
 from tests.store.test_s3_ingest import files_under
 
@@ -41,7 +42,8 @@ async def test_clips_are_cut_from_the_bucket_stored_in_it_and_served_from_it(
         {"start": 9.5, "speaker": {"name": "Jean Dupont"}},
         {"start": 20, "end": 24, "speaker": {"id": speaker, "name": "Claire Martin"}},
     ]
-    status, accepted = await submit(client, origin.url("/files/speech.m4a"), title="Séance", chapters=chapters)
+    source = origin.url("/files/speech.m4a")
+    status, accepted = await submit(client, source, title="Séance", chapters=chapters)
     assert status == 202, accepted
     job = await wait_job(client, accepted["job_id"])
     assert job["status"] == "succeeded", job
@@ -72,6 +74,15 @@ async def test_clips_are_cut_from_the_bucket_stored_in_it_and_served_from_it(
 
     # any range: cut on the first request, then in the bucket; served with byte ranges
     url = f"/api/v1/debates/{debate_id}/clip.m4a?start=2&end=7"
+    # a store that does not give the rung's segments: 503, nothing put, the scratch directory gone
+    store_proxy.down_for("GET", r"/seg_\d+\.m4s$")
+    refused = await client.get(url)
+    assert refused.status == 503
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert SECRET_ACCESS_KEY not in await refused.text()
+    assert len(clip_objects(s3, bucket, debate_id)) == 3
+    assert files_under(settings.work_dir) == []
+    store_proxy.up()
     first = await client.get(url)
     assert first.status == 200, await first.text()
     assert "attachment" in first.headers["Content-Disposition"]
