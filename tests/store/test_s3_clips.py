@@ -5,7 +5,6 @@ gives their exact lengths; no media stays in any data directory."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import uuid
 from pathlib import Path
@@ -20,14 +19,9 @@ from tests.ingest.origin import Origin
 from tests.podcast.conftest import decodes, ffprobe
 from tests.store.conftest import SECRET_ACCESS_KEY
 from tests.store.s3_server import StoreProxy
-from tests.store.test_s3_ingest import files_under
+from tests.store.test_s3_ingest import clip_objects, files_under, wait_clips
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def clip_objects(s3: Any, bucket: str, debate_id: str) -> dict[str, dict[str, Any]]:
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/clips/{debate_id}/")
-    return {item["Key"]: item for item in listing.get("Contents", [])}
 
 
 async def test_clips_are_cut_from_the_bucket_stored_in_it_and_served_from_it(
@@ -50,10 +44,7 @@ async def test_clips_are_cut_from_the_bucket_stored_in_it_and_served_from_it(
     debate_id = accepted["debate_id"]
 
     # the job puts each intervention's clip in the bucket, typed and immutable (the key names the version)
-    deadline = asyncio.get_running_loop().time() + 60
-    while len(clip_objects(s3, bucket, debate_id)) < 3:
-        assert asyncio.get_running_loop().time() < deadline, "the interventions' clips were not put"
-        await asyncio.sleep(0.2)
+    await wait_clips(s3, bucket, debate_id, 3)
     for key in clip_objects(s3, bucket, debate_id):
         assert key.startswith(f"media/clips/{debate_id}/v1/") and key.endswith(".m4a")
         head = s3.head_object(Bucket=bucket, Key=key)
