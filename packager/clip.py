@@ -46,6 +46,21 @@ class _Cut:
     cut: ClipCut
 
 
+def segments_in_range(playlist: str, start: float, end: float) -> list[str]:
+    """The URIs of the rung playlist's segments a cut of [start, end) reads (with a margin: EXTINF is
+    rounded): the files to fetch when the rung is not on this machine's disk."""
+    uris: list[str] = []
+    position = 0.0
+    for segment in m3u8.loads(playlist).segments:
+        seg_start, position = position, position + float(segment.duration or 0)
+        if position < start - _MARGIN_S or not segment.uri:
+            continue
+        if seg_start > end + _MARGIN_S:
+            break
+        uris.append(segment.uri)
+    return uris
+
+
 def _cut_frames(rung_dir: Path, start: float, end: float) -> _Cut:
     init = (rung_dir / "init.mp4").read_bytes()
     track = read_track(init)
@@ -55,14 +70,9 @@ def _cut_frames(rung_dir: Path, start: float, end: float) -> _Cut:
     payload = bytearray()
     cut_start: int | None = None
     cut_end = 0
-    position = 0.0
-    for segment in m3u8.load(str(rung_dir / "index.m3u8")).segments:
-        seg_start, position = position, position + float(segment.duration or 0)
-        if position < start - _MARGIN_S or not segment.uri:
-            continue
-        if seg_start > end + _MARGIN_S:
-            break
-        for decode_time, data in fragments((rung_dir / segment.uri).read_bytes()):
+    playlist = (rung_dir / "index.m3u8").read_text(encoding="utf-8")
+    for uri in segments_in_range(playlist, start, end):
+        for decode_time, data in fragments((rung_dir / uri).read_bytes()):
             samples = fragment_samples(data, track)
             offset = 0
             at = decode_time

@@ -32,7 +32,7 @@ from .jobs.worker import in_process_worker_ctx
 from .listeners.limits import listener_limits_ctx
 from .live.playlist_watch import playlist_watch_ctx
 from .live.task import LIVE
-from .media.clips import ClipStore
+from .media.clips import create_clip_store
 from .media.ffmpeg_binary import resolve_ffmpeg
 from .media.store import create_media_store
 from .ops.http_metrics import HttpMetrics
@@ -107,8 +107,10 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def media_store_ctx(app: web.Application) -> AsyncIterator[None]:
-    store = create_media_store(app[keys.SETTINGS])
+    settings = app[keys.SETTINGS]
+    store = create_media_store(settings)
     app[keys.MEDIA_STORE] = store
+    app[keys.CLIP_STORE] = create_clip_store(settings, app[keys.FFMPEG], store, app[keys.METRICS_REGISTRY])
     try:
         yield
     finally:
@@ -129,9 +131,6 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     app[keys.METRICS_REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app[keys.CLIP_STORE] = ClipStore(
-        settings.media_root, app[keys.FFMPEG], max_bytes=settings.clips_max_bytes, registry=registry
-    )
     app[keys.JOB_TASKS] = JOB_TASKS
     # the ingest queue's depth shows at 0 too (what dashboards plot), the live queue's once it has jobs
     app[keys.JOB_STATE_METRICS] = JobStateMetrics(

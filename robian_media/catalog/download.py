@@ -1,7 +1,8 @@
 """``/api/v1/debates/{debate_id}/download``: the whole sitting as one ``.m4a``, with byte ranges.
 
 Behind nginx the answer is an empty 200 whose ``X-Accel-Redirect`` makes nginx send the file from
-its internal ``/_media/`` location (aliasing the media root); otherwise aiohttp sends it itself.
+its internal ``/_media/`` location (the media root, or the s3 store's bucket); otherwise aiohttp sends
+it itself (``send_media``, clips' too).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from urllib.parse import quote
 from uuid import UUID
 
@@ -55,24 +57,32 @@ async def load_target(request: web.Request, debate_id: UUID) -> tuple[db.Downloa
 
 async def serve_download(request: web.Request, debate_id: UUID) -> web.StreamResponse:
     target, version = await load_target(request, debate_id)
-    settings = request.app[keys.SETTINGS]
-    relative = download_file(debate_id, version)
     headers = {
         "Content-Type": "audio/mp4",
         "Content-Disposition": content_disposition(download_filename(target.title, target.starts_at)),
         "Cache-Control": DOWNLOAD_CACHE_CONTROL,
     }
+    missing = "The download file of this debate is missing on this server."
+    return await send_media(request, download_file(debate_id, version), headers, missing)
+
+
+async def send_media(
+    request: web.Request, relative: str, headers: Mapping[str, str], missing: str
+) -> web.StreamResponse:
+    """A file of the layout (a download, a clip) with ``headers``, byte ranges and ETag: behind nginx an
+    empty answer whose ``X-Accel-Redirect`` makes nginx send it (nginx keeps Content-Type and
+    Content-Disposition; `robian-media nginx-conf` aliases the media root or proxies the s3 store's
+    bucket); otherwise streamed from the store, or sent from the media root (``missing``: the 404's
+    detail)."""
+    settings = request.app[keys.SETTINGS]
     if settings.behind_nginx:
-        # nginx keeps Content-Type and Content-Disposition of this answer and sends the file (from the
-        # media root, or from the s3 store's bucket: `robian-media nginx-conf` renders either)
         return web.Response(headers={**headers, "X-Accel-Redirect": ACCEL_PREFIX + relative})
-    # a remote store (s3) streams the object; the file store's file is sent below
     remote = await request.app[keys.MEDIA_STORE].respond(request, relative, headers)
     if remote is not None:
         return remote
     path = settings.media_root / relative
     if not path.is_file():
-        raise NotFound("The download file of this debate is missing on this server.")
+        raise NotFound(missing)
     return web.FileResponse(path, headers=headers)
 
 

@@ -35,8 +35,7 @@ async def make_intervention_clips(
     """Make the clip of every chapter of the version just published (VOD or a live recording); how
     many exist now."""
     rung = top_rung_dir(asdict(v) for v in variants)
-    # clips are cut from the rung's files in the media root, which the s3 store leaves empty
-    if res.clips is None or rung is None or not chapters or not res.store.serves_packager_files:
+    if res.clips is None or rung is None or not chapters:
         return 0
     async with res.pool.acquire() as conn:
         debate = await conn.fetchrow(DEBATE, UUID(debate_id))
@@ -55,7 +54,7 @@ async def make_intervention_clips(
             starts_at=debate["starts_at"],
         )
         try:
-            await res.clips.get(spec)
+            await res.clips.ensure(spec)
             made += 1
         except asyncio.CancelledError:
             raise

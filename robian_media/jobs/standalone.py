@@ -10,7 +10,7 @@ import procrastinate
 from ..cache.redis_client import create_cache, create_redis
 from ..db.pool import migrated_pool
 from ..events.factory import open_event_bus
-from ..media.clips import ClipStore
+from ..media.clips import create_clip_store
 from ..media.ffmpeg_binary import resolve_ffmpeg
 from ..media.store import create_media_store
 from ..settings import Settings
@@ -44,9 +44,7 @@ async def job_process(
             cache=create_cache(settings, redis),
             ffmpeg=ffmpeg,
             metrics=metrics,
-            clips=ClipStore(
-                settings.media_root, ffmpeg, max_bytes=settings.clips_max_bytes, registry=metrics.registry
-            ),
+            clips=create_clip_store(settings, ffmpeg, store, metrics.registry),
             store=store,
         )
         yield queue, resources

@@ -1,5 +1,6 @@
-"""Clips on disk (DESIGN §9): made once per (debate, version, start, end), kept under
-``{media root}/clips/``, evicted least recently used past ``ROBIAN_CLIPS_MAX_BYTES``.
+"""Clips (DESIGN §9): made once per (debate, version, start, end) and kept under ``clips/`` — in the
+media root with the file store, evicted least recently used past ``ROBIAN_CLIPS_MAX_BYTES``; in the
+bucket with the s3 store (cut in a scratch directory from the rung's objects, removed with their version).
 
 Once: concurrent first requests in one process share one making (a future per clip); processes and
 machines sharing the media root take the version's lock file (``flock``) and look again before making.
@@ -15,6 +16,8 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +27,10 @@ from uuid import UUID
 from prometheus_client import CollectorRegistry, Counter
 
 from packager.chapters import Chapter
-from packager.clip import ClipError, write_clip
+from packager.clip import ClipError, segments_in_range, write_clip
+
+from ..settings import Settings
+from .store import MediaStore, MediaStoreError, gather_all, safe_key
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ MAX_CLIP_SECONDS = 3600.0
 # cuts one process runs at once (each keeps about one core busy for a moment): many distinct first
 # requests queue here rather than starving everything else the process serves
 MAX_CONCURRENT_CUTS = 2
+# segments fetched at once from a remote store for one cut
+FETCHES_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -111,18 +119,26 @@ def intervention_spec(
 
 
 class ClipStore:
+    """Clips of the file store in the media root (least recently used evicted); of a remote store (s3)
+    in its bucket under the same key, cut in a scratch directory from the rung's objects."""
+
     def __init__(
         self,
         media_root: Path,
         ffmpeg: str,
         *,
         max_bytes: int,
+        store: MediaStore | None = None,
+        scratch: Path | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
         self.media_root = media_root
         self.ffmpeg = ffmpeg
         self.max_bytes = max_bytes
-        self._making: dict[str, asyncio.Future[Path]] = {}
+        # None: the file store (clips in the media root); otherwise the bucket and where cuts are made
+        self.remote = store if store is not None and not store.serves_packager_files else None
+        self.scratch = scratch or Path(tempfile.gettempdir())
+        self._making: dict[str, asyncio.Future[None]] = {}
         self._cuts = asyncio.Semaphore(MAX_CONCURRENT_CUTS)
         self._made = Counter(
             "robian_clips_made_total",
@@ -135,48 +151,104 @@ class ClipStore:
             registry=registry,
         )
 
-    async def get(self, spec: ClipSpec) -> Path:
-        """The clip's file, made first if needed; its access time is now."""
-        path = self.media_root / spec.relative
-        if _touch(path):
-            return path
+    async def ensure(self, spec: ClipSpec) -> None:
+        """The clip exists at ``spec.relative`` (the media root's file: its access time is now; or the
+        store's object), made first if needed."""
+        if self.remote is None and _touch(self.media_root / spec.relative):
+            return
         pending = self._making.get(spec.relative)
         if pending is None:
-            pending = asyncio.ensure_future(self._make(spec, path))
+            making = self._make(spec) if self.remote is None else self._make_remote(self.remote, spec)
+            pending = asyncio.ensure_future(making)
             self._making[spec.relative] = pending
             pending.add_done_callback(lambda done: self._finished(spec.relative, done))
         # shielded: a client that goes away does not cancel the making the others wait for
-        return await asyncio.shield(pending)
+        await asyncio.shield(pending)
 
-    def _finished(self, relative: str, done: asyncio.Future[Path]) -> None:
+    def _finished(self, relative: str, done: asyncio.Future[None]) -> None:
         self._making.pop(relative, None)
         failure = None if done.cancelled() else done.exception()
-        # a range without a frame, a version gone from disk: the request says so; anything else is logged
-        if failure is not None and not isinstance(failure, ClipError | FileNotFoundError):
+        # a range without a frame, a version gone: the request says so; anything else is logged
+        if failure is not None and not isinstance(failure, ClipError | FileNotFoundError | MediaStoreError):
             log.warning("clip not made", extra={"clip": relative}, exc_info=failure)
 
-    async def _make(self, spec: ClipSpec, path: Path) -> Path:
+    async def _make(self, spec: ClipSpec) -> None:
+        path = self.media_root / spec.relative
         version_dir = self.media_root / str(spec.debate_id) / f"v{spec.version}"
         if not (version_dir / spec.rung / "init.mp4").is_file():
             raise FileNotFoundError(f"no rung {spec.rung} in {version_dir}")
         path.parent.mkdir(parents=True, exist_ok=True)
         async with self._cuts, _locked(path.parent / LOCK_NAME):
             if _touch(path):  # another process made it while this one waited
-                return path
-            await write_clip(
-                self.ffmpeg,
-                version_dir / spec.rung,
-                path,
-                start=spec.start_ms / 1000,
-                end=spec.end_ms / 1000,
-                chapters=spec.chapters,
-                title=spec.title,
-                tags=spec.tags,
-            )
-            self._made.inc()
+                return
+            await self._cut(spec, version_dir / spec.rung, path)
         evicted = await asyncio.to_thread(evict, self.media_root / CLIPS_DIR, self.max_bytes, keep=path)
         self._evicted.inc(evicted)
-        return path
+
+    async def _make_remote(self, store: MediaStore, spec: ClipSpec) -> None:
+        """Cut from the rung's objects fetched into a scratch directory (removed after), then put. Two
+        machines asking at once may both cut: the same bytes, one PUT wins whole."""
+        if await store.size(spec.relative) is not None:
+            return
+        async with self._cuts:
+            await asyncio.to_thread(self.scratch.mkdir, parents=True, exist_ok=True)
+            scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="clip-", dir=self.scratch))
+            try:
+                rung_dir = scratch / "rung"
+                await fetch_rung(store, f"{spec.debate_id}/v{spec.version}/{spec.rung}", rung_dir, spec)
+                target = scratch / "clip.m4a"
+                await self._cut(spec, rung_dir, target)
+                await store.put(spec.relative, target)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
+
+    async def _cut(self, spec: ClipSpec, rung_dir: Path, target: Path) -> None:
+        await write_clip(
+            self.ffmpeg,
+            rung_dir,
+            target,
+            start=spec.start_ms / 1000,
+            end=spec.end_ms / 1000,
+            chapters=spec.chapters,
+            title=spec.title,
+            tags=spec.tags,
+        )
+        self._made.inc()
+
+
+def create_clip_store(
+    settings: Settings, ffmpeg: str, store: MediaStore, registry: CollectorRegistry | None
+) -> ClipStore:
+    return ClipStore(
+        settings.media_root,
+        ffmpeg,
+        max_bytes=settings.clips_max_bytes,
+        store=store,
+        scratch=settings.work_dir / CLIPS_DIR,
+        registry=registry,
+    )
+
+
+async def fetch_rung(store: MediaStore, rung_key: str, rung_dir: Path, spec: ClipSpec) -> None:
+    """Into ``rung_dir``: the rung's playlist, init segment and the segments the clip's range reads."""
+    playlist = await store.read(f"{rung_key}/index.m3u8")
+    if playlist is None:
+        raise FileNotFoundError(f"no rung {rung_key} in the media store")
+    uris = segments_in_range(playlist.decode(), spec.start_ms / 1000, spec.end_ms / 1000)
+    if not all(safe_key(uri) and "/" not in uri for uri in uris):
+        raise FileNotFoundError(f"unexpected segment names in {rung_key}/index.m3u8")
+    limit = asyncio.Semaphore(FETCHES_AT_ONCE)
+
+    async def fetch(name: str) -> None:
+        async with limit:
+            data = await store.read(f"{rung_key}/{name}")
+        if data is None:
+            raise FileNotFoundError(f"{rung_key}/{name} is missing in the media store")
+        await asyncio.to_thread((rung_dir / name).write_bytes, data)
+
+    await asyncio.to_thread(rung_dir.mkdir, parents=True)
+    await asyncio.to_thread((rung_dir / "index.m3u8").write_bytes, playlist)
+    await gather_all(fetch(name) for name in ["init.mp4", *uris])
 
 
 def _touch(path: Path) -> bool:

@@ -28,9 +28,10 @@ from packager.playlists import MASTER_NAME, prefixed_master
 from packager.versions import LAST_VERSION
 
 from ..settings import Settings
+from .clips import CLIPS_DIR
 from .object_response import stream_object
 from .serving import IMMUTABLE, MIME_TYPES, SHORT
-from .store import MediaStoreError, Publication
+from .store import MediaStoreError, Publication, gather_all
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ _MASTER_VERSION = re.compile(rb"^v(\d+)/", re.MULTILINE)
 
 
 def object_headers(key: str) -> dict[str, str]:
-    """Content-Type and Cache-Control of a key of the layout: a version's objects are immutable once
-    they are in the store (it is uploaded complete); the top master changes."""
+    """Content-Type and Cache-Control of a key of the layout: a version's objects (and its clips,
+    ``clips/{debate}/v{n}/…``) are immutable once they are in the store (each goes up complete); the
+    top master changes."""
     suffix = key[key.rfind(".") :]
-    versioned = "/" in key and _VERSION.match(key.split("/")[1]) is not None
+    parts = key.removeprefix(f"{CLIPS_DIR}/").split("/")
+    versioned = len(parts) > 1 and _VERSION.match(parts[1]) is not None
     return {
         "Content-Type": MIME_TYPES.get(suffix, "application/octet-stream"),
         "Cache-Control": IMMUTABLE if versioned else SHORT,
@@ -173,10 +176,7 @@ class S3MediaStore:
                 await self.put(key, path)
 
         # every put ends (or fails) before this returns: nothing is left writing behind a withdraw
-        outcomes = await asyncio.gather(*(one(key, path) for key, path in pairs), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        await gather_all(one(key, path) for key, path in pairs)
 
     # -- the MediaStore protocol -------------------------------------------------------------------
 
@@ -221,7 +221,12 @@ class S3MediaStore:
             await self.delete([master_key])
         else:
             await self.put(master_key, publication.previous_master)
-        await self._forget(await self.keys_under(f"{debate_id}/v{publication.version}"))
+        await self._forget(await self._version_keys(debate_id, publication.version))
+
+    async def _version_keys(self, debate_id: str, version: int) -> list[str]:
+        """A version's objects and the clips cut from it."""
+        own = await self.keys_under(f"{debate_id}/v{version}")
+        return own + await self.keys_under(f"{CLIPS_DIR}/{debate_id}/v{version}")
 
     async def _forget(self, keys: list[str]) -> None:
         """Best effort: objects no master points at (a later publish or retention removes leftovers)."""
@@ -235,7 +240,7 @@ class S3MediaStore:
         try:
             old = [v for v in await self.versions(debate_id) if v < current and v != previous]
             for version in old:
-                await self.delete(await self.keys_under(f"{debate_id}/v{version}"))
+                await self.delete(await self._version_keys(debate_id, version))
         except MediaStoreError as exc:
             log.warning("old versions not removed from the media store", extra={"error": str(exc)})
 

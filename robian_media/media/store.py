@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
+
+from packager.atomic import write_atomic
 
 from ..settings import Settings
 
@@ -36,6 +38,15 @@ class Publication:
     version: int
     # the top master before the switch (None: there was none), put back by ``withdraw``
     previous_master: bytes | None = None
+
+
+async def gather_all(operations: Iterable[Awaitable[object]]) -> None:
+    """Run ``operations`` at once; each ends (or fails) before this returns — nothing is left writing
+    behind a cleanup — then the first failure is raised."""
+    outcomes = await asyncio.gather(*operations, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def safe_key(relative: str) -> bool:
@@ -75,6 +86,14 @@ class MediaStore(Protocol):
         """Bytes of the object at ``key`` (a safe path of the layout), None if there is none."""
         ...
 
+    async def read(self, key: str) -> bytes | None:
+        """The object at ``key``, None if there is none (MediaStoreError: the store did not answer)."""
+        ...
+
+    async def put(self, key: str, data: Path | bytes) -> None:
+        """``key`` holds ``data`` (a file's bytes) from now on, whole or not at all."""
+        ...
+
     async def check(self) -> str | None:
         """Readiness: where the store is, once it answered (MediaStoreError if not); None: nothing to
         check beyond the media root's disk."""
@@ -88,6 +107,18 @@ def _file_size(path: Path) -> int | None:
         return path.stat().st_size
     except OSError:
         return None
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _put_file(path: Path, data: Path | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data.read_bytes() if isinstance(data, Path) else data)
 
 
 class FileMediaStore:
@@ -118,6 +149,12 @@ class FileMediaStore:
 
     async def size(self, key: str) -> int | None:
         return await asyncio.to_thread(_file_size, self.media_root / key)
+
+    async def read(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(_file_bytes, self.media_root / key)
+
+    async def put(self, key: str, data: Path | bytes) -> None:
+        await asyncio.to_thread(_put_file, self.media_root / key, data)
 
     async def check(self) -> str | None:
         return None

@@ -3,7 +3,8 @@ or one intervention, as its own ``.m4a`` (DESIGN §9), made once and kept (``med
 
 A clip URL with ``version`` names bytes that never change (immutable caching; the feeds link those);
 without it, it follows the debate's current version (a short max-age). Behind nginx the file is sent by
-nginx (``X-Accel-Redirect`` to its internal ``/_media/`` location, as downloads are).
+nginx (``X-Accel-Redirect`` to its internal ``/_media/`` location, as downloads are); without it, from
+the media root or the s3 store's bucket.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from packager.clip import ClipError
 
 from ..catalog import debate_queries as catalog_db
 from ..catalog.debates import not_packaged
-from ..catalog.download import ACCEL_PREFIX, content_disposition, download_filename
+from ..catalog.download import content_disposition, download_filename, send_media
 from ..catalog.models import Chapter
 from ..media.clips import MAX_CLIP_SECONDS, ClipSpec, day, intervention_spec, to_ms, top_rung_dir
 from ..media.serving import IMMUTABLE
+from ..media.store import MediaStoreError
 from ..web import keys
-from ..web.errors import NotFound, ValidationFailed
+from ..web.errors import NotFound, ServiceUnavailable, ValidationFailed
 from ..web.openapi import operation
 from ..web.path_params import uuid_param
 from ..web.query_params import QueryModel
@@ -127,20 +129,20 @@ async def serve_clip(
         query = {**request.query, "version": str(target.version)}
         raise web.HTTPFound(f"{request.path}?{urlencode(query)}")
     try:
-        path = await request.app[keys.CLIP_STORE].get(spec)
+        await request.app[keys.CLIP_STORE].ensure(spec)
     except ClipError as exc:
         raise invalid(parameter, f"{exc}: the range must hold at least one AAC frame") from None
     except FileNotFoundError:
         raise NotFound("The media of this debate's version is missing on this server.") from None
+    except MediaStoreError:
+        raise ServiceUnavailable("The media store does not answer; try again shortly.") from None
     filename = download_filename(spec.title or target.source.title, target.source.starts_at)
     headers = {
         "Content-Type": "audio/mp4",
         "Content-Disposition": content_disposition(filename),
         "Cache-Control": IMMUTABLE if asked_version is not None else FOLLOWING_CACHE_CONTROL,
     }
-    if request.app[keys.SETTINGS].behind_nginx:
-        return web.Response(headers={**headers, "X-Accel-Redirect": ACCEL_PREFIX + spec.relative})
-    return web.FileResponse(path, headers=headers)
+    return await send_media(request, spec.relative, headers, "This clip is missing on this server.")
 
 
 @operation(

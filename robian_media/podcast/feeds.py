@@ -4,10 +4,12 @@ publish invalidates (cache/invalidation.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gzip
 import os
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -34,6 +36,8 @@ FEED_CACHE_CONTROL = "public, max-age=300"
 # XML, ≈ 10 KB compressed; sending those bytes, not building them, is what a cached feed costs
 GZIP_LEVEL = 6
 MAX_ITEMS = 100
+# HEAD requests a feed makes at once to a remote store for its enclosures' lengths
+SIZE_LOOKUPS = 16
 AN_DEPUTY_PAGE = "https://www.assemblee-nationale.fr/dyn/deputes/{id}"
 MONTHS = [
     "janvier",
@@ -72,6 +76,22 @@ def file_size(path: str) -> int | None:
         return None
 
 
+async def media_sizes(request: web.Request, wanted: list[str]) -> dict[str, int | None]:
+    """Bytes of each file of the layout (None: not there): stats of the media root, or HEAD requests to
+    a remote store, SIZE_LOOKUPS at once (a feed is built once per publish, then cached)."""
+    store = request.app[keys.MEDIA_STORE]
+    if store.serves_packager_files:
+        root = str(request.app[keys.SETTINGS].media_root)
+        return {key: file_size(f"{root}/{key}") for key in wanted}
+    limit = asyncio.Semaphore(SIZE_LOOKUPS)
+
+    async def size(key: str) -> int | None:
+        async with limit:
+            return await store.size(key)
+
+    return dict(zip(wanted, await asyncio.gather(*(size(key) for key in wanted)), strict=True))
+
+
 def estimated_size(variants: list[dict[str, Any]], seconds: float) -> int:
     """A file not made yet: its length from the top rung's average bit rate (RSS needs a length)."""
     rung = top_rung_dir(variants)
@@ -86,12 +106,18 @@ def person(speaker: dict[str, Any]) -> Person:
     return Person(name=str(speaker["name"]), group=speaker.get("group"), href=href)
 
 
-def debate_item(urls: PodcastUrls, media_root: str, debate: Debate, extras: db.FeedExtras) -> Item:
+def transcript_file(debate_id: UUID, version: int) -> str:
+    return f"{debate_id}/v{version}/transcript.vtt"
+
+
+def debate_item(
+    urls: PodcastUrls, sizes: dict[str, int | None], debate: Debate, extras: db.FeedExtras
+) -> Item:
     version = extras.version
     duration = debate.duration or 0.0
     persons = [person(s) for s in extras.speakers]
-    length = file_size(f"{media_root}/{download_file(debate.id, version)}")
-    has_words = os.path.isfile(f"{media_root}/{debate.id}/v{version}/transcript.vtt")
+    length = sizes.get(download_file(debate.id, version))
+    has_words = sizes.get(transcript_file(debate.id, version)) is not None
     parts = [debate.body or "", french_day(debate.starts_at)]
     if persons:
         parts.append("Interventions : " + ", ".join(p.label for p in persons))
@@ -156,8 +182,19 @@ async def debates_feed(request: web.Request, *, query: DebateFeedQuery) -> web.R
             debates, _ = await catalog_db.list_debates(conn, filters, limit=MAX_ITEMS, after=None, urls=urls)
             extras = await db.feed_extras(conn, [d.id for d in debates])
             speaker = await speaker_queries.get_speaker(conn, query.speaker_id) if query.speaker_id else None
-        root = str(settings.media_root)
-        items = [debate_item(urls, root, d, extras[d.id]) for d in debates if d.id in extras]
+        listed = [d for d in debates if d.id in extras]
+        sizes = await media_sizes(
+            request,
+            [
+                name
+                for d in listed
+                for name in (
+                    download_file(d.id, extras[d.id].version),
+                    transcript_file(d.id, extras[d.id].version),
+                )
+            ],
+        )
+        items = [debate_item(urls, sizes, d, extras[d.id]) for d in listed]
         given = {k: v for k, v in query.model_dump().items() if v is not None}
         channel = Channel(
             title=feed_title(query, speaker.name if speaker else None),
@@ -174,9 +211,16 @@ async def debates_feed(request: web.Request, *, query: DebateFeedQuery) -> web.R
     return feed_response(request, cached)
 
 
-def intervention_item(urls: PodcastUrls, media_root: str, speaker: Person, row: db.InterventionRow) -> Item:
+def intervention_clip(row: db.InterventionRow) -> str:
     start, end = intervention_range(row.start, row.end, row.duration)
-    length = file_size(f"{media_root}/{clip_relative(row.debate_id, row.version, to_ms(start), to_ms(end))}")
+    return clip_relative(row.debate_id, row.version, to_ms(start), to_ms(end))
+
+
+def intervention_item(
+    urls: PodcastUrls, sizes: dict[str, int | None], speaker: Person, row: db.InterventionRow
+) -> Item:
+    start, end = intervention_range(row.start, row.end, row.duration)
+    length = sizes.get(intervention_clip(row))
     at = (row.starts_at or row.published_at or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=start)
     topic = row.title or row.debate_title
     return Item(
@@ -213,13 +257,14 @@ async def speaker_feed(request: web.Request) -> web.Response:
                 raise NotFound("No speaker with this id.")
             rows = await db.speaker_interventions(conn, speaker_id, MAX_ITEMS)
         who = person({"id": speaker.id, "name": speaker.name, "group": speaker.group})
+        sizes = await media_sizes(request, [intervention_clip(row) for row in rows])
         channel = Channel(
             title=f"{who.label} — interventions à l'Assemblée nationale",
             link=who.href or urls.page(),
             description=f"Chaque intervention de {who.label} en séance ou en commission, en audio.",
             self_url=urls.speaker_feed(speaker.id),
             image_url=urls.artwork(),
-            items=[intervention_item(urls, str(settings.media_root), who, row) for row in rows],
+            items=[intervention_item(urls, sizes, who, row) for row in rows],
         )
         return gzip.compress(build_feed(channel), GZIP_LEVEL, mtime=0)
 

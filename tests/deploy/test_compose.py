@@ -29,7 +29,7 @@ from tests.deploy.compose import (
 )
 
 # one-shot services: they run, then exit
-ONE_SHOT = {"migrate", "nginx-config"}
+ONE_SHOT = {"migrate", "nginx-config", "minio-setup"}
 
 
 def parse_cli(argv: list[str]) -> Any:
@@ -49,7 +49,7 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
 
 def test_the_stack_has_every_part_the_issue_asks_for() -> None:
     services = compose()["services"]
-    assert {"api", "worker", "postgres", "redis", "nginx", "prometheus", "grafana"} <= set(services)
+    assert {"api", "worker", "postgres", "redis", "minio", "nginx", "prometheus", "grafana"} <= set(services)
     for name in ("prometheus", "grafana", "edge-metrics"):
         assert services[name]["profiles"] == ["monitoring"]
     for name, svc in services.items():

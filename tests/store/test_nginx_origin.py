@@ -1,6 +1,6 @@
 """``robian-media nginx-conf`` with the s3 store: an nginx origin fetching /hls/… from the bucket
 (path-style), keeping immutable objects in its disk cache, and sending downloads the API authorised
-(X-Accel-Redirect) from the bucket too."""
+and clips (X-Accel-Redirect) from the bucket too."""
 
 from __future__ import annotations
 
@@ -54,8 +54,14 @@ async def api_server(aiohttp_server: Any) -> Any:
             }
         )
 
+    async def clip(request: web.Request) -> web.Response:
+        relative = f"clips/{request.match_info['debate']}/v1/0-1000.m4a"
+        headers = {"Content-Type": "audio/mp4", "X-Accel-Redirect": f"/_media/{relative}"}
+        return web.Response(headers=headers)
+
     app = web.Application()
     app.router.add_get("/api/v1/debates/{debate}/download", download)
+    app.router.add_get("/api/v1/debates/{debate}/clip.m4a", clip)
     return await aiohttp_server(app)
 
 
@@ -133,3 +139,8 @@ async def test_the_origin_serves_the_bucket_and_caches_immutable_objects(
         assert await download.read() == (published / "download.m4a").read_bytes()
     async with http.get(f"{origin}/_media/{DEBATE}/v1/download.m4a") as direct:
         assert direct.status == 404  # only through the API's X-Accel-Redirect
+
+    # a clip the API cut and put in the bucket: the same internal location, the clip's key
+    await store.put(f"clips/{DEBATE}/v1/0-1000.m4a", b"clip bytes")
+    async with http.get(f"{origin}/api/v1/debates/{DEBATE}/clip.m4a", headers={"Range": "bytes=5-"}) as clip:
+        assert clip.status == 206 and await clip.read() == b"bytes"

@@ -4,6 +4,7 @@ and a store lost mid-publish makes the job retry without ever pointing a master 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -29,6 +30,19 @@ CHAPTERS = [
 
 def files_under(directory: Path) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file()] if directory.exists() else []
+
+
+def clip_objects(s3: Any, bucket: str, debate_id: str) -> dict[str, dict[str, Any]]:
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/clips/{debate_id}/")
+    return {item["Key"]: item for item in listing.get("Contents", [])}
+
+
+async def wait_clips(s3: Any, bucket: str, debate_id: str, count: int) -> None:
+    """Until the job has put its interventions' clips (it does after switching the top master)."""
+    deadline = asyncio.get_running_loop().time() + 60
+    while len(clip_objects(s3, bucket, debate_id)) < count:
+        assert asyncio.get_running_loop().time() < deadline, "the interventions' clips were not put"
+        await asyncio.sleep(0.2)
 
 
 def assert_every_uri_resolves(s3: Any, bucket: str, debate_id: str) -> None:
@@ -64,7 +78,9 @@ async def test_an_ingest_publishes_to_the_bucket_and_plays_from_it_with_no_media
     head = s3.head_object(Bucket=bucket, Key=f"media/{debate_id}/v1/download.m4a")
     assert (head["ContentType"], head["CacheControl"]) == ("audio/mp4", "public, max-age=31536000, immutable")
     prefix = f"/{bucket}/media/{debate_id}"
-    assert store_proxy.puts()[-2:] == [f"{prefix}/v1/master.m3u8", f"{prefix}/master.m3u8"]
+    await wait_clips(s3, bucket, debate_id, len(CHAPTERS))
+    version_puts = [path for path in store_proxy.puts() if path.startswith(prefix)]
+    assert version_puts[-2:] == [f"{prefix}/v1/master.m3u8", f"{prefix}/master.m3u8"]
     # the packager's scratch is gone: no media on this machine's disk
     assert files_under(settings.media_root) == [] and files_under(settings.work_dir) == []
 

@@ -125,8 +125,17 @@ async def test_old_versions_go_once_two_newer_ones_are_published(
 ) -> None:
     for version in (1, 2, 3):
         await store.publish(DEBATE, version, version_dir(tmp_path, version))
-    versions = {key.split("/")[2] for key in keys(s3, bucket) if key.count("/") > 2}
+        # a clip cut from this version (media/clips.py), immutable like the version's own objects
+        await store.put(f"clips/{DEBATE}/v{version}/0-1000.m4a", b"clip")
+    versions = {key.split("/")[2] for key in keys(s3, bucket) if key.startswith(f"media/{DEBATE}/v")}
     assert versions == {"v2", "v3"}  # v2: players on it finish it
+    # a version's clips go with it
+    assert {key for key in keys(s3, bucket) if "/clips/" in key} == {
+        f"media/clips/{DEBATE}/v2/0-1000.m4a",
+        f"media/clips/{DEBATE}/v3/0-1000.m4a",
+    }
+    head = s3.head_object(Bucket=bucket, Key=f"media/clips/{DEBATE}/v3/0-1000.m4a")
+    assert (head["ContentType"], head["CacheControl"]) == ("audio/mp4", "public, max-age=31536000, immutable")
     assert body(s3, bucket, f"media/{DEBATE}/master.m3u8").decode().splitlines()[-1] == "v3/a32/index.m3u8"
 
 
