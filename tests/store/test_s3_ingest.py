@@ -4,6 +4,7 @@ and a store lost mid-publish makes the job retry without ever pointing a master 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -65,8 +66,12 @@ async def test_an_ingest_publishes_to_the_bucket_and_plays_from_it_with_no_media
     assert (head["ContentType"], head["CacheControl"]) == ("audio/mp4", "public, max-age=31536000, immutable")
     prefix = f"/{bucket}/media/{debate_id}"
     assert store_proxy.puts()[-2:] == [f"{prefix}/v1/master.m3u8", f"{prefix}/master.m3u8"]
-    # the packager's scratch is gone: no media on this machine's disk
-    assert files_under(settings.media_root) == [] and files_under(settings.work_dir) == []
+    # the packager's scratch is gone (the attempt removes it just after the job row says succeeded):
+    # no media on this machine's disk
+    async with asyncio.timeout(10):
+        while files_under(settings.work_dir):
+            await asyncio.sleep(0.1)
+    assert files_under(settings.media_root) == []
 
     # /hls/ from the bucket, with nginx's headers; a player reads it to the end
     response = await client.get(f"/hls/{debate_id}/master.m3u8")
