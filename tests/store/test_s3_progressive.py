@@ -18,6 +18,7 @@ from robian_media.web import keys
 from tests.events.clients import events_until
 from tests.ingest.conftest import AUTH, submit, wait_job
 from tests.ingest.origin import Origin
+from tests.store.s3_server import StoreProxy
 from tests.store.test_s3_ingest import assert_every_uri_resolves
 
 
@@ -102,3 +103,29 @@ async def test_a_job_cancelled_while_it_plays_from_the_bucket_removes_what_it_up
             await asyncio.sleep(0.2)
     missing = await client.get(f"/hls/{debate_id}/master.m3u8")
     assert missing.status == 404
+
+
+async def test_the_store_lost_while_a_version_plays_progressively_never_leaves_a_master_on_missing_objects(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin,
+    s3: Any, bucket: str, store_proxy: StoreProxy,
+) -> None:  # fmt: skip
+    client: TestClient[Any, Any] = await aiohttp_client(
+        create_app(ingest_settings(ladder="speech", **s3_settings))
+    )
+    subscription = client.app[keys.EVENT_BUS].subscribe(["debates", "jobs"])
+    status, accepted = await submit(client, origin.url("/files/long.m4a"))
+    assert status == 202
+    job_id, debate_id = accepted["job_id"], accepted["debate_id"]
+    await events_until(subscription, playable, timeout=120)
+    # the store takes nothing more and deletes nothing: the upload, the publish and the taking back fail
+    store_proxy.down_for("PUT|DELETE|POST")
+    await events_until(subscription, lambda ev: any(e.type == "job.retrying" for e in ev), timeout=120)
+    # players were on the growing version: it stays as it was, whatever its master names is there
+    assert_every_uri_resolves(s3, bucket, debate_id, ended=False)
+    store_proxy.up()
+
+    job = await wait_job(client, job_id)
+    assert job["status"] == "succeeded", job
+    assert_every_uri_resolves(s3, bucket, debate_id)
+    top = s3.get_object(Bucket=bucket, Key=f"media/{debate_id}/master.m3u8")["Body"].read().decode()
+    assert m3u8.loads(top).playlists[0].uri.startswith("v2/")  # the next attempt: a number never used
