@@ -98,17 +98,17 @@ class FollowedVersion:
         try:
             # first: a later attempt never hands out this number again, even once these objects are gone
             await self._store.put(f"{self._debate_id}/{LAST_VERSION}", f"{version}\n".encode())
-            await self._sync()
-            if self._previous is None:
-                master = self._growing[self._key(MASTER_NAME)].decode("utf-8")
-                self._pointed = True  # before the PUT: it may land even if it reports a failure
-                top = prefixed_master(master, f"v{version}/").encode()
-                await self._store.put(f"{self._debate_id}/{MASTER_NAME}", top, growing=True)
-                self._on_playable(version, variants)
+            # once the packager finished, the publish puts the rest: no upload of its final files here
             while not self._stopping.is_set():
+                await self._sync()
+                master = self._growing.get(self._key(MASTER_NAME))
+                if self._previous is None and not self._pointed and master is not None:
+                    self._pointed = True  # before the PUT: it may land even if it reports a failure
+                    top = prefixed_master(master.decode("utf-8"), f"v{version}/").encode()
+                    await self._store.put(f"{self._debate_id}/{MASTER_NAME}", top)
+                    self._on_playable(version, variants)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), FOLLOW_SECONDS)
-                await self._sync()
         except (MediaStoreError, OSError) as exc:
             # players wait for the publish, which puts everything (or fails the attempt) itself
             log.warning("progressive upload stopped", extra={"debate_id": self._debate_id, "error": str(exc)})
