@@ -4,6 +4,7 @@ on its own."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,8 @@ PLAYLIST_NAME = "index.m3u8"
 CHAPTERS_DATA_ID = "com.apple.hls.chapters"
 SPEAKER_CLASS = "fr.assemblee-nationale.speaker"
 SUBTITLES_GROUP = "subs"
+# a tag's URI attribute (not an X-…-URI of a date range)
+_URI_ATTRIBUTE = re.compile(r'[:,]URI="([^"]*)"')
 # Without a known sitting start, the timeline starts at the epoch: START-DATEs then read as offsets.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -222,6 +225,17 @@ def master_playlist(
             variant.uri,
         ]
     return "\n".join(lines) + "\n"
+
+
+def playlist_uris(text: str) -> list[str]:
+    """Every URI a playlist names (segments, init files, parts, playlists, chapters), in order."""
+    found: list[str] = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            found.append(line)
+        else:
+            found.extend(match.group(1) for match in _URI_ATTRIBUTE.finditer(line))
+    return found
 
 
 def prefixed_master(master: str, prefix: str) -> str:

@@ -181,12 +181,13 @@ async def run_ingest(
     debate = findings.debate(request)
     # the media root (file store), or this attempt's scratch directory (s3: removed with work_dir)
     debate_dir = res.store.debate_dir(run.debate_id, work_dir / "publish")
+    playable = PlayableMarker(res, run)
     with packager_errors():
         # a killed earlier attempt may have left an incomplete version (and the master on it)
         await asyncio.to_thread(recover, debate_dir)
-        await res.store.prepare(run.debate_id, debate_dir)
+        # players may start on the version being made (in place, or uploaded as it grows)
+        upload = await res.store.start_version(run.debate_id, debate_dir, playable)
     progress.update("packaging", 0.0)
-    playable = PlayableMarker(res, run)
     try:
         result = await package_source(
             source,
@@ -197,16 +198,20 @@ async def run_ingest(
             ffmpeg=res.ffmpeg,
             title=request.title or debate.title,
             on_progress=progress.update,
-            on_playable=playable if res.store.serves_packager_files else None,
+            on_playable=upload.playable,
             transcript=words,
         )
+        await upload.stop()
+    except BaseException:
+        await complete_despite_cancel(upload.discard())
+        raise
     finally:
         await playable.wait()
     progress.update("publishing", 0.0)
     try:
         with packager_errors():
             # segments, rung playlists, version master, then the top master (s3; in place for file)
-            publication = await res.store.publish(run.debate_id, result.version, result.version_dir)
+            publication = await upload.publish(result.version, result.version_dir)
     except BaseException:
         await complete_despite_cancel(discard_version(result))
         raise

@@ -44,14 +44,23 @@ def byte_range(request: web.Request) -> tuple[int, int] | OffsetRange | SuffixRa
     return (start, stop)
 
 
+def stored_cache_control(result: obstore.GetResult) -> dict[str, str]:
+    """The Cache-Control the object was put with: a version's playlists are short-cached while it is
+    packaged (progressive playback), immutable once published."""
+    value = result.attributes.get("Cache-Control")
+    return {"Cache-Control": value} if isinstance(value, str) and value else {}
+
+
 async def stream_object(
     source: ObjectSource, request: web.Request, key: str, headers: Mapping[str, str]
 ) -> web.StreamResponse:
     out = {**CORS, **headers, "Accept-Ranges": "bytes"}
     try:
         if request.method == "HEAD":
-            meta = await source.head(key)
+            found = await source.get(key, {"head": True})
+            meta = found.meta
             out.update({"Content-Length": str(meta["size"]), "ETag": meta["e_tag"] or ""})
+            out.update(stored_cache_control(found))
             return web.Response(headers=out)
         options: dict[str, Any] = {}
         wanted = byte_range(request)
@@ -62,6 +71,7 @@ async def stream_object(
         try:
             result = await source.get(key, options)
         except NotModifiedError:
+            out.update(stored_cache_control(await source.get(key, {"head": True})))
             return web.Response(status=304, headers={k: out[k] for k in ("Cache-Control", *CORS)})
         except BaseError as exc:
             if wanted is None or isinstance(exc, NotFoundError):
@@ -76,6 +86,7 @@ async def stream_object(
         log.warning("media store unavailable", extra={"key": key}, exc_info=True)
         raise ServiceUnavailable("The media store does not answer; try again shortly.") from None
     meta = result.meta
+    out.update(stored_cache_control(result))
     start, stop = result.range
     if meta["e_tag"]:
         out["ETag"] = meta["e_tag"]

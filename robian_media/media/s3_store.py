@@ -5,7 +5,8 @@ retries with exponential backoff and jitter on 5xx/SlowDown and dropped connecti
 Objects are keyed as the media root is laid out (``{prefix}/{debate_id}/master.m3u8``,
 ``{prefix}/{debate_id}/v{n}/…``) with their Content-Type and Cache-Control. Publishing a version puts
 its segments and rung playlists, then its master, then — one PUT — the debate's top master: a player
-never reads a master whose objects are not all there.
+never reads a master whose objects are not all there. While the worker packages, the version already
+goes up as it grows (``media/s3_upload.py``: progressive playback).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from packager.versions import LAST_VERSION
 from ..settings import Settings
 from .clips import CLIPS_DIR
 from .object_response import stream_object
+from .s3_upload import FollowedVersion
 from .serving import IMMUTABLE, MIME_TYPES, SHORT
-from .store import MediaStoreError, Publication, gather_all
+from .store import MediaStoreError, OnPlayable, Publication, gather_all
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +45,16 @@ _VERSION = re.compile(r"^v(\d+)$")
 _MASTER_VERSION = re.compile(rb"^v(\d+)/", re.MULTILINE)
 
 
-def object_headers(key: str) -> dict[str, str]:
+def object_headers(key: str, *, growing: bool = False) -> dict[str, str]:
     """Content-Type and Cache-Control of a key of the layout: a version's objects (and its clips,
     ``clips/{debate}/v{n}/…``) are immutable once they are in the store (each goes up complete); the
-    top master changes."""
+    top master and the playlists of a version still being packaged (``growing``) change."""
     suffix = key[key.rfind(".") :]
     parts = key.removeprefix(f"{CLIPS_DIR}/").split("/")
     versioned = len(parts) > 1 and _VERSION.match(parts[1]) is not None
     return {
         "Content-Type": MIME_TYPES.get(suffix, "application/octet-stream"),
-        "Cache-Control": IMMUTABLE if versioned else SHORT,
+        "Cache-Control": IMMUTABLE if versioned and not growing else SHORT,
     }
 
 
@@ -68,6 +70,13 @@ def publish_order(version_dir: Path) -> list[list[Path]]:
 def _version_of(master: bytes | None) -> int | None:
     found = _MASTER_VERSION.search(master or b"")
     return int(found.group(1)) if found else None
+
+
+def _last_version(marker: bytes | None) -> int:
+    try:
+        return int((marker or b"0").strip() or 0)
+    except ValueError:
+        return 0
 
 
 def _remember_last_version(debate_dir: Path, version: int) -> None:
@@ -132,11 +141,10 @@ class S3MediaStore:
 
     # -- objects -----------------------------------------------------------------------------------
 
-    async def put(self, key: str, data: Path | bytes) -> None:
+    async def put(self, key: str, data: Path | bytes, *, growing: bool = False) -> None:
+        headers = object_headers(key, growing=growing)
         await self._call(
-            "write",
-            key,
-            obstore.put_async(self._store, key, data, attributes=object_headers(key), chunk_size=PART_BYTES),
+            "write", key, obstore.put_async(self._store, key, data, attributes=headers, chunk_size=PART_BYTES)
         )
 
     async def read(self, key: str) -> bytes | None:
@@ -168,7 +176,7 @@ class S3MediaStore:
         names = (prefix.rsplit("/", 1)[-1] for prefix in listing["common_prefixes"])
         return sorted(int(m.group(1)) for m in map(_VERSION.match, names) if m)
 
-    async def _put_all(self, pairs: list[tuple[str, Path]]) -> None:
+    async def put_all(self, pairs: list[tuple[str, Path]]) -> None:
         limit = asyncio.Semaphore(CONCURRENT_PUTS)
 
         async def one(key: str, path: Path) -> None:
@@ -185,23 +193,43 @@ class S3MediaStore:
 
     async def prepare(self, debate_id: str, debate_dir: Path) -> None:
         present = await self.versions(debate_id)
-        if present:
+        # numbers handed out to versions players saw while packaged, whose objects a failed job removed
+        last = max([*present, _last_version(await self.read(f"{debate_id}/{LAST_VERSION}"))])
+        if last:
             # the packager's next number comes after every version the store holds (packager/versions.py)
-            await asyncio.to_thread(_remember_last_version, debate_dir, present[-1])
+            await asyncio.to_thread(_remember_last_version, debate_dir, last)
+
+    async def start_version(
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable
+    ) -> FollowedVersion:
+        await self.prepare(debate_id, debate_dir)
+        previous = await self.read(f"{debate_id}/{MASTER_NAME}")
+        return FollowedVersion(self, debate_id, debate_dir, previous, on_playable)
 
     async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
-        prefix = f"{debate_id}/v{version}"
+        """Publish a version none of which is in the store yet."""
         previous = await self.read(f"{debate_id}/{MASTER_NAME}")
-        publication = Publication(debate_id, version, previous)
-        written: list[str] = []
+        return await self.publish_version(Publication(debate_id, version, previous), version_dir)
+
+    async def publish_version(
+        self,
+        publication: Publication,
+        version_dir: Path,
+        *,
+        uploaded: set[str] | frozenset[str] = frozenset(),
+        pointed: bool = False,
+    ) -> Publication:
+        """Put the finished version (but the ``uploaded`` objects, already there as they are), then the
+        top master. ``pointed``: the top master may already point at this version (progressive playback)."""
+        debate_id, version = publication.debate_id, publication.version
+        prefix = f"{debate_id}/v{version}"
         batches = await asyncio.to_thread(publish_order, version_dir)
         try:
             for batch in batches:
                 pairs = [(f"{prefix}/{p.relative_to(version_dir).as_posix()}", p) for p in batch]
-                written.extend(key for key, _ in pairs)
-                await self._put_all(pairs)
+                await self.put_all([(key, path) for key, path in pairs if key not in uploaded])
         except BaseException:
-            await self._forget(written)
+            await self.take_back(publication, pointed=pointed)
             raise
         master = await asyncio.to_thread((version_dir / MASTER_NAME).read_text, encoding="utf-8")
         top = prefixed_master(master, f"v{version}/").encode()
@@ -211,17 +239,31 @@ class S3MediaStore:
             # the PUT may have landed before the error: the version goes only once the old master is back
             await self.withdraw(publication)
             raise
-        await self._retain(debate_id, version, _version_of(previous))
+        await self._retain(debate_id, version, _version_of(publication.previous_master))
         return publication
 
+    async def take_back(self, publication: Publication, *, pointed: bool) -> None:
+        """Best effort, for a version that did not become current: the previous top master back first
+        if it may point at this version (if that fails, the version stays whole), then its objects."""
+        try:
+            if pointed:
+                await self._put_back_master(publication)
+            keys = await self._version_keys(publication.debate_id, publication.version)
+        except MediaStoreError as exc:
+            log.warning("unpublished objects left in the media store", extra={"error": str(exc)})
+            return
+        await self._forget(keys)
+
     async def withdraw(self, publication: Publication) -> None:
-        debate_id = publication.debate_id
-        master_key = f"{debate_id}/{MASTER_NAME}"
+        await self._put_back_master(publication)
+        await self._forget(await self._version_keys(publication.debate_id, publication.version))
+
+    async def _put_back_master(self, publication: Publication) -> None:
+        master_key = f"{publication.debate_id}/{MASTER_NAME}"
         if publication.previous_master is None:
             await self.delete([master_key])
         else:
             await self.put(master_key, publication.previous_master)
-        await self._forget(await self._version_keys(debate_id, publication.version))
 
     async def _version_keys(self, debate_id: str, version: int) -> list[str]:
         """A version's objects and the clips cut from it."""

@@ -2,8 +2,10 @@
 (``file``, :class:`FileMediaStore`) or an S3-compatible bucket (``s3://…``, ``media/s3_store.py``).
 
 The packager always writes a version into a directory (``debate_dir``); the store says which one (the
-media root itself, or a per-attempt scratch directory) and, once the version is finished there, makes
-it what players get (``publish``) or takes that back when the job may not publish it (``withdraw``).
+media root itself, or a per-attempt scratch directory). ``start_version`` follows the version the
+packager writes there (:class:`VersionUpload`: players may start on it before it is finished), whose
+``publish`` makes it what players get once it is finished; ``withdraw`` takes that back when the job
+may not publish it after all.
 ``/hls/`` and downloads answer from the media root for the file store, from ``respond`` otherwise.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,10 +21,13 @@ from typing import Protocol
 from aiohttp import web
 
 from packager.atomic import write_atomic
+from packager.playlists import Variant
 
 from ..settings import Settings
 
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# the packager's on_playable: (version, nominal variants), once every rung of the version has a segment
+OnPlayable = Callable[[int, list[Variant]], None]
 
 
 class MediaStoreError(Exception):
@@ -54,6 +59,29 @@ def safe_key(relative: str) -> bool:
     return bool(relative) and all(SAFE_PART.match(part) for part in relative.split("/"))
 
 
+class VersionUpload(Protocol):
+    """The version a packager is writing, on its way to the players (``MediaStore.start_version``)."""
+
+    def playable(self, version: int, variants: list[Variant]) -> None:
+        """The packager's ``on_playable``; the store calls its own ``on_playable`` once players can start
+        on the version (nothing published yet, its first segments where players read them)."""
+        ...
+
+    async def stop(self) -> None:
+        """The packager finished: stop following it (before ``publish``)."""
+        ...
+
+    async def publish(self, version: int, version_dir: Path) -> Publication:
+        """v{version}, complete in ``version_dir``, becomes the debate's current version. Raises
+        MediaStoreError with the previous version still current."""
+        ...
+
+    async def discard(self) -> None:
+        """The packaging failed or was cancelled: what players could see of it is taken back, the
+        previous version current again (best effort, never a master pointing at missing objects)."""
+        ...
+
+
 class MediaStore(Protocol):
     # players read the files the packager is writing: progressive playback and live sittings work
     serves_packager_files: bool
@@ -62,13 +90,9 @@ class MediaStore(Protocol):
         """The directory the packager writes this debate's versions into (``scratch``: this attempt's own)."""
         ...
 
-    async def prepare(self, debate_id: str, debate_dir: Path) -> None:
-        """Before packaging: version numbers already handed out for this debate are never reused."""
-        ...
-
-    async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
-        """v{version}, complete in ``version_dir``, becomes the debate's current version. Raises
-        MediaStoreError with the previous version still current."""
+    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+        """Before packaging into ``debate_dir``: version numbers already handed out for this debate are
+        never reused; the returned upload follows the version the packager writes."""
         ...
 
     async def withdraw(self, publication: Publication) -> None:
@@ -121,6 +145,24 @@ def _put_file(path: Path, data: Path | bytes) -> None:
     write_atomic(path, data.read_bytes() if isinstance(data, Path) else data)
 
 
+@dataclass(frozen=True, slots=True)
+class InPlaceVersion:
+    """The file store's: players read the packager's files, which it publishes and withdraws itself
+    (packager/versions.py)."""
+
+    debate_id: str
+    playable: OnPlayable
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, version: int, version_dir: Path) -> Publication:
+        return Publication(self.debate_id, version)
+
+    async def discard(self) -> None:
+        return None
+
+
 class FileMediaStore:
     """Today's layout on a local or shared disk: the packager writes in place and switches the master
     itself (packager/versions.py); nginx or ``/hls/`` serve the files."""
@@ -133,11 +175,8 @@ class FileMediaStore:
     def debate_dir(self, debate_id: str, scratch: Path) -> Path:
         return self.media_root / debate_id
 
-    async def prepare(self, debate_id: str, debate_dir: Path) -> None:
-        return None
-
-    async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
-        return Publication(debate_id, version)
+    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+        return InPlaceVersion(debate_id, on_playable)
 
     async def withdraw(self, publication: Publication) -> None:
         return None  # the files are the packager's: ingest/packaging.discard_version withdraws them
