@@ -184,22 +184,7 @@ async def list_debates_json(
     urls: MediaUrls,
 ) -> DebatePageJson:
     """One page in listing order as JSON written by PostgreSQL (the same items as list_debates)."""
-    at, at_id = position(after)
-    row = await conn.fetchrow(
-        LIST_DEBATES_JSON,
-        filters.chamber,
-        filters.body,
-        filters.date_from,
-        filters.date_to,
-        list(filters.statuses),
-        filters.speaker_id,
-        filters.q,
-        at,
-        at_id,
-        limit + 1,
-        SITTING_TIMEZONE,
-        urls.base,
-    )
+    row = await conn.fetchrow(LIST_DEBATES_JSON, *page_arguments(filters, limit, after), urls.base)
     last = DebateKey(row["last_starts_at"], row["last_id"]) if row["last_id"] is not None else None
     return DebatePageJson(row["items"], row["more"], last)
 
@@ -230,18 +215,10 @@ def position(after: DebateKey | None) -> tuple[str, UUID]:
     return (after.starts_at.isoformat() if after.starts_at else "-infinity", after.id)
 
 
-async def list_debates(
-    conn: asyncpg.Connection,
-    filters: DebateFilters,
-    *,
-    limit: int,
-    after: DebateKey | None,
-    urls: MediaUrls,
-) -> tuple[list[Debate], bool]:
-    """One page in listing order, and whether more rows follow."""
+def page_arguments(filters: DebateFilters, limit: int, after: DebateKey | None) -> tuple[Any, ...]:
+    """$1–$11 of LIST_PAGE: the filters, the keyset position, one row more than the page, the zone."""
     at, at_id = position(after)
-    rows = await conn.fetch(
-        LIST_DEBATES,
+    return (
         filters.chamber,
         filters.body,
         filters.date_from,
@@ -254,6 +231,18 @@ async def list_debates(
         limit + 1,
         SITTING_TIMEZONE,
     )
+
+
+async def list_debates(
+    conn: asyncpg.Connection,
+    filters: DebateFilters,
+    *,
+    limit: int,
+    after: DebateKey | None,
+    urls: MediaUrls,
+) -> tuple[list[Debate], bool]:
+    """One page in listing order, and whether more rows follow."""
+    rows = await conn.fetch(LIST_DEBATES, *page_arguments(filters, limit, after))
     return [debate_from_row(row, urls) for row in rows[:limit]], len(rows) > limit
 
 
