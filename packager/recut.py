@@ -136,6 +136,9 @@ def _source(version_dir: Path, ladder: Ladder) -> _Source:
         if not (version_dir / rung.name / PLAYLIST_NAME).is_file():
             raise RecutError(f"the current version has no rung {rung.name}: it was made with another ladder")
     top = m3u8.load(str(version_dir / ladder.top_rung.name / PLAYLIST_NAME))
+    if any(segment.gap_tag for segment in top.segments):
+        # each run after an outage has its own decode times and discontinuity: not regrouped here
+        raise RecutError("the recording has gaps where its source dropped, which are not re-cut")
     return _Source(
         directory=version_dir,
         starts_at=top.program_date_time,
