@@ -4,8 +4,11 @@ When a compte rendu arrives after a sitting was packaged (DESIGN §8), its chapt
 version: AAC frames are independent, so each fMP4 rung's samples are regrouped into segments that
 start at the new chapter starts (box surgery: the same init segment, the same sample bytes, new
 moof/mdat pairs), the TS rung is re-muxed at the same instants (FFmpeg, stream copy) and
-``download.m4a`` re-muxed with the new chapters by finalize_rendition(), as every version is finished.
-A recorded live sitting is re-cut the same way, keeping its segment target.
+``download.m4a`` re-muxed with the new chapters; finalize_rendition() finishes and validates it as every
+version. What reads the audio (the TS and download remuxes, the pauses' decode for the words) reads the
+current version, which holds the same samples, while the fMP4 rungs are cut. A recorded live sitting is
+re-cut the same way, keeping its segment target; one with gaps (GAP segments, a discontinuity per run
+of its source) is refused with RecutError.
 """
 
 from __future__ import annotations
