@@ -4,12 +4,10 @@ same finished VOD version a package() gives (chapters, master, download.m4a, val
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import m3u8
-import pytest
 
 from packager.ladder import Ladder
 from packager.live.playlist import LiveChapter, LivePart, LiveSegment

@@ -12,6 +12,7 @@ import pytest
 
 from packager.chapters import ChapterError, ChapterIn, Speaker
 from packager.cmaf import read_track
+from packager.ffmpeg import FFmpegError
 from packager.ladder import Ladder
 from packager.recut import RecutError, _samples, recut
 from packager.synth import STARTS_AT, TEXT, Sitting
@@ -120,6 +121,18 @@ def test_the_recut_ts_rung_keeps_its_counters_and_the_fmp4_timeline(second: Pack
     for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):
         tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / fmp4_segment.uri)
         assert ts_first_pts(directory / "ts64" / ts_segment.uri) == pytest.approx(tfdt, abs=1e-4)
+
+
+def test_a_remux_failing_beside_the_cuts_leaves_the_published_version_untouched(
+    second: PackageResult, small_ladder: Ladder, sitting: Sitting
+) -> None:
+    # the TS and download remuxes run while the fMP4 rungs are cut: their failure stops everything and
+    # the half-made version goes, as any other failure
+    master = (second.debate_dir / "master.m3u8").read_text()
+    with pytest.raises(FFmpegError):
+        asyncio.run(recut(second.debate_dir, ladder=small_ladder, chapters=sitting.chapters, ffmpeg="false"))
+    assert (second.debate_dir / "master.m3u8").read_text() == master
+    assert sorted(p.name for p in second.debate_dir.glob("v*")) == ["v1", "v2"]
 
 
 async def test_a_recorded_live_sitting_is_recut_in_its_2_s_segments(
