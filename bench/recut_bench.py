@@ -25,12 +25,12 @@ from packager.ffmpeg import default_ffmpeg  # noqa: E402
 from packager.recut import recut  # noqa: E402
 from packager.synth import STARTS_AT, TEXT, make_sitting  # noqa: E402
 from packager.transcript import TranscriptIn  # noqa: E402
-from packager.vod import package  # noqa: E402
+from packager.vod import PackageResult, package  # noqa: E402
 
 CLIP_SECONDS = 9.2  # one speaker turn of the synthesised sitting
 
 
-async def run(minutes: float, ladder: str, work: Path) -> tuple[float, float, int]:
+async def run(minutes: float, ladder: str, work: Path) -> tuple[float, float, PackageResult]:
     ffmpeg = default_ffmpeg()
     repeat = max(1, round(minutes * 60 / (4 * CLIP_SECONDS)))
     sitting = await asyncio.to_thread(make_sitting, work / "sitting", ffmpeg, repeat)
@@ -44,7 +44,7 @@ async def run(minutes: float, ladder: str, work: Path) -> tuple[float, float, in
     began = time.monotonic()
     result = await recut(debate, ladder=ladder, chapters=sitting.chapters, transcript=words, ffmpeg=ffmpeg)
     attaching = time.monotonic() - began
-    return packaging, attaching, len(result.chapters)
+    return packaging, attaching, result
 
 
 def main() -> None:
@@ -53,10 +53,12 @@ def main() -> None:
     parser.add_argument("--ladder", default="speech")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="recut-bench-") as work:
-        packaging, attaching, chapters = asyncio.run(run(args.minutes, args.ladder, Path(work)))
-    print(f"{args.minutes:.0f} min sitting, ladder {args.ladder}, {chapters} chapters")
+        packaging, attaching, result = asyncio.run(run(args.minutes, args.ladder, Path(work)))
+    print(f"{args.minutes:.0f} min sitting, ladder {args.ladder}, {len(result.chapters)} chapters")
     print(f"first packaging      {packaging:8.1f} s")
     print(f"compte rendu re-cut  {attaching:8.1f} s")
+    # the wait in each stage (the remuxes and the pauses' decode run beside the fMP4 cuts: what is left)
+    print("  " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()))
     ratio = attaching / packaging
     print(f"re-cut/packaging: {ratio:.1%} (goal ≤ 5 %: {'met' if ratio <= 0.05 else 'NOT met'})")
 

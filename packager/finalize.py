@@ -42,6 +42,7 @@ async def finalize_rendition(
     title: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     words: Words | None = None,
+    download_written: bool = False,
 ) -> None:
     """Finish ``directory``, whose rung playlists are final; ValidationError if it is not fit to publish.
 
@@ -49,6 +50,8 @@ async def finalize_rendition(
     segments in order; ``duration`` is what every rung must last (the source's, or the recording's).
     ``on_progress`` gets the fraction of this stage done. With ``words``, the transcript files and the
     subtitle rendition (segmented like the top rung) are written and announced in the master.
+    ``download_written``: the caller made download.m4a already (a re-cut remuxes it from the version it
+    re-cuts, which holds the same samples, while it cuts the rungs).
     """
 
     def progress(fraction: float) -> None:
@@ -60,14 +63,15 @@ async def finalize_rendition(
         await run_blocking(write_words, directory, words, download_parts[0].parent / PLAYLIST_NAME)
     subtitles = SUBS_PLAYLIST if words is not None else None
     write_atomic(directory / MASTER_NAME, master_playlist(variants, subtitles_uri=subtitles))
-    await write_download(
-        ffmpeg,
-        download_parts,
-        directory,
-        chapters,
-        title=title,
-        on_time=lambda t: progress(_DOWNLOAD_SHARE * t / max(duration, 1e-6)),
-    )
+    if not download_written:
+        await write_download(
+            ffmpeg,
+            download_parts,
+            directory,
+            chapters,
+            title=title,
+            on_time=lambda t: progress(_DOWNLOAD_SHARE * t / max(duration, 1e-6)),
+        )
     progress(_DOWNLOAD_SHARE)
     await validate_version(directory, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
     progress(1.0)

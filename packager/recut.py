@@ -4,8 +4,11 @@ When a compte rendu arrives after a sitting was packaged (DESIGN §8), its chapt
 version: AAC frames are independent, so each fMP4 rung's samples are regrouped into segments that
 start at the new chapter starts (box surgery: the same init segment, the same sample bytes, new
 moof/mdat pairs), the TS rung is re-muxed at the same instants (FFmpeg, stream copy) and
-``download.m4a`` re-muxed with the new chapters by finalize_rendition(), as every version is finished.
-A recorded live sitting is re-cut the same way, keeping its segment target.
+``download.m4a`` re-muxed with the new chapters; finalize_rendition() finishes and validates it as every
+version. What reads the audio (the TS and download remuxes, the pauses' decode for the words) reads the
+current version, which holds the same samples, while the fMP4 rungs are cut. A recorded live sitting is
+re-cut the same way, keeping its segment target; one with gaps (GAP segments, a discontinuity per run
+of its source) is refused with RecutError.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import m3u8
 
@@ -25,6 +29,7 @@ from packager.atomic import write_atomic
 from packager.captions import Pause, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
 from packager.cmaf import Track, boxes, build_fragment, fragment_samples, read_track
+from packager.download import write_download
 from packager.encode import Encoding, segment_output
 from packager.ffmpeg import run_ffmpeg
 from packager.finalize import finalize_rendition
@@ -136,6 +141,9 @@ def _source(version_dir: Path, ladder: Ladder) -> _Source:
         if not (version_dir / rung.name / PLAYLIST_NAME).is_file():
             raise RecutError(f"the current version has no rung {rung.name}: it was made with another ladder")
     top = m3u8.load(str(version_dir / ladder.top_rung.name / PLAYLIST_NAME))
+    if any(segment.gap_tag for segment in top.segments):
+        # each run after an outage has its own decode times and discontinuity: not regrouped here
+        raise RecutError("the recording has gaps where its source dropped, which are not re-cut")
     return _Source(
         directory=version_dir,
         starts_at=top.program_date_time,
@@ -187,7 +195,7 @@ async def recut(
 async def _pauses(ffmpeg: str, version_dir: Path, parts: Sequence[Path], duration: float) -> list[Pause]:
     """Pauses in a rung: a decode (no encode) through silencedetect, for the cues to snap to."""
     joined = version_dir / ".pauses.mp4"
-    await run_blocking(joined.write_bytes, b"".join(part.read_bytes() for part in parts))
+    await run_blocking(_join, parts, joined)
     try:
         args = ["-v", "error", "-i", joined.name, "-af", with_silence_detection(None), "-f", "null", "-"]
         await run_ffmpeg(ffmpeg, args, cwd=version_dir)
@@ -195,6 +203,18 @@ async def _pauses(ffmpeg: str, version_dir: Path, parts: Sequence[Path], duratio
     finally:
         joined.unlink(missing_ok=True)
         (version_dir / SILENCE_FILE).unlink(missing_ok=True)
+
+
+def _join(parts: Sequence[Path], joined: Path) -> None:
+    with joined.open("wb") as out:
+        for part in parts:
+            out.write(part.read_bytes())
+
+
+def _fmp4_files(rung_dir: Path) -> list[Path]:
+    """init + media segments of a published fMP4 rung, in order."""
+    playlist = m3u8.load(str(rung_dir / PLAYLIST_NAME))
+    return [rung_dir / INIT_NAME, *(rung_dir / segment.uri for segment in playlist.segments)]
 
 
 async def _build(
@@ -207,56 +227,77 @@ async def _build(
     paragraphs: list[Paragraph],
     title: str | None,
 ) -> PackageResult:
-    segments: dict[str, list[MediaSegment]] = {}
-    outputs: list[tuple[Rung, list[MediaSegment]]] = []
+    """The new version's files. The current version holds the same samples, so what reads them (the
+    pauses' decode, the download remux, the TS remux) runs from it beside the fMP4 box surgery."""
     timings: dict[str, float] = {}
     began = time.monotonic()
     await run_blocking(version_dir.mkdir)
-    for rung in ladder.rungs:
-        if rung.kind == "fmp4":
-            made = await run_blocking(
-                _recut_fmp4, rung, source.directory / rung.name, version_dir / rung.name, cuts
-            )
-        else:
-            made = (await _recut_ts(ffmpeg, rung, source.directory / rung.name, version_dir, cuts)).segments
-        segments[rung.name] = made
-        outputs.append((rung, made))
-        text = media_playlist(
-            made,
-            kind=rung.kind,
-            ended=True,
-            chapters=chapters,
-            starts_at=source.starts_at,
-            target=source.target,
-        )
-        await run_blocking(write_atomic, version_dir / rung.name / PLAYLIST_NAME, text)
-        timings[rung.name] = time.monotonic() - began - sum(timings.values())
     top = ladder.top_rung.name
-    parts = [version_dir / top / INIT_NAME, *(version_dir / top / s.uri for s in segments[top])]
-    words = None
-    if paragraphs:
-        # the cheapest rung to decode (fewest samples, fewest channels) tells the pauses as well
-        low = min(
-            (r for r in ladder.rungs if r.kind == "fmp4"),
-            key=lambda r: (r.sample_rate * r.channels, r.bitrate),
-        )
-        low_parts = [
-            version_dir / low.name / INIT_NAME,
-            *(version_dir / low.name / s.uri for s in segments[low.name]),
-        ]
-        pauses = await _pauses(ffmpeg, version_dir, low_parts, source.duration)
-        words = Words(paragraphs, build_cues(paragraphs, pauses))
-    timings["pauses"] = time.monotonic() - began - sum(timings.values())
+    side: dict[str, asyncio.Future[Any]] = {
+        "download": asyncio.ensure_future(
+            write_download(ffmpeg, await run_blocking(_fmp4_files, source.directory / top), version_dir,
+                           chapters, title=title)
+        ),
+    }  # fmt: skip
+    try:
+        if paragraphs:
+            # the cheapest rung to decode (fewest samples, fewest channels) tells the pauses as well
+            low = min(
+                (r for r in ladder.rungs if r.kind == "fmp4"),
+                key=lambda r: (r.sample_rate * r.channels, r.bitrate),
+            )
+            low_parts = await run_blocking(_fmp4_files, source.directory / low.name)
+            side["pauses"] = asyncio.ensure_future(_pauses(ffmpeg, version_dir, low_parts, source.duration))
+        for rung in ladder.rungs:
+            if rung.kind == "ts":
+                side[rung.name] = asyncio.ensure_future(
+                    _recut_ts(ffmpeg, rung, source.directory / rung.name, version_dir, cuts)
+                )
+        segments: dict[str, list[MediaSegment]] = {}
+        for rung in ladder.rungs:
+            if rung.kind == "fmp4":
+                segments[rung.name] = await run_blocking(
+                    _recut_fmp4, rung, source.directory / rung.name, version_dir / rung.name, cuts
+                )
+        timings["fmp4"] = time.monotonic() - began
+        for rung in ladder.rungs:
+            if rung.kind == "ts":
+                segments[rung.name] = (await side[rung.name]).segments
+        timings["ts"] = time.monotonic() - began - sum(timings.values())
+        outputs: list[tuple[Rung, list[MediaSegment]]] = []
+        for rung in ladder.rungs:
+            made = segments[rung.name]
+            outputs.append((rung, made))
+            text = media_playlist(
+                made,
+                kind=rung.kind,
+                ended=True,
+                chapters=chapters,
+                starts_at=source.starts_at,
+                target=source.target,
+            )
+            await run_blocking(write_atomic, version_dir / rung.name / PLAYLIST_NAME, text)
+        words = None
+        if paragraphs:
+            words = Words(paragraphs, build_cues(paragraphs, await side["pauses"]))
+        timings["pauses"] = time.monotonic() - began - sum(timings.values())
+        await side["download"]
+        timings["download"] = time.monotonic() - began - sum(timings.values())
+    finally:
+        for task in side.values():
+            task.cancel()
+        await asyncio.gather(*side.values(), return_exceptions=True)
     variants = ladder_variants(outputs, measured=True, target=source.target)
     await finalize_rendition(
         version_dir,
         ffmpeg=ffmpeg,
         variants=variants,
         chapters=chapters,
-        download_parts=parts,
+        download_parts=[version_dir / top / INIT_NAME, *(version_dir / top / s.uri for s in segments[top])],
         duration=source.duration,
         title=title,
         words=words,
+        download_written=True,
     )
     timings["finalizing"] = time.monotonic() - began - sum(timings.values())
     return PackageResult(

@@ -140,3 +140,16 @@ def measure_lufs(ffmpeg: str, path: Path) -> float:
 def write_json(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def source_segments(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> list[bytes]:
+    """12 s of a tone as 2 s MPEG-TS segments, as a live HLS source serves them."""
+    work = tmp_path_factory.mktemp("live-source")
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=12:sample_rate=48000",
+         "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
+         "-hls_segment_filename", str(work / "s%d.ts"), str(work / "source.m3u8")],
+        check=True,
+    )  # fmt: skip
+    return [segment.read_bytes() for segment in sorted(work.glob("s*.ts"), key=lambda p: int(p.stem[1:]))]

@@ -4,12 +4,10 @@ same finished VOD version a package() gives (chapters, master, download.m4a, val
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import m3u8
-import pytest
 
 from packager.ladder import Ladder
 from packager.live.playlist import LiveChapter, LivePart, LiveSegment
@@ -18,19 +16,6 @@ from packager.playlists import Variant
 from packager.synth import STARTS_AT
 from packager.timeline import live_durations
 from packager.versions import current_version, is_complete
-
-
-@pytest.fixture(scope="module")
-def source_segments(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> list[bytes]:
-    """12 s of a tone as 2 s MPEG-TS segments, as a live HLS source serves them."""
-    work = tmp_path_factory.mktemp("live-source")
-    subprocess.run(
-        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=12:sample_rate=48000",
-         "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
-         "-hls_segment_filename", str(work / "s%d.ts"), str(work / "source.m3u8")],
-        check=True,
-    )  # fmt: skip
-    return [segment.read_bytes() for segment in sorted(work.glob("s*.ts"), key=lambda p: int(p.stem[1:]))]
 
 
 async def record(

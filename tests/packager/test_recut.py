@@ -10,15 +10,19 @@ from pathlib import Path
 import m3u8
 import pytest
 
-from packager.chapters import ChapterError
+from packager.chapters import ChapterError, ChapterIn, Speaker
 from packager.cmaf import read_track
+from packager.ffmpeg import FFmpegError
 from packager.ladder import Ladder
-from packager.recut import _samples, recut
+from packager.recut import RecutError, _samples, recut
 from packager.synth import STARTS_AT, TEXT, Sitting
 from packager.transcript import TranscriptIn
+from packager.versions import current_version
 from packager.vod import PackageResult, package
 
 from .conftest import decode_duration
+from .test_live_recorder import record
+from .timestamps import continuity_breaks, fmp4_start, ts_first_pts
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +108,83 @@ def test_a_bad_compte_rendu_leaves_the_published_version_untouched(
         asyncio.run(recut(second.debate_dir, ladder=small_ladder, chapters=bad, ffmpeg=ffmpeg))
     assert (second.debate_dir / "master.m3u8").read_text() == master
     assert not (second.debate_dir / "v3").exists()
+
+
+def test_the_recut_ts_rung_keeps_its_counters_and_the_fmp4_timeline(second: PackageResult) -> None:
+    # as at first packaging (#21): a demuxer reading the rung meets no discontinuity, and an ABR switch
+    # between ts64 and a64 lands on the same media time
+    directory = second.version_dir
+    ts = m3u8.load(str(directory / "ts64" / "index.m3u8")).segments
+    fmp4 = m3u8.load(str(directory / "a64" / "index.m3u8")).segments
+    assert len(ts) == len(fmp4) > 3
+    assert continuity_breaks([directory / "ts64" / s.uri for s in ts]) == 0
+    for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):
+        tfdt = fmp4_start(directory / "a64" / "init.mp4", directory / "a64" / fmp4_segment.uri)
+        assert ts_first_pts(directory / "ts64" / ts_segment.uri) == pytest.approx(tfdt, abs=1e-4)
+
+
+def test_a_remux_failing_beside_the_cuts_leaves_the_published_version_untouched(
+    second: PackageResult, small_ladder: Ladder, sitting: Sitting
+) -> None:
+    # the TS and download remuxes run while the fMP4 rungs are cut: their failure stops everything and
+    # the half-made version goes, as any other failure
+    master = (second.debate_dir / "master.m3u8").read_text()
+    with pytest.raises(FFmpegError):
+        asyncio.run(recut(second.debate_dir, ladder=small_ladder, chapters=sitting.chapters, ffmpeg="false"))
+    assert (second.debate_dir / "master.m3u8").read_text() == master
+    assert sorted(p.name for p in second.debate_dir.glob("v*")) == ["v1", "v2"]
+
+
+async def test_a_recorded_live_sitting_is_recut_in_its_2_s_segments(
+    tmp_path: Path,
+    ffmpeg: str,
+    small_ladder: Ladder,
+    source_segments: list[bytes],
+    hls_server,  # type: ignore[no-untyped-def]
+) -> None:
+    debate_dir = tmp_path / "debate"
+    seen, _ = await record(debate_dir, small_ladder, ffmpeg, source_segments)
+    (recording,) = seen["recording"]
+    result = await recut(
+        debate_dir, ladder=small_ladder, chapters=LATER, transcript=later_words(), ffmpeg=ffmpeg
+    )
+    old, new = debate_dir / "v1", result.version_dir
+    assert result.version == 2 and current_version(debate_dir) == 2
+    for rung in ("a32", "a64"):
+        assert rung_samples(new, rung) == rung_samples(old, rung)  # every sample, same durations
+    for rung in ("a32", "a64", "ts64"):
+        after = m3u8.load(str(new / rung / "index.m3u8"))
+        assert after.target_duration == m3u8.load(str(old / rung / "index.m3u8")).target_duration == 2
+        assert all(round(s.duration) <= 2 for s in after.segments)
+        starts, total = [], 0.0
+        for segment in after.segments:
+            starts.append(total)
+            total += segment.duration
+        assert total == pytest.approx(recording.duration, abs=0.05)
+        assert min(abs(s - result.chapters[1].start) for s in starts) < 0.05
+    base = await hls_server(debate_dir)
+    played = await decode_duration(ffmpeg, f"{base}/v2/a64/index.m3u8")
+    assert played == pytest.approx(await decode_duration(ffmpeg, f"{base}/v1/a64/index.m3u8"), abs=0.05)
+
+
+async def test_a_recording_with_an_outage_is_refused_and_stays_published(
+    tmp_path: Path, ffmpeg: str, small_ladder: Ladder, source_segments: list[bytes]
+) -> None:
+    # its GAP segments and discontinuity are not re-cut (yet): a clear refusal, not a missing file
+    debate_dir = tmp_path / "debate"
+    await record(debate_dir, small_ladder, ffmpeg, source_segments, outage_after=3)
+    master = (debate_dir / "master.m3u8").read_text()
+    with pytest.raises(RecutError, match="gaps"):
+        await recut(debate_dir, ladder=small_ladder, chapters=LATER, transcript=later_words(), ffmpeg=ffmpeg)
+    assert (debate_dir / "master.m3u8").read_text() == master
+    assert not (debate_dir / "v2").exists()
+
+
+LATER = [
+    ChapterIn(start=0.0, speaker=Speaker(id="PA720", name="Yaël Braun-Pivet")),
+    ChapterIn(start=5.0, speaker=Speaker(id="PA1", name="Marc Fesneau")),
+]
+
+
+def later_words() -> list[TranscriptIn]:
+    return [TranscriptIn(start=c.start, speaker=c.speaker, text=TEXT) for c in LATER]
