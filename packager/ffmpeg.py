@@ -10,10 +10,11 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packager.process import die_with_parent, drain_stderr, stop_process
 
+T = TypeVar("T")
 STDERR_TAIL = 20
 _STOP_GRACE = 2.0
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)")
@@ -80,12 +81,13 @@ async def run_ffmpeg(
     on_time: Callable[[float], None] | None = None,
     stdin_feed: Callable[[asyncio.StreamWriter], Coroutine[Any, Any, None]] | None = None,
     check: bool = True,
-    tail_lines: int = STDERR_TAIL,
+    tail_lines: int | None = STDERR_TAIL,
     cwd: Path | None = None,
 ) -> FFmpegRun:
     """Run `ffmpeg args…` with progress on stdout; cancellation stops FFmpeg before re-raising.
 
     `stdin_feed`, if given, writes the input into FFmpeg's stdin (then `q` cannot be sent: SIGTERM stops it).
+    `tail_lines`: how many of its last stderr lines to keep (None: all).
     """
     argv = [*die_with_parent(), ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
     proc = await asyncio.create_subprocess_exec(
@@ -116,8 +118,24 @@ async def run_ffmpeg(
         await asyncio.gather(progress, drain, return_exceptions=True)
         raise
     if check and returncode != 0:
-        raise FFmpegError("ffmpeg failed", returncode, list(tail))
+        raise FFmpegError("ffmpeg failed", returncode, list(tail)[-(tail_lines or STDERR_TAIL) :])
     return FFmpegRun(out_time=out_time, stderr=list(tail))
+
+
+async def run_all(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run all side by side and return their results in order; on the first failure cancel the others
+    (which stops their FFmpeg) and raise it."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if (error := task.exception()) is not None:
+                raise error
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def parse_media_info(stderr: Sequence[str]) -> MediaInfo | None:

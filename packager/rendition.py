@@ -12,17 +12,16 @@ import contextlib
 import functools
 import shutil
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from packager.atomic import write_atomic
 from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
-from packager.encode import encode_args, group_encodings, plan_encodings
-from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
+from packager.encode import default_processes, encode_args, group_encodings, plan_encodings
+from packager.ffmpeg import default_ffmpeg, probe, run_all, run_ffmpeg
 from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
@@ -83,20 +82,6 @@ class _Progress:
         if self._callback is not None and (stage != self._last[0] or overall - self._last[1] >= 0.001):
             self._last = (stage, overall)
             self._callback(stage, overall)
-
-
-async def _first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> None:
-    """Run all; on the first failure cancel the others (which stops their FFmpeg) and raise it."""
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class _Publisher:
@@ -236,6 +221,7 @@ async def _build(
             duration,
             target,
             on_time=lambda t: progress("measuring", t / max(window_total, 1e-6)),
+            processes=processes or default_processes(),
         )
     timings["measuring"] = time.monotonic() - started - timings["probing"]
 
@@ -276,7 +262,7 @@ async def _build(
         )
         for index, group in enumerate(groups)
     ]
-    encoding = asyncio.ensure_future(_first_error(runs))
+    encoding = asyncio.ensure_future(run_all(runs))
     try:
         while not encoding.done():
             await asyncio.wait([encoding], timeout=_POLL)
