@@ -18,6 +18,8 @@ T = TypeVar("T")
 STDERR_TAIL = 20
 _STOP_GRACE = 2.0
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_VERSION = re.compile(r"ffmpeg version n?(\d+)\.")
+_majors: dict[str, int] = {}
 _AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)")
 
 
@@ -54,6 +56,24 @@ def default_ffmpeg() -> str:
         if found is None:
             raise FileNotFoundError("no FFmpeg: install imageio-ffmpeg or put ffmpeg on PATH") from None
         return found
+
+
+async def ffmpeg_major(ffmpeg: str) -> int:
+    """The major version of ``ffmpeg`` (0 when it does not say, as git builds do), asked once per binary."""
+    if ffmpeg not in _majors:
+        proc = await asyncio.create_subprocess_exec(
+            *die_with_parent(),
+            ffmpeg,
+            "-hide_banner",
+            "-version",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await proc.communicate()
+        found = _VERSION.match(out.decode("utf-8", "replace"))
+        _majors[ffmpeg] = int(found.group(1)) if found else 0
+    return _majors[ffmpeg]
 
 
 async def _read_progress(stream: asyncio.StreamReader, on_time: Callable[[float], None] | None) -> float:

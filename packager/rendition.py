@@ -20,8 +20,8 @@ from pathlib import Path
 from packager.atomic import write_atomic
 from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
-from packager.encode import default_processes, encode_args, group_encodings, plan_encodings
-from packager.ffmpeg import default_ffmpeg, probe, run_all, run_ffmpeg
+from packager.encode import default_processes, encode_args, encode_processes, group_encodings, plan_encodings
+from packager.ffmpeg import default_ffmpeg, ffmpeg_major, probe, run_all, run_ffmpeg
 from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
@@ -234,7 +234,7 @@ async def _build(
         if await run_blocking(publisher.collect) and on_playable is not None:
             on_playable(publisher.variants(measured=False))
 
-    groups = group_encodings(plan_encodings(ladder), processes)
+    groups = group_encodings(plan_encodings(ladder), encode_processes(await ffmpeg_major(ffmpeg), processes))
     positions = [0.0] * len(groups)
 
     def on_time(index: int, seconds: float) -> None:
