@@ -109,9 +109,10 @@ class _Publisher:
             target=self.ladder.segment_duration,
         )
 
-    def playlists(self, *, ended: bool) -> bool:
-        """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""
-        for output in self.outputs:
+    def playlists(self, *, ended: bool, outputs: Sequence[RungOutput] | None = None) -> bool:
+        """Rewrite the rung playlists (of ``outputs``, default all); write the master once all rungs have a
+        segment (True that time)."""
+        for output in self.outputs if outputs is None else outputs:
             text = media_playlist(
                 output.segments,
                 kind=output.rung.kind,
@@ -129,8 +130,8 @@ class _Publisher:
 
     def collect(self) -> bool:
         """Blocking: publish finished segments, refresh playlists; True once, when it becomes playable."""
-        added = sum(output.collect() for output in self.outputs)
-        return self.playlists(ended=False) if added else False
+        grown = [output for output in self.outputs if output.collect()]
+        return self.playlists(ended=False, outputs=grown) if grown else False
 
 
 async def build_rendition(
