@@ -1,11 +1,16 @@
 """FFmpeg command lines that encode the ladder, cut exactly at the planned instants.
 
 Rungs with identical AAC parameters share one encoding: FFmpeg's `tee` muxer writes the same packets as
-fMP4 and as MPEG-TS segments. FFmpeg 7 and later run each encoder in its own thread: one process then
-encodes the whole ladder from one decode, and its encoders advance together (bounded queues between its
-threads), so the heaviest one (the stereo rung, ~40 % of the work) is never left alone on one core at
-the end, as it is when separate processes are scheduled fairly. FFmpeg 5.1 runs its encoders one after
-the other: encodings are spread over one process per core, balanced by their cost.
+fMP4 and as MPEG-TS segments. With FFmpeg 7 and later (encoders in threads) each encoding has its own
+process: in one process the encoders advance in lockstep (a few frames of queue between its threads), and
+on a busy machine every scheduling delay of one stalls all of them (measured: 2.2x the wall time of
+separate processes at a load of 17 on 2 cores). FFmpeg 5.1 runs a process's encoders one after the other:
+encodings are spread over one process per core, balanced by their cost.
+
+Separate processes are scheduled fairly, which left the heaviest encode (the stereo rung, ~45 % of the
+work) alone on one core at the end, the other idle. So only the process with the most work runs at normal
+priority, the others at a lower one (``LIGHTER_NICENESS``): the critical path keeps a core, the others fill
+the second one. The scheduler never leaves a core idle for a niceness, so this costs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from packager.timeline import muxer_times
 
 RAW_DIR = ".raw"
 THREADED_FFMPEG = 7  # the first major version whose command line runs encoders and muxers in threads
+LIGHTER_NICENESS = 10
 SEGMENT_LIST = "list.csv"
 # empty_moov + default_base_moof: a moov without samples and self-contained moofs, i.e. CMAF-shaped fragments.
 _MOVFLAGS = "movflags=+frag_keyframe+empty_moov+default_base_moof"
@@ -82,12 +88,20 @@ def default_processes() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def encode_processes(ffmpeg_major: int, processes: int | None = None) -> int:
-    """How many FFmpeg processes encode the ladder: ``processes`` if given; else one for a threaded FFmpeg
-    (7 and later), one per core for an older one."""
+def encode_processes(ffmpeg_major: int, processes: int | None = None) -> int | None:
+    """How many FFmpeg processes encode the ladder: ``processes`` if given; else one per encoding (None)
+    for a threaded FFmpeg (7 and later), one per core for an older one."""
     if processes is not None:
         return max(1, processes)
-    return 1 if ffmpeg_major >= THREADED_FFMPEG else default_processes()
+    return None if ffmpeg_major >= THREADED_FFMPEG else default_processes()
+
+
+def group_niceness(groups: Sequence[Sequence[Encoding]]) -> list[int]:
+    """The niceness each group's FFmpeg runs at: 0 for the one with the most work, LIGHTER_NICENESS for
+    the others."""
+    loads = [sum(encoding.cost for encoding in group) for group in groups]
+    heaviest = loads.index(max(loads))
+    return [0 if index == heaviest else LIGHTER_NICENESS for index in range(len(groups))]
 
 
 def raw_dir(rung: Rung) -> PurePosixPath:

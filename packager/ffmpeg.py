@@ -103,13 +103,16 @@ async def run_ffmpeg(
     check: bool = True,
     tail_lines: int | None = STDERR_TAIL,
     cwd: Path | None = None,
+    niceness: int = 0,
 ) -> FFmpegRun:
     """Run `ffmpeg args…` with progress on stdout; cancellation stops FFmpeg before re-raising.
 
     `stdin_feed`, if given, writes the input into FFmpeg's stdin (then `q` cannot be sent: SIGTERM stops it).
-    `tail_lines`: how many of its last stderr lines to keep (None: all).
+    `tail_lines`: how many of its last stderr lines to keep (None: all). `niceness`: run at a lower
+    priority (`nice -n`), when `nice` is installed.
     """
-    argv = [*die_with_parent(), ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
+    lower = ["nice", "-n", str(niceness)] if niceness and shutil.which("nice") else []
+    argv = [*die_with_parent(), *lower, ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE,

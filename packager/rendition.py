@@ -20,7 +20,14 @@ from pathlib import Path
 from packager.atomic import write_atomic
 from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
-from packager.encode import default_processes, encode_args, encode_processes, group_encodings, plan_encodings
+from packager.encode import (
+    default_processes,
+    encode_args,
+    encode_processes,
+    group_encodings,
+    group_niceness,
+    plan_encodings,
+)
 from packager.ffmpeg import default_ffmpeg, ffmpeg_major, probe, run_all, run_ffmpeg
 from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder, load_ladder
@@ -236,6 +243,7 @@ async def _build(
             on_playable(publisher.variants(measured=False))
 
     groups = group_encodings(plan_encodings(ladder), encode_processes(await ffmpeg_major(ffmpeg), processes))
+    niceness = group_niceness(groups)
     positions = [0.0] * len(groups)
 
     def on_time(index: int, seconds: float) -> None:
@@ -260,6 +268,7 @@ async def _build(
             ),
             on_time=functools.partial(on_time, index),
             cwd=outdir,
+            niceness=niceness[index],
         )
         for index, group in enumerate(groups)
     ]
