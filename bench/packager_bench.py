@@ -93,20 +93,22 @@ def one_process_asplit(ffmpeg: str, source: Path, ladder: Ladder) -> float:
     return timed(argv)[0]
 
 
-def _cpu() -> float:
-    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    return sum(u.ru_utime + u.ru_stime for u in usage)
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def packager_run(ffmpeg: str, source: Path, work: Path, ladder: str) -> tuple[float, float, dict[str, float]]:
-    """(wall, CPU of this process and its FFmpeg children, stage timings) of one packaging."""
+    """(wall, CPU of this process and its FFmpeg children, stage timings) of one packaging; the timings
+    get this Python process's own CPU as `python_cpu`."""
     outdir = work / f"out-{Path(ffmpeg).name}-{ladder}"
     shutil.rmtree(outdir, ignore_errors=True)
-    cpu, started = _cpu(), time.monotonic()
+    own, children, started = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN), time.monotonic()
     rendition = asyncio.run(build_rendition(source, outdir, ladder=ladder, ffmpeg=ffmpeg))
-    wall, cpu = time.monotonic() - started, _cpu() - cpu
+    wall = time.monotonic() - started
+    own, children = _cpu(resource.RUSAGE_SELF) - own, _cpu(resource.RUSAGE_CHILDREN) - children
     shutil.rmtree(outdir, ignore_errors=True)
-    return wall, cpu, rendition.timings
+    return wall, own + children, {**rendition.timings, "python_cpu": own}
 
 
 async def first_playable(ffmpeg: str, source: Path, work: Path) -> tuple[float, int]:
@@ -175,11 +177,12 @@ def main() -> None:
             ("FFmpeg 5.1", ours51, used51, cpu51, timings51, limit51),
         )
         for label, wall, used, rung_cpu, timings, limit in runs:
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if k != "total")
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if k not in ("total", "python_cpu"))
             print(f"packager ({label}): {wall:.1f} s wall = {seconds / wall:.1f}x realtime [{stages}]")
             # CPU is what load on a shared machine distorts least: all work / the single-rung encodes.
             print(
-                f"  CPU {used:.1f} s = {used / sum(rung_cpu):.2f}x the single-rung encodes' CPU; "
+                f"  CPU {used:.1f} s = {used / sum(rung_cpu):.2f}x the single-rung encodes' CPU "
+                f"(of which Python {timings['python_cpu']:.1f} s); {used / wall:.2f} cores busy; "
                 f"{used / CORES:.1f} s if spread evenly over {CORES} cores"
             )
             print(

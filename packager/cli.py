@@ -72,7 +72,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--true-peak", type=float, default=-1.5, help="true peak ceiling, dBTP (default: -1.5)"
     )
     parser.add_argument("--no-loudness", action="store_true", help="keep the source loudness")
-    parser.add_argument("--processes", type=int, help="parallel FFmpeg processes (default: one per encode)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="FFmpeg processes encoding the ladder (default: one with FFmpeg 7+, else one per core)",
+    )
     parser.add_argument("--title", help="title written into download.m4a")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return parser.parse_args(argv)

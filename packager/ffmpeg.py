@@ -10,13 +10,16 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packager.process import die_with_parent, drain_stderr, stop_process
 
+T = TypeVar("T")
 STDERR_TAIL = 20
 _STOP_GRACE = 2.0
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_VERSION = re.compile(r"ffmpeg version n?(\d+)\.")
+_majors: dict[str, int] = {}
 _AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*?: Audio: (\w+).*?, (\d+) Hz, ([^,]+)")
 
 
@@ -55,6 +58,24 @@ def default_ffmpeg() -> str:
         return found
 
 
+async def ffmpeg_major(ffmpeg: str) -> int:
+    """The major version of ``ffmpeg`` (0 when it does not say, as git builds do), asked once per binary."""
+    if ffmpeg not in _majors:
+        proc = await asyncio.create_subprocess_exec(
+            *die_with_parent(),
+            ffmpeg,
+            "-hide_banner",
+            "-version",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await proc.communicate()
+        found = _VERSION.match(out.decode("utf-8", "replace"))
+        _majors[ffmpeg] = int(found.group(1)) if found else 0
+    return _majors[ffmpeg]
+
+
 async def _read_progress(stream: asyncio.StreamReader, on_time: Callable[[float], None] | None) -> float:
     """Consume `-progress pipe:1` key=value lines; report and return the last out_time in seconds."""
     last = 0.0
@@ -80,14 +101,18 @@ async def run_ffmpeg(
     on_time: Callable[[float], None] | None = None,
     stdin_feed: Callable[[asyncio.StreamWriter], Coroutine[Any, Any, None]] | None = None,
     check: bool = True,
-    tail_lines: int = STDERR_TAIL,
+    tail_lines: int | None = STDERR_TAIL,
     cwd: Path | None = None,
+    niceness: int = 0,
 ) -> FFmpegRun:
     """Run `ffmpeg args…` with progress on stdout; cancellation stops FFmpeg before re-raising.
 
     `stdin_feed`, if given, writes the input into FFmpeg's stdin (then `q` cannot be sent: SIGTERM stops it).
+    `tail_lines`: how many of its last stderr lines to keep (None: all). `niceness`: run at a lower
+    priority (`nice -n`), when `nice` is installed.
     """
-    argv = [*die_with_parent(), ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
+    lower = ["nice", "-n", str(niceness)] if niceness and shutil.which("nice") else []
+    argv = [*die_with_parent(), *lower, ffmpeg, "-hide_banner", "-nostats", "-progress", "pipe:1", *args]
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE,
@@ -116,8 +141,24 @@ async def run_ffmpeg(
         await asyncio.gather(progress, drain, return_exceptions=True)
         raise
     if check and returncode != 0:
-        raise FFmpegError("ffmpeg failed", returncode, list(tail))
+        raise FFmpegError("ffmpeg failed", returncode, list(tail)[-(tail_lines or STDERR_TAIL) :])
     return FFmpegRun(out_time=out_time, stderr=list(tail))
+
+
+async def run_all(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run all side by side and return their results in order; on the first failure cancel the others
+    (which stops their FFmpeg) and raise it."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if (error := task.exception()) is not None:
+                raise error
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def parse_media_info(stderr: Sequence[str]) -> MediaInfo | None:

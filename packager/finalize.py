@@ -9,19 +9,21 @@ packager/versions.py's part.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from packager.atomic import write_atomic
 from packager.chapters import Chapter, apple_chapters, webvtt_chapters
 from packager.download import write_download
+from packager.ffmpeg import run_all
 from packager.playlists import MASTER_NAME, PLAYLIST_NAME, Variant, master_playlist
 from packager.threads import run_blocking
 from packager.transcript_files import SUBS_PLAYLIST, Words, write_words
 from packager.validate import validate_version
 
-# share of this stage the download remux takes (validation decodes a segment per rung: the rest)
-_DOWNLOAD_SHARE = 0.6
+# share of this stage the download remux takes (validation, beside it, decodes a segment per rung)
+_DOWNLOAD_SHARE = 0.9
 
 
 def write_chapter_files(directory: Path, chapters: Sequence[Chapter]) -> None:
@@ -63,15 +65,21 @@ async def finalize_rendition(
         await run_blocking(write_words, directory, words, download_parts[0].parent / PLAYLIST_NAME)
     subtitles = SUBS_PLAYLIST if words is not None else None
     write_atomic(directory / MASTER_NAME, master_playlist(variants, subtitles_uri=subtitles))
+    # side by side: the remux and the checks read the same finished segments and write nothing in common
+    # (a re-cut wrote its download while it cut the rungs: download_written)
+    steps: list[Coroutine[Any, Any, object]] = [
+        validate_version(directory, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
+    ]
     if not download_written:
-        await write_download(
-            ffmpeg,
-            download_parts,
-            directory,
-            chapters,
-            title=title,
-            on_time=lambda t: progress(_DOWNLOAD_SHARE * t / max(duration, 1e-6)),
+        steps.append(
+            write_download(
+                ffmpeg,
+                download_parts,
+                directory,
+                chapters,
+                title=title,
+                on_time=lambda t: progress(_DOWNLOAD_SHARE * t / max(duration, 1e-6)),
+            )
         )
-    progress(_DOWNLOAD_SHARE)
-    await validate_version(directory, ffmpeg=ffmpeg, source_duration=duration, chapters=chapters)
+    await run_all(steps)
     progress(1.0)

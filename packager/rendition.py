@@ -12,17 +12,23 @@ import contextlib
 import functools
 import shutil
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from packager.atomic import write_atomic
 from packager.captions import Cue, build_cues
 from packager.chapters import Chapter, ChapterIn, normalise_chapters
-from packager.encode import encode_args, group_encodings, plan_encodings
-from packager.ffmpeg import default_ffmpeg, probe, run_ffmpeg
+from packager.encode import (
+    default_processes,
+    encode_args,
+    encode_processes,
+    group_encodings,
+    group_niceness,
+    plan_encodings,
+)
+from packager.ffmpeg import default_ffmpeg, ffmpeg_major, probe, run_all, run_ffmpeg
 from packager.finalize import finalize_rendition, write_chapter_files
 from packager.ladder import Ladder, load_ladder
 from packager.loudness import Loudness, LoudnessTarget, loudness_filter, measure_loudness
@@ -85,20 +91,6 @@ class _Progress:
             self._callback(stage, overall)
 
 
-async def _first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> None:
-    """Run all; on the first failure cancel the others (which stops their FFmpeg) and raise it."""
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 class _Publisher:
     """Writes the rung playlists (EVENT, then VOD) and the version master as segments arrive."""
 
@@ -124,9 +116,10 @@ class _Publisher:
             target=self.ladder.segment_duration,
         )
 
-    def playlists(self, *, ended: bool) -> bool:
-        """Rewrite every rung playlist; write the master once all rungs have a segment (True that time)."""
-        for output in self.outputs:
+    def playlists(self, *, ended: bool, outputs: Sequence[RungOutput] | None = None) -> bool:
+        """Rewrite the rung playlists (of ``outputs``, default all); write the master once all rungs have a
+        segment (True that time)."""
+        for output in self.outputs if outputs is None else outputs:
             text = media_playlist(
                 output.segments,
                 kind=output.rung.kind,
@@ -144,8 +137,8 @@ class _Publisher:
 
     def collect(self) -> bool:
         """Blocking: publish finished segments, refresh playlists; True once, when it becomes playable."""
-        added = sum(output.collect() for output in self.outputs)
-        return self.playlists(ended=False) if added else False
+        grown = [output for output in self.outputs if output.collect()]
+        return self.playlists(ended=False, outputs=grown) if grown else False
 
 
 async def build_rendition(
@@ -236,6 +229,7 @@ async def _build(
             duration,
             target,
             on_time=lambda t: progress("measuring", t / max(window_total, 1e-6)),
+            processes=processes or default_processes(),
         )
     timings["measuring"] = time.monotonic() - started - timings["probing"]
 
@@ -248,7 +242,8 @@ async def _build(
         if await run_blocking(publisher.collect) and on_playable is not None:
             on_playable(publisher.variants(measured=False))
 
-    groups = group_encodings(plan_encodings(ladder), processes)
+    groups = group_encodings(plan_encodings(ladder), encode_processes(await ffmpeg_major(ffmpeg), processes))
+    niceness = group_niceness(groups)
     positions = [0.0] * len(groups)
 
     def on_time(index: int, seconds: float) -> None:
@@ -273,10 +268,11 @@ async def _build(
             ),
             on_time=functools.partial(on_time, index),
             cwd=outdir,
+            niceness=niceness[index],
         )
         for index, group in enumerate(groups)
     ]
-    encoding = asyncio.ensure_future(_first_error(runs))
+    encoding = asyncio.ensure_future(run_all(runs))
     try:
         while not encoding.done():
             await asyncio.wait([encoding], timeout=_POLL)

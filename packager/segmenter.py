@@ -30,31 +30,35 @@ class RungOutput:
         self._track: Track | None = None
         self._decode_time = 0
         self._counters: dict[int, int] = {}  # TS: continuity counters go on from segment to segment
+        self._listed_bytes = 0  # how much of the muxer's segment list was read
 
     def prepare(self) -> None:
         self.raw.mkdir(parents=True, exist_ok=True)
 
-    def _listed(self) -> list[tuple[str, float, float]]:
+    def _new_rows(self) -> list[tuple[str, float, float]]:
+        """The list's lines the muxer appended since the last call (it only appends: read from where the
+        previous call stopped, not the whole list again on every poll)."""
         try:
-            text = (self.raw / SEGMENT_LIST).read_text(encoding="utf-8")
+            with open(self.raw / SEGMENT_LIST, "rb") as handle:
+                handle.seek(self._listed_bytes)
+                data = handle.read()
         except FileNotFoundError:
             return []
-        rows = []
         # Only whole lines: the muxer may be half way through writing the next one.
-        for line in text.splitlines(keepends=True):
-            if not line.endswith("\n"):
-                break
+        whole = data[: data.rfind(b"\n") + 1]
+        self._listed_bytes += len(whole)
+        rows = []
+        for line in whole.decode("utf-8").splitlines():
             name, start, end = line.strip().rsplit(",", 2)
             rows.append((name, float(start), float(end)))
         return rows
 
     def collect(self) -> int:
         """Publish every newly finished segment; returns how many were added. Blocking: run in a thread."""
-        added = 0
-        for name, start, end in self._listed()[len(self.segments) :]:
+        rows = self._new_rows()
+        for name, start, end in rows:
             self._publish(self.raw / name, len(self.segments), end - start)
-            added += 1
-        return added
+        return len(rows)
 
     def _publish(self, source: Path, number: int, listed_duration: float) -> None:
         if self.rung.kind == "ts":

@@ -10,7 +10,7 @@ from pathlib import Path
 import m3u8
 
 from packager.chapters import Chapter
-from packager.ffmpeg import FFmpegError, run_ffmpeg
+from packager.ffmpeg import FFmpegError, run_all, run_ffmpeg
 from packager.playlists import MediaSegment, bandwidths
 from packager.timeline import AAC_FRAME
 from packager.validate_words import check_words
@@ -152,10 +152,10 @@ def _check(
                 problems.append(f"{rung.uri}: {where} is not a segment start")
 
 
-async def _decodes(ffmpeg: str, rung: _Rung, problems: list[str]) -> None:
-    """Decode the middle segment of the rung (init + segment for fMP4) and require a clean run."""
+async def _decodes(ffmpeg: str, rung: _Rung) -> list[str]:
+    """Decode the middle segment of the rung (init + segment for fMP4); the problems of an unclean run."""
     if not rung.media:
-        return
+        return []
     middle, init = rung.media[len(rung.media) // 2]
     segment = rung.directory / middle.uri
     parts = [init, segment] if init is not None else [segment]
@@ -169,10 +169,10 @@ async def _decodes(ffmpeg: str, rung: _Rung, problems: list[str]) -> None:
     try:
         run = await run_ffmpeg(ffmpeg, ["-v", "error", "-i", "pipe:0", "-f", "null", "-"], stdin_feed=feed)
     except FFmpegError as exc:
-        problems.append(f"{rung.uri}: {segment.name} does not decode: {exc.stderr_tail[-1:]}")
-        return
+        return [f"{rung.uri}: {segment.name} does not decode: {exc.stderr_tail[-1:]}"]
     if run.stderr:
-        problems.append(f"{rung.uri}: {segment.name} decodes with errors: {run.stderr[-1]}")
+        return [f"{rung.uri}: {segment.name} decodes with errors: {run.stderr[-1]}"]
+    return []
 
 
 async def validate_version(
@@ -187,9 +187,8 @@ async def validate_version(
     except (OSError, ValueError) as exc:
         raise ValidationError([f"playlists do not load: {exc}"]) from exc
     _check(rungs, source_duration, chapters, problems)
-    # one decode per rung, side by side; their findings in the rungs' order
-    found: list[list[str]] = [[] for _ in rungs]
-    await asyncio.gather(*(_decodes(ffmpeg, rung, mine) for rung, mine in zip(rungs, found, strict=True)))
-    problems += [problem for mine in found for problem in mine]
+    # one decode per rung, side by side (each is mostly FFmpeg starting up); findings in rung order
+    found = await run_all([_decodes(ffmpeg, rung) for rung in rungs])
+    problems += [problem for rung_problems in found for problem in rung_problems]
     if problems:
         raise ValidationError(problems)
