@@ -28,13 +28,6 @@ LOCK_DEBATE = "SELECT id FROM debates WHERE id = %(debate_id)s FOR UPDATE"
 
 async def check_compte_rendu(request: CompteRenduRequest, settings: Settings) -> None:
     """The compte rendu's URL passes the ingest fetch policy (a fast 422), before any job exists."""
-    if settings.s3_location is not None:
-        # the re-cut reads the published version's segments from the media root, which the s3 store
-        # leaves empty (its scratch directory is removed once a version is in the bucket)
-        raise Conflict(
-            "Attaching a compte rendu needs ROBIAN_MEDIA_STORE=file for now: this server publishes media "
-            "to an object store (docs/media-store.md, 'Not yet with the s3 store')."
-        )
     if request.compte_rendu_url:
         try:
             await FetchPolicy.from_settings(settings).check_url(request.compte_rendu_url)

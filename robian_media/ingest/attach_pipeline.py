@@ -5,6 +5,9 @@ sitting is still packaging waits for it; a bad one fails the job and leaves the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from packager.playlists import Variant
 from packager.recut import RecutError, recut
 from packager.vod import PackageResult
 
@@ -15,7 +18,7 @@ from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
 from .attach_models import CompteRenduRequest
-from .packaging import discard_version, packager_errors
+from .packaging import packager_errors, publish_package
 from .pipeline import Findings, fetch_compte_rendu, fitting
 from .sources.fetch_policy import FetchPolicy
 from .sources.http_fetch import SourceClient
@@ -28,7 +31,13 @@ class NothingToRecut(PermanentError):
     """The debate has no published version (yet) to attach the words to."""
 
 
-async def run_attach(run: JobRun, res: WorkerResources, progress: ProgressReporter) -> PackageResult:
+def _not_progressive(version: int, variants: list[Variant]) -> None:
+    """A re-cut version is played once published: it is made in seconds, from one already playing."""
+
+
+async def run_attach(
+    run: JobRun, res: WorkerResources, progress: ProgressReporter, work_dir: Path
+) -> PackageResult:
     settings = res.settings
     request = CompteRenduRequest.model_validate(run.params)
     debate = await res.pool.fetchrow(GET_DEBATE, run.debate_id)
@@ -54,21 +63,44 @@ async def run_attach(run: JobRun, res: WorkerResources, progress: ProgressReport
     finally:
         await client.close()
     progress.update("packaging", 0.0)
+    # the media root (file store), or this attempt's scratch directory holding the current version
+    # fetched from the bucket (s3: removed with work_dir)
+    debate_dir = res.store.debate_dir(run.debate_id, work_dir / "publish")
     with packager_errors():
-        try:
-            result = await recut(
-                settings.media_root / run.debate_id,
-                ladder=settings.ladder,
-                chapters=chapters,
-                transcript=words,
-                ffmpeg=res.ffmpeg,
-                title=debate["title"],
-            )
-        except RecutError as exc:
-            raise NothingToRecut(f"The compte rendu cannot be attached: {exc}") from exc
-    progress.update("publishing", 0.0)
+        await res.store.fetch_current(run.debate_id, debate_dir)
+        upload = await res.store.start_version(run.debate_id, debate_dir, _not_progressive)
     try:
-        await publish_version(
+        with packager_errors():
+            try:
+                result = await recut(
+                    debate_dir,
+                    ladder=settings.ladder,
+                    chapters=chapters,
+                    transcript=words,
+                    ffmpeg=res.ffmpeg,
+                    title=debate["title"],
+                )
+            except RecutError as exc:
+                raise NothingToRecut(f"The compte rendu cannot be attached: {exc}") from exc
+        await upload.stop()
+    except BaseException:
+        await complete_despite_cancel(upload.discard())
+        raise
+    progress.update("publishing", 0.0)
+    transcript = (
+        Transcript(
+            source="compte_rendu" if cr or request.from_compte_rendu else "request",
+            paragraphs=result.transcript,
+            cues=result.cues,
+        )
+        if result.transcript
+        else None
+    )
+    await publish_package(
+        res.store,
+        upload,
+        result,
+        lambda: publish_version(
             res.pool,
             run,
             version=result.version,
@@ -77,16 +109,8 @@ async def run_attach(run: JobRun, res: WorkerResources, progress: ProgressReport
             chapters=result.chapters,
             speakers=speakers,
             debate=DebateUpdate(),
-            transcript=Transcript(
-                source="compte_rendu" if cr or request.from_compte_rendu else "request",
-                paragraphs=result.transcript,
-                cues=result.cues,
-            )
-            if result.transcript
-            else None,
-        )
-    except BaseException:
-        await complete_despite_cancel(discard_version(result))
-        raise
+            transcript=transcript,
+        ),
+    )
     progress.update("publishing", 1.0)
     return result

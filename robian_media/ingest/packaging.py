@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,8 @@ from packager.versions import DebateBusyError, recover
 from packager.vod import PackageResult, package
 
 from ..jobs.errors import ChapterProblem, CorruptMedia, PermanentError, ProcessKilled, TransientError
-from ..media.store import MediaStore, MediaStoreError, Publication
+from ..media.store import MediaStore, MediaStoreError, Publication, VersionUpload
+from ..ops.background import complete_despite_cancel
 
 
 class PackagingFailed(PermanentError):
@@ -125,3 +126,26 @@ async def withdraw(store: MediaStore, publication: Publication, result: PackageR
     await discard_version(result)
     with packager_errors():
         await store.withdraw(publication)
+
+
+async def publish_package(
+    store: MediaStore,
+    upload: VersionUpload,
+    result: PackageResult,
+    record: Callable[[], Awaitable[None]],
+) -> None:
+    """Publish a packaged version: to the store first (s3: segments and rung playlists, the version
+    master, then the top master), then in the database (``record``); when a side fails, what the
+    other did is taken back, so the store and the database agree."""
+    try:
+        with packager_errors():
+            publication = await upload.publish(result.version, result.version_dir)
+    except BaseException:
+        await complete_despite_cancel(discard_version(result))
+        raise
+    try:
+        await record()
+    except BaseException:
+        # not recorded as published: withdraw the files too
+        await complete_despite_cancel(withdraw(store, publication, result))
+        raise

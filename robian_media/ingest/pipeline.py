@@ -25,7 +25,7 @@ from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
 from .chapter_input import ChapterIn, SpeakerIn
 from .models import IngestRequest
-from .packaging import discard_version, package_source, packager_errors, probe_source, withdraw
+from .packaging import package_source, packager_errors, probe_source, publish_package
 from .playable import PlayableMarker
 from .sources.an_compte_rendu import CompteRendu, parse_compte_rendu
 from .sources.an_portal import (
@@ -208,15 +208,20 @@ async def run_ingest(
     finally:
         await playable.wait()
     progress.update("publishing", 0.0)
-    try:
-        with packager_errors():
-            # segments, rung playlists, version master, then the top master (s3; in place for file)
-            publication = await upload.publish(result.version, result.version_dir)
-    except BaseException:
-        await complete_despite_cancel(discard_version(result))
-        raise
-    try:
-        await publish_version(
+    transcript = (
+        Transcript(
+            source="request" if request.transcript else "compte_rendu",
+            paragraphs=result.transcript,
+            cues=result.cues,
+        )
+        if result.transcript
+        else None
+    )
+    await publish_package(
+        res.store,
+        upload,
+        result,
+        lambda: publish_version(
             res.pool,
             run,
             version=result.version,
@@ -225,17 +230,8 @@ async def run_ingest(
             chapters=result.chapters,
             speakers=speakers,
             debate=debate,
-            transcript=Transcript(
-                source="request" if request.transcript else "compte_rendu",
-                paragraphs=result.transcript,
-                cues=result.cues,
-            )
-            if result.transcript
-            else None,
-        )
-    except BaseException:
-        # not recorded as published: withdraw the files too, so the store and database agree
-        await complete_despite_cancel(withdraw(res.store, publication, result))
-        raise
+            transcript=transcript,
+        ),
+    )
     progress.update("publishing", 1.0)
     return result

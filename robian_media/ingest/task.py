@@ -152,12 +152,6 @@ async def ingest_task(context: JobContext, job_id: str) -> None:
         await _attempt(res, context, run, run_ingest)
 
 
-async def _attach(
-    run: JobRun, res: WorkerResources, progress: ProgressReporter, _work_dir: Path
-) -> PackageResult:
-    return await run_attach(run, res, progress)
-
-
 async def attach_task(context: JobContext, job_id: str) -> None:
     """A compte rendu attached to a published debate: its new version re-cut, no encode."""
     res = worker_resources(context)
@@ -165,7 +159,7 @@ async def attach_task(context: JobContext, job_id: str) -> None:
         res, ATTACH_COMPTE_RENDU, job_id, stage="fetching", mark_debate=store.MARK_DEBATE_PROCESSING
     )
     if run is not None:
-        await _attempt(res, context, run, _attach, update=True)
+        await _attempt(res, context, run, run_attach, update=True)
 
 
 INGEST = JobTask(kind="ingest", name="robian.ingest", run=ingest_task)

@@ -25,6 +25,7 @@ from obstore.exceptions import BaseError, NotFoundError
 from obstore.store import S3Store
 
 from packager.atomic import write_atomic
+from packager.download import DOWNLOAD_NAME
 from packager.playlists import MASTER_NAME, prefixed_master
 from packager.versions import LAST_VERSION
 
@@ -77,6 +78,11 @@ def _last_version(marker: bytes | None) -> int:
         return int((marker or b"0").strip() or 0)
     except ValueError:
         return 0
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data)
 
 
 def _remember_last_version(debate_dir: Path, version: int) -> None:
@@ -198,6 +204,31 @@ class S3MediaStore:
         if last:
             # the packager's next number comes after every version the store holds (packager/versions.py)
             await asyncio.to_thread(_remember_last_version, debate_dir, last)
+
+    async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:
+        """The top master and the objects of the version it names into the scratch ``debate_dir``
+        (the offline file and clips left out: a re-cut makes its own from the segments)."""
+        master = await self.read(f"{debate_id}/{MASTER_NAME}")
+        version = _version_of(master)
+        if master is None or version is None:
+            return  # nothing published: the re-cut says so
+        keys = [
+            key
+            for key in await self.keys_under(f"{debate_id}/v{version}")
+            if not key.endswith(f"/{DOWNLOAD_NAME}")
+        ]
+        slots = asyncio.Semaphore(CONCURRENT_PUTS)  # the same bound on gets
+
+        async def fetch(key: str) -> None:
+            async with slots:
+                data = await self.read(key)
+            if data is None:
+                raise self._error("get", key, FileNotFoundError(key))
+            target = debate_dir / key.removeprefix(f"{debate_id}/")
+            await asyncio.to_thread(_write_file, target, data)
+
+        await gather_all(fetch(key) for key in keys)
+        await asyncio.to_thread(_write_file, debate_dir / MASTER_NAME, master)
 
     async def start_version(
         self, debate_id: str, debate_dir: Path, on_playable: OnPlayable

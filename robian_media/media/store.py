@@ -95,6 +95,12 @@ class MediaStore(Protocol):
         never reused; the returned upload follows the version the packager writes."""
         ...
 
+    async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:
+        """Make ``debate_dir`` hold the debate's current version as the packager reads it (the top
+        master and its ``v{n}/``), to make the next version from it (packager/recut.py): the media
+        root already does; the s3 store downloads it into the scratch directory."""
+        ...
+
     async def withdraw(self, publication: Publication) -> None:
         """The job may not publish after all: the previous version is current again, the new one gone."""
         ...
@@ -177,6 +183,9 @@ class FileMediaStore:
 
     async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
         return InPlaceVersion(debate_id, on_playable)
+
+    async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:
+        return None  # the packager works in the media root
 
     async def withdraw(self, publication: Publication) -> None:
         return None  # the files are the packager's: ingest/packaging.discard_version withdraws them

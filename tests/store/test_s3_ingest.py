@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -160,17 +159,47 @@ async def test_a_live_sitting_is_refused_with_the_s3_store_until_it_is_supported
     assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
 
 
-async def test_a_compte_rendu_is_refused_with_the_s3_store_until_it_is_supported(
-    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any]
-) -> None:
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
+async def test_a_compte_rendu_attached_with_the_s3_store_publishes_a_recut_version_to_the_bucket(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin,
+    s3: Any, bucket: str,
+) -> None:  # fmt: skip
+    settings = ingest_settings(**s3_settings)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    status, accepted = await submit(client, origin.portal_url + "?s3-cr")
+    assert status == 202
+    debate_id = accepted["debate_id"]
+    assert (await wait_job(client, accepted["job_id"]))["status"] == "succeeded"
+    v1 = m3u8.loads(
+        s3.get_object(Bucket=bucket, Key=f"media/{debate_id}/v1/master.m3u8")["Body"].read().decode()
+    )
+    rung = f"media/{debate_id}/v1/{v1.playlists[0].uri}"
+    before = s3.get_object(Bucket=bucket, Key=rung)["Body"].read()
+
     response = await client.post(
-        f"/api/v1/debates/{uuid.uuid4()}/compte-rendu",
-        json={"compte_rendu_url": "http://127.0.0.1:9/compte-rendu.xml"},
+        f"/api/v1/debates/{debate_id}/compte-rendu",
+        json={"compte_rendu_url": origin.url("/cr-words.xml")},
         headers=AUTH,
     )
-    assert response.status == 409
-    assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
+    assert response.status == 202, await response.text()
+    job = await wait_job(client, (await response.json())["job_id"])
+    assert job["status"] == "succeeded", job
+
+    # the re-cut version is in the bucket, whole, with its words; the top master points at it
+    assert_every_uri_resolves(s3, bucket, debate_id)
+    top = s3.get_object(Bucket=bucket, Key=f"media/{debate_id}/master.m3u8")["Body"].read().decode()
+    assert "v2/" in top and 'SUBTITLES="subs"' in top
+    subs = s3.head_object(Bucket=bucket, Key=f"media/{debate_id}/v2/subs/index.m3u8")
+    assert subs["CacheControl"] == "public, max-age=31536000, immutable"
+    transcript = await (await client.get(f"/api/v1/debates/{debate_id}/transcript")).json()
+    assert transcript["version"] == 2 and len(transcript["paragraphs"]) == 8
+    # listeners on the first version keep it, unchanged
+    assert s3.get_object(Bucket=bucket, Key=rung)["Body"].read() == before
+    await ffmpeg_reads(str(client.make_url(f"/hls/{debate_id}/master.m3u8")))
+    # no media stays on this machine's disk
+    async with asyncio.timeout(10):
+        while files_under(settings.work_dir):
+            await asyncio.sleep(0.1)
+    assert files_under(settings.media_root) == []
 
 
 async def test_readiness_says_when_the_store_does_not_answer(
