@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +27,8 @@ from ..settings import Settings
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # the packager's on_playable: (version, nominal variants), once every rung of the version has a segment
 OnPlayable = Callable[[int, list[Variant]], None]
+# a live recording's playlists that changed (keys in the store), once every part they name is there
+OnSynced = Callable[[list[str]], Awaitable[None]]
 
 
 class MediaStoreError(Exception):
@@ -57,6 +59,10 @@ class VersionUpload(Protocol):
         on the version (nothing published yet, its first segments where players read them)."""
         ...
 
+    def poke(self) -> None:
+        """The packager wrote something players want at once (a live part); callable from any thread."""
+        ...
+
     async def stop(self) -> None:
         """The packager finished: stop following it (before ``publish``)."""
         ...
@@ -80,9 +86,12 @@ class MediaStore(Protocol):
         """The directory the packager writes this debate's versions into (``scratch``: this attempt's own)."""
         ...
 
-    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+    async def start_version(
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+    ) -> VersionUpload:
         """Before packaging into ``debate_dir``: version numbers already handed out for this debate are
-        never reused; the returned upload follows the version the packager writes."""
+        never reused; the returned upload follows the version the packager writes (``on_synced``: a
+        live recording, followed part by part, the top master pointing at it from its first segment)."""
         ...
 
     async def withdraw(self, publication: Publication) -> None:
@@ -123,6 +132,9 @@ class InPlaceVersion:
     debate_id: str
     playable: OnPlayable
 
+    def poke(self) -> None:
+        return None
+
     async def stop(self) -> None:
         return None
 
@@ -145,7 +157,9 @@ class FileMediaStore:
     def debate_dir(self, debate_id: str, scratch: Path) -> Path:
         return self.media_root / debate_id
 
-    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+    async def start_version(
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+    ) -> VersionUpload:
         return InPlaceVersion(debate_id, on_playable)
 
     async def withdraw(self, publication: Publication) -> None:
