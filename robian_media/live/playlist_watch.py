@@ -26,7 +26,6 @@ from aiohttp import web
 from ..media.serving import resolve_media_path
 from ..web import keys
 from ..web.client_slots import ClientSlots
-from ..web.errors import NotFound
 from .hinted_parts import HintedParts
 from .keys import PLAYLIST_WATCH, RELOAD_SLOTS
 from .playlist_snapshot import Signature, Snapshot
@@ -57,12 +56,9 @@ class PlaylistWatch:
         return resolve_media_path(root, relative)
 
     def written(self, root: Path, relative: str) -> bool:
-        """The media file ``relative`` is where players read it."""
-        try:
-            resolve_media_path(root, relative)
-        except NotFound:
-            return False
-        return True
+        """Something is at ``relative`` (a live part's name) where players read it: a file, or what the
+        caller's ``resolve_media_path`` then refuses (a symlink)."""
+        return (root / relative).is_file()
 
     @contextlib.asynccontextmanager
     async def _changes(self, path: Any) -> AsyncIterator[Callable[[], Awaitable[None]]]:
