@@ -12,12 +12,17 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient
 
 from packager.live.reload import playlist_position
-from tests.ingest.conftest import AUTH, FINAL, ffmpeg_reads
+from robian_media.app import create_app
+from robian_media.settings import Settings
+from tests.ingest.conftest import AUTH, FINAL, ffmpeg_reads, wait_job
 from tests.ingest.origin import Origin
 from tests.live.conftest import SPEECH_FAST
+from tests.live.conftest import live_settings as live_settings
 from tests.live.conftest import publisher as publisher
+from tests.live.helpers import start_live, wait_stream
 from tests.live.source import LiveSourcePublisher
 from tests.services import ServerProcess
 from tests.store.s3_server import S3Server
@@ -109,3 +114,27 @@ async def test_a_live_sitting_recorded_on_a_worker_plays_ll_hls_from_another_mac
     assert_every_uri_resolves(s3, bucket, debate_id)
     await ffmpeg_reads(stream["master_url"])
     assert media_files(worker_dir) == [] and media_files(api_dir) == []
+
+
+async def test_cancelling_a_live_sitting_takes_its_recording_out_of_the_bucket(
+    aiohttp_client: Any, live_settings: Any, s3_settings: dict[str, Any], origin: Origin,
+    publisher: LiveSourcePublisher, s3: Any, bucket: str,
+) -> None:  # fmt: skip
+    settings: Settings = live_settings(**s3_settings)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    started = await start_live(client, origin.url("/files/live/playlist.m3u8"))
+    debate_id = started["debate_id"]
+    await wait_stream(client, debate_id)
+    assert (await client.get(f"/hls/{debate_id}/master.m3u8")).status == 200
+    response = await client.delete(f"/api/v1/jobs/{started['job_id']}", headers=AUTH)
+    assert response.status == 200, await response.text()
+    assert (await wait_job(client, started["job_id"]))["status"] == "cancelled"
+    async with asyncio.timeout(30):
+        while (await client.get(f"/hls/{debate_id}/master.m3u8")).status != 404:
+            await asyncio.sleep(0.2)
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/{debate_id}/")
+    left = [item["Key"] for item in listing.get("Contents", [])]
+    # only the number handed out stays (never reused); no master, no part, no playlist
+    assert not [key for key in left if key.endswith((".m3u8", ".m4s", ".ts", ".mp4"))], left
+    assert (await client.get(f"/api/v1/debates/{debate_id}/stream")).status == 404
+    assert not any(settings.work_dir.rglob("*.m4s"))
