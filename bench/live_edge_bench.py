@@ -1,6 +1,7 @@
 """Live edge delay benchmark (not a test): how long after the source emitted a sample can it be played?
 
     python bench/live_edge_bench.py [--seconds 40] [--source-segment 2] [--part 0.5] [--node-modules DIR]
+                                    [--s3]
 
 A live source on 127.0.0.1 (FFmpeg ``-re`` from synthesised speech writing a growing HLS playlist with
 PROGRAM-DATE-TIME, i.e. known emission times) feeds ``robian-media serve`` (embedded PostgreSQL,
@@ -19,6 +20,12 @@ in-process worker and event bus), and in one run the script measures:
     and with catching up at 1.5× speed, ``maxLiveSyncPlaybackRate``) and off;
   - speaker change → ``live.speaker`` event on an SSE listener, and → DATERANGE in the playlist;
   - the playlist watch's own share: how long after the playlist file changed the blocking reload answered.
+
+With --s3, a second ``robian-media serve`` with the s3 store (moto's server on loopback) records the
+same source at the same time: its worker uploads each part and playlist to the bucket and its API
+answers the blocking reloads from there (told by the bus); its LL-HLS and plain HLS figures are
+printed beside the file store's. Each server has its own embedded PostgreSQL and in-process event bus
+(so --s3 does not take --database-url: one database would let either worker take the other's sitting).
 
 Goals (issue #8): ≤ 3 s with LL-HLS, ≤ 8 s plain HLS, speaker event ≤ 500 ms.
 """
@@ -281,6 +288,44 @@ def hls_js(
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
+def serve(
+    args: argparse.Namespace, data_dir: Path, port: int, extra: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """``robian-media serve`` (API and worker in one process) with its own data directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBIAN_")}
+    env.update({
+        "ROBIAN_DATA_DIR": str(data_dir), "ROBIAN_ADMIN_TOKEN": TOKEN, "ROBIAN_WORKERS": "1",
+        "ROBIAN_INGEST_ALLOW_PRIVATE": "true", "ROBIAN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ROBIAN_LIVE_PART_SECONDS": str(args.part), "ROBIAN_LIVE_SOURCE_POLL_SECONDS": str(args.poll),
+        "ROBIAN_LOG_LEVEL": "WARNING", "ROBIAN_WORKER_POLL_SECONDS": "0.5",
+        "ROBIAN_CACHE_ENABLED": "false", **extra,
+    })  # fmt: skip
+    if args.database_url:
+        env["ROBIAN_DATABASE_URL"] = args.database_url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir.parent / f"{data_dir.name}-serve.log").open("wb")
+    return subprocess.Popen(
+        [str(ROOT / ".venv/bin/robian-media"), "serve", "--port", str(port)], env=env, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def start_sitting(session: aiohttp.ClientSession, base: str, source_url: str) -> tuple[str, str, str]:
+    """A live sitting of ``source_url`` on the server at ``base``: its debate, master and second rung."""
+    await wait_http(session, f"{base}/health")
+    async with session.post(
+        f"{base}/api/v1/live", json={"source_url": source_url, "title": "Bench"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as resp:  # fmt: skip
+        assert resp.status == 202, await resp.text()
+        debate_id = (await resp.json())["debate_id"]
+    master = f"{base}/hls/{debate_id}/master.m3u8"
+    await wait_http(session, f"{base}/api/v1/debates/{debate_id}/stream")
+    async with session.get(master) as resp:
+        rung = [line for line in (await resp.text()).splitlines() if line.startswith("v")][1]
+    return debate_id, master, f"{base}/hls/{debate_id}/{rung}"
+
+
 async def main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="live-bench-"))
     wav = work / "voice.wav"
@@ -303,37 +348,26 @@ async def main(args: argparse.Namespace) -> None:
              "-hls_list_size", "6", "-hls_flags", "delete_segments+program_date_time+omit_endlist",
              str(live_dir / "playlist.m3u8")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ROBIAN_")}
-        env.update({
-            "ROBIAN_DATA_DIR": str(work / "data"), "ROBIAN_ADMIN_TOKEN": TOKEN, "ROBIAN_WORKERS": "1",
-            "ROBIAN_INGEST_ALLOW_PRIVATE": "true", "ROBIAN_PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
-            "ROBIAN_LIVE_PART_SECONDS": str(args.part), "ROBIAN_LIVE_SOURCE_POLL_SECONDS": str(args.poll),
-            "ROBIAN_LOG_LEVEL": "WARNING", "ROBIAN_WORKER_POLL_SECONDS": "0.5",
-            "ROBIAN_CACHE_ENABLED": "false",
-        })  # fmt: skip
-        if args.database_url:
-            env["ROBIAN_DATABASE_URL"] = args.database_url
-        log = (work / "serve.log").open("wb")
-        procs.append(subprocess.Popen(
-            [str(ROOT / ".venv/bin/robian-media"), "serve", "--port", str(api_port)], env=env, stdout=log,
-            stderr=subprocess.STDOUT,
-        ))  # fmt: skip
+        procs.append(serve(args, work / "data", api_port, {}))
+        s3_port = free_port()
+        if args.s3:
+            from store_bench import start_moto
+
+            moto_port = free_port()
+            procs.append(start_moto(moto_port))
+            s3_env = {
+                "ROBIAN_MEDIA_STORE": "s3://media-bench/hls", "ROBIAN_S3_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+                "ROBIAN_S3_ACCESS_KEY_ID": "bench", "ROBIAN_S3_SECRET_ACCESS_KEY": "bench-secret",
+            }  # fmt: skip
+            procs.append(serve(args, work / "s3-data", s3_port, s3_env))
         base = f"http://127.0.0.1:{api_port}"
         source_url = f"http://127.0.0.1:{origin_port}/live/playlist.m3u8"
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             await wait_http(session, source_url)
-            await wait_http(session, f"{base}/health")
-            async with session.post(
-                f"{base}/api/v1/live", json={"source_url": source_url, "title": "Bench"},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            ) as resp:  # fmt: skip
-                assert resp.status == 202, await resp.text()
-                debate_id = (await resp.json())["debate_id"]
-            master = f"{base}/hls/{debate_id}/master.m3u8"
-            await wait_http(session, f"{base}/api/v1/debates/{debate_id}/stream")
-            async with session.get(master) as resp:
-                rung = [line for line in (await resp.text()).splitlines() if line.startswith("v")][1]
-            playlist = f"{base}/hls/{debate_id}/{rung}"
+            debate_id, master, playlist = await start_sitting(session, base, source_url)
+            s3_sitting = None
+            if args.s3:
+                s3_sitting = await start_sitting(session, f"http://127.0.0.1:{s3_port}", source_url)
             await asyncio.sleep(4)  # past the start-up
             stop = asyncio.Event()
             source: list[float] = []
@@ -348,6 +382,19 @@ async def main(args: argparse.Namespace) -> None:
                 asyncio.create_task(blocking_loop(session, playlist, stop, ll_first, ll_last, parts_listed)),
                 asyncio.create_task(plain_loop(session, playlist, stop, plain_first, plain_last)),
             ]
+            s3_figures: dict[str, list[float]] = {
+                name: [] for name in ("ll_first", "ll_last", "first", "last")
+            }
+            if s3_sitting is not None:
+                s3_playlist = s3_sitting[2]
+                tasks += [
+                    asyncio.create_task(blocking_loop(
+                        session, s3_playlist, stop, s3_figures["ll_first"], s3_figures["ll_last"], []
+                    )),
+                    asyncio.create_task(
+                        plain_loop(session, s3_playlist, stop, s3_figures["first"], s3_figures["last"])
+                    ),
+                ]  # fmt: skip
             await asyncio.sleep(args.seconds)
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -356,10 +403,12 @@ async def main(args: argparse.Namespace) -> None:
             if args.node_modules:
                 page = f"http://127.0.0.1:{origin_port}/player.html"
                 browser = await asyncio.to_thread(hls_js, args.node_modules, work, page, master, args.seconds)
-            async with session.post(
-                f"{base}/api/v1/live/{debate_id}/stop", headers={"Authorization": f"Bearer {TOKEN}"}
-            ):
-                pass
+            for stopped in [base] + ([f"http://127.0.0.1:{s3_port}"] if s3_sitting else []):
+                sitting = debate_id if stopped == base else s3_sitting[0]  # type: ignore[index]
+                async with session.post(
+                    f"{stopped}/api/v1/live/{sitting}/stop", headers={"Authorization": f"Bearer {TOKEN}"}
+                ):
+                    pass
         part_hold_back, hold_back = 3 * 0.512, 3 * 2.0
         print(f"source: {args.source_segment:g} s segments; parts {args.part:g} s requested (0.512 s as "
               f"cut), 2.048 s segments; {args.seconds:g} s measured")  # fmt: skip
@@ -381,6 +430,15 @@ async def main(args: argparse.Namespace) -> None:
             mode = "hls.js lowLatencyMode " + ("on" if result["low_latency"] else "off")
             mode += f", maxLiveSyncPlaybackRate {result['catch_up']:g}"
             print(summary(mode + " (now - playingDate)", result["samples"]))
+        if args.s3:
+            print("the same source at the same time, s3 store (worker uploads, API reads the bucket):")
+            print(summary("s3: LL-HLS part listed, first sample of the part", s3_figures["ll_first"]))
+            print(summary("s3: LL-HLS part listed, last sample of the part", s3_figures["ll_last"]))
+            print(summary("s3: plain HLS segment listed, first sample", s3_figures["first"]))
+            print(summary("s3: plain HLS segment listed, last sample", s3_figures["last"]))
+            if ll_last and s3_figures["ll_last"]:
+                ratio = statistics.mean(s3_figures["ll_last"]) / statistics.mean(ll_last)
+                print(f"{'s3 / file, LL-HLS part listed (last sample), mean':<52} {ratio:6.2f}x")
         print(summary("speaker POST -> live.speaker event on SSE", events) + "   goal <= 0.5 s")
         print(summary("speaker POST -> DATERANGE in the playlist", dateranges))
     finally:
@@ -404,4 +462,8 @@ if __name__ == "__main__":
     parser.add_argument("--speakers", type=int, default=10)
     parser.add_argument("--node-modules", type=Path, help="a node_modules with playwright-core and hls.js")
     parser.add_argument("--database-url", help="default: an embedded PostgreSQL in a temp dir")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--s3", action="store_true", help="the same source recorded with the s3 store too")
+    arguments = parser.parse_args()
+    if arguments.s3 and arguments.database_url:
+        parser.error("--s3 runs two servers, each with its own embedded PostgreSQL: no --database-url")
+    asyncio.run(main(arguments))

@@ -126,6 +126,12 @@ async def publish_live_event(
     return await _publish(bus, _live(live_id), type, dict(data or {}))
 
 
+async def publish_live_parts(bus: EventBus, live_id: UUID | str, playlists: list[str]) -> list[Event]:
+    """``live.parts`` on the internal ``parts:{id}``: these playlists of the sitting (keys in the media
+    store) changed, every part they name is there (the s3 store's API nodes answer LL-HLS from it)."""
+    return await _publish(bus, [f"parts:{live_id}"], "live.parts", {"playlists": playlists})
+
+
 async def publish_live_speaker(
     bus: EventBus, live_id: UUID | str, speaker: Mapping[str, Any], at: float, **extra: Any
 ) -> list[Event]:

@@ -29,10 +29,7 @@ def not_live(debate_id: UUID) -> Conflict:
     response=LiveAccepted,
     status=202,
     admin=True,
-    responses={
-        200: "This source is already live: its debate and job",
-        409: "Live sittings are not available with the s3 media store yet",
-    },
+    responses={200: "This source is already live: its debate and job"},
     description=(
         "A worker reads the source and publishes the live ladder (LL-HLS parts, PROGRAM-DATE-TIME on "
         "every segment) at the debate's master URL; `GET /api/v1/debates/{debate_id}/stream` then shows "
@@ -42,12 +39,6 @@ def not_live(debate_id: UUID) -> Conflict:
     ),
 )
 async def start_live(request: web.Request, *, body: LiveRequest) -> web.Response:
-    if not request.app[keys.MEDIA_STORE].serves_packager_files:
-        # the recorder writes the media root; with a bucket, API nodes would never see its parts
-        raise Conflict(
-            "Live sittings need ROBIAN_MEDIA_STORE=file for now: this server publishes media to an "
-            "object store (docs/media-store.md, 'Not yet with the s3 store')."
-        )
     try:
         found = await check_live_source(body, request.app[keys.SETTINGS])
     except LiveSourceUnusable as exc:

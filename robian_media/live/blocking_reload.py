@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..media.serving import CORS, MIME_TYPES, SHORT, gzip_text, resolve_media_path, serve_media
+from ..media.serving import CORS, MIME_TYPES, SHORT, gzip_text, serve_media
 from ..web import keys
 from ..web.client_address import client_key
 from ..web.errors import BadRequest, NotFound, ServiceUnavailable
@@ -47,8 +47,8 @@ async def serve_playlist(request: web.Request) -> web.StreamResponse:
         raise BadRequest("_HLS_part needs _HLS_msn.")
     if skip not in (None, "YES", "v2"):
         raise BadRequest("_HLS_skip must be YES or v2.")
-    path = resolve_media_path(request.app[keys.SETTINGS].media_root, request.match_info["path"])
     watch = request.app[PLAYLIST_WATCH]
+    path = watch.locate(request.app[keys.SETTINGS].media_root, request.match_info["path"])
     try:
         snapshot = await watch.snapshot(path)
     except FileNotFoundError:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from packager.playlists import PLAYLIST_NAME
 
-from ..media.serving import resolve_media_path
 from ..web.client_slots import ClientSlots
 from ..web.errors import NotFound, ServiceUnavailable
 from .playlist_snapshot import Snapshot
@@ -60,8 +59,9 @@ class HintedParts:
         self.watch = watch
         self.slots = slots
 
-    async def wait(self, root: Path, relative: str, client: str) -> Path:
-        """The file ``relative`` names once it is written, if it is a live rung's hinted part (or near it).
+    async def wait(self, root: Path, relative: str, client: str) -> None:
+        """Returns once the file ``relative`` names is written, if it is a live rung's hinted part (or
+        near it): the caller answers with it then (the media root's file, or the store's object).
 
         Raises NotFound at once for any other missing name, ServiceUnavailable when the part does not
         come, TooManyRequests when ``client`` already has its share of waits.
@@ -69,25 +69,25 @@ class HintedParts:
         wanted = LIVE_MEDIA.match(relative)
         if wanted is None:
             raise NotFound("No media at this path.")
-        playlist = resolve_media_path(root, f"{wanted['rung']}/{PLAYLIST_NAME}")
-        target = playlist.parent / relative.rsplit("/", 1)[1]
+        playlist = self.watch.locate(root, f"{wanted['rung']}/{PLAYLIST_NAME}")
         try:
             snapshot = await self.watch.snapshot(playlist)
         except FileNotFoundError:
             raise NotFound("No media at this path.") from None
-        if target.is_file():  # written meanwhile (or a symlink, which this refuses)
-            return resolve_media_path(root, relative)
+        if self.watch.written(root, relative):  # written meanwhile
+            return
         if snapshot.position.ended or snapshot.hint is None or not _near(wanted, snapshot.hint):
             raise NotFound("No media at this path (not the live stream's next part).")
         within = 3 * max(snapshot.position.target, 1.0)
 
         def arrived(now: Snapshot) -> bool:
-            return target.is_file() or now.position.ended or _passed(wanted, now.hint)
+            return self.watch.written(root, relative) or now.position.ended or _passed(wanted, now.hint)
 
         with self.slots.hold(client):
             found = await self.watch.wait_for(playlist, arrived, within)
-        if target.is_file():
-            return resolve_media_path(root, relative)
+        # the s3 store's: a part the playlist went past went up before it
+        if self.watch.written(root, relative) or (found is not None and _passed(wanted, found.hint)):
+            return
         if found is None:
             raise ServiceUnavailable(
                 f"The live part did not appear within {within:.0f} s (the stream stalled?).",

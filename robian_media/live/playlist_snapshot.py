@@ -40,7 +40,11 @@ class Snapshot:
     @classmethod
     def load(cls, path: Path, signature: Signature) -> Snapshot:
         """Blocking: read and parse (run it in a thread)."""
-        body = path.read_bytes()
+        return cls.parse(path.read_bytes(), signature)
+
+    @classmethod
+    def parse(cls, body: bytes, signature: Signature) -> Snapshot:
+        """Blocking: parse (run it in a thread)."""
         text = body.decode("utf-8")
         return cls(signature, body, playlist_position(text), preload_hint(text))
 

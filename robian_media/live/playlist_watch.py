@@ -7,18 +7,23 @@ size or mtime is a new version), however many players wait on it. Each version i
 once, in a thread (:class:`~.playlist_snapshot.Snapshot`), and every request and waiter is answered
 from it: a waiter's check is a comparison of numbers. The added latency is at most ``interval``
 (measured in bench/live_edge_bench.py); the cost under many players in bench/ll_hls_load_bench.py.
+With the s3 store the playlists are objects and a change is an event (``live/store_watch.py``); a
+watch is keyed by what names a playlist there (:meth:`PlaylistWatch.locate`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from ..media.serving import resolve_media_path
 from ..web import keys
 from ..web.client_slots import ClientSlots
 from .hinted_parts import HintedParts
@@ -41,11 +46,26 @@ class _Watch:
 class PlaylistWatch:
     def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
         self.interval = interval
-        self._watches: dict[Path, _Watch] = {}
+        self._watches: dict[Hashable, _Watch] = {}
         self._cache: OrderedDict[Path, Snapshot] = OrderedDict()
         self._loading: dict[tuple[Path, Signature], asyncio.Task[Snapshot]] = {}
 
-    async def snapshot(self, path: Path) -> Snapshot:
+    def locate(self, root: Path, relative: str) -> Hashable:
+        """What names the playlist at ``relative`` (a safe path of the layout) for this watch; NotFound
+        when it cannot be one."""
+        return resolve_media_path(root, relative)
+
+    def written(self, root: Path, relative: str) -> bool:
+        """Something is at ``relative`` (a live part's name) where players read it: a file, or what the
+        caller's ``resolve_media_path`` then refuses (a symlink)."""
+        return (root / relative).is_file()
+
+    @contextlib.asynccontextmanager
+    async def _changes(self, path: Any) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """While watched: each call returns once the playlist may have changed (here: a poll period)."""
+        yield lambda: asyncio.sleep(self.interval)
+
+    async def snapshot(self, path: Any) -> Snapshot:
         """The playlist now (as of the last poll, while it has waiters); FileNotFoundError if gone."""
         watch = self._watches.get(path)
         if watch is not None:
@@ -73,19 +93,20 @@ class PlaylistWatch:
                 self._cache.popitem(last=False)
         return snapshot
 
-    async def _poll(self, path: Path, watch: _Watch) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                snapshot = await self._current(path)
-            except (OSError, ValueError):  # gone, or caught half-written by a non-atomic writer
-                continue
-            if snapshot is not watch.snapshot:
-                watch.snapshot = snapshot
-                changed, watch.changed = watch.changed, asyncio.Event()
-                changed.set()
+    async def _poll(self, path: Any, watch: _Watch) -> None:
+        async with self._changes(path) as changes:
+            while True:
+                await changes()
+                try:
+                    snapshot = await self._current(path)
+                except (OSError, ValueError):  # gone, or caught half-written by a non-atomic writer
+                    continue
+                if snapshot is not watch.snapshot:
+                    watch.snapshot = snapshot
+                    changed, watch.changed = watch.changed, asyncio.Event()
+                    changed.set()
 
-    async def wait_for(self, path: Path, ready: Callable[[Snapshot], bool], within: float) -> Snapshot | None:
+    async def wait_for(self, path: Any, ready: Callable[[Snapshot], bool], within: float) -> Snapshot | None:
         """The playlist once ``ready(snapshot)``; None if that did not happen ``within`` seconds."""
         watch = self._watches.get(path)
         if watch is None:
@@ -93,7 +114,7 @@ class PlaylistWatch:
             watch = self._watches.get(path)  # another waiter may have started one meanwhile
             if watch is None:
                 watch = self._watches[path] = _Watch(snapshot)
-                watch.task = asyncio.create_task(self._poll(path, watch), name=f"playlist watch {path.name}")
+                watch.task = asyncio.create_task(self._poll(path, watch), name=f"playlist watch {path}")
         watch.waiters += 1
         try:
             async with asyncio.timeout(within):
@@ -120,7 +141,14 @@ class PlaylistWatch:
 
 async def playlist_watch_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
+    store = app[keys.MEDIA_STORE]
     watch = PlaylistWatch()
+    if not store.serves_packager_files:
+        from ..media.s3_store import S3MediaStore
+        from .store_watch import StorePlaylistWatch
+
+        assert isinstance(store, S3MediaStore)
+        watch = StorePlaylistWatch(store, app[keys.EVENT_BUS])
     app[PLAYLIST_WATCH] = watch
     app[RELOAD_SLOTS] = ClientSlots(
         settings.live_reload_waiters, settings.live_waiters_per_client, "live playlist reloads waiting"

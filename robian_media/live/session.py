@@ -5,12 +5,19 @@ This is the job side: source polling (source.py), the job's rows and control (st
 share it: the feeder (source segments into the recorder) and the control loop (operator's stop, new
 speakers → chapters). FFmpeg runs, parts, segments, the TS rung and finishing the version are
 ``packager.live.recorder``'s.
+
+With the s3 store the recorder writes into this attempt's scratch directory: each part and segment
+goes up as it is written (``media/s3_upload.py``), then the playlists naming it, then ``live.parts`` on
+the sitting's internal channel tells the API nodes (``live/store_watch.py``); the finished recording is
+published to the bucket, a failed or cancelled one taken back. Local files do not outlive the attempt:
+a later attempt (maybe on another machine) records a new version.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -22,7 +29,7 @@ from packager.timeline import live_durations
 from packager.versions import recover
 
 from ..cache.invalidation import invalidate_debate_caches
-from ..events.vocabulary import publish_live_event, publish_version_published
+from ..events.vocabulary import publish_live_event, publish_live_parts, publish_version_published
 from ..ingest.intervention_clips import make_intervention_clips
 from ..ingest.packaging import packager_errors
 from ..ingest.sources.fetch_policy import FetchPolicy
@@ -31,7 +38,8 @@ from ..jobs.errors import IngestError, PermanentError
 from ..jobs.publish import DebateUpdate, NotOwner, publish_version
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
-from ..ops.background import cancel_and_wait, raise_if_cancelling
+from ..media.store import VersionUpload
+from ..ops.background import cancel_and_wait, complete_despite_cancel, raise_if_cancelling, start_task
 from . import store
 from .models import LiveJobParams
 from .resolve import resolve_live_source
@@ -59,7 +67,11 @@ class LiveSession:
             self.settings.live_segment_seconds,
             [rung.sample_rate for rung in self.ladder.rungs],
         )
-        self.debate_dir = self.settings.media_root / run.debate_id
+        # the media root (file store), or this attempt's scratch directory (s3: removed at the end)
+        self.scratch = self.settings.work_dir / run.job_id / f"a{run.attempt}"
+        self.debate_dir = res.store.debate_dir(run.debate_id, self.scratch / "publish")
+        self.upload: VersionUpload | None = None  # the s3 store's: the recording on its way up
+        self.starts_at: datetime | None = None
         self.last_chapter = 0
         self.ended_reason = "stopped by an operator"
         self.started = time.monotonic()
@@ -72,24 +84,40 @@ class LiveSession:
             self.playlist_url = await self._resolve_again(client)
             with packager_errors():
                 await asyncio.to_thread(recover, self.debate_dir)
-            # a worker stopping (or another attempt taking over) leaves the recording to be resumed;
-            # a failure withdraws it (an operator's cancel: the task does)
-            async with record_live(
-                self.debate_dir,
-                self.ladder,
-                ffmpeg=self.res.ffmpeg,
-                part_seconds=self.part,
-                segment_seconds=self.segment,
-                window=self.settings.live_dvr_seconds,
-                keep_on=(asyncio.CancelledError, NotOwner),
-                on_playable=self._announce,
-            ) as recorder:
-                if recorder.resumed:
-                    await self._resumed(recorder)
-                await self._record(client, recorder)
-                await self._finish(recorder)
+                if not self.res.store.serves_packager_files:
+                    self.upload = await self.res.store.start_version(
+                        self.run.debate_id, self.debate_dir, self._uploaded_playable, on_synced=self._synced
+                    )
+            await self._record_version(client)
+        except BaseException:
+            if self.upload is not None:  # nothing here can resume it: players lose it now
+                await complete_despite_cancel(self.upload.discard())
+            raise
         finally:
             await client.close()
+            if self.upload is not None:
+                await asyncio.to_thread(shutil.rmtree, self.scratch, True)
+
+    async def _record_version(self, client: SourceClient) -> None:
+        poke = None if self.upload is None else self.upload.poke
+        # a worker stopping (or another attempt taking over) leaves the recording to be resumed;
+        # a failure withdraws it (an operator's cancel: the task does)
+        async with record_live(
+            self.debate_dir,
+            self.ladder,
+            ffmpeg=self.res.ffmpeg,
+            part_seconds=self.part,
+            segment_seconds=self.segment,
+            window=self.settings.live_dvr_seconds,
+            keep_on=(asyncio.CancelledError, NotOwner),
+            on_playable=self._announce,
+            on_part=None if poke is None else lambda _rung, _part: poke(),
+            on_segment=None if poke is None else lambda _rung, _segment: poke(),
+        ) as recorder:
+            if recorder.resumed:
+                await self._resumed(recorder)
+            await self._record(client, recorder)
+            await self._finish(recorder)
 
     async def _resolve_again(self, client: SourceClient) -> str:
         """A page is resolved again at each attempt: a portal channel's playlist may have changed since
@@ -172,7 +200,22 @@ class LiveSession:
                 return
 
     async def _announce(self, version: int, starts_at: datetime, nominal: list[Variant]) -> None:
-        """Playable: the recorder pointed the debate master at the recording; listeners are told."""
+        """Playable: the recorder pointed the debate master at the recording (with the s3 store: once
+        the upload pointed the bucket's master at it); listeners are told."""
+        if self.upload is not None:
+            self.starts_at = starts_at
+            self.upload.playable(version, nominal)
+            return
+        await self._announced(version, starts_at, nominal)
+
+    def _uploaded_playable(self, version: int, nominal: list[Variant]) -> None:
+        assert self.starts_at is not None
+        start_task(self._announced(version, self.starts_at, nominal), f"live playable {self.run.job_id}")
+
+    async def _synced(self, playlists: list[str]) -> None:
+        await publish_live_parts(self.res.bus, self.run.debate_id, playlists)
+
+    async def _announced(self, version: int, starts_at: datetime, nominal: list[Variant]) -> None:
         variants = [asdict(v) for v in nominal]
         await store.announce_stream(self.res.pool, self.run, version, starts_at, variants)
         await invalidate_debate_caches(self.res.cache, self.run.debate_id)
@@ -219,6 +262,9 @@ class LiveSession:
         await self._speakers(recorder)
         with packager_errors():
             recording = await recorder.finish(title=self.request.title)
+            if self.upload is not None:
+                # the rest of the version, then the bucket's master (a failure: taken back by record())
+                await self.upload.publish(recording.version, recording.version_dir)
         await publish_version(
             self.res.pool,
             self.run,

@@ -34,7 +34,7 @@ from .clips import CLIPS_DIR
 from .object_response import stream_object
 from .s3_upload import FollowedVersion
 from .serving import IMMUTABLE, MIME_TYPES, SHORT
-from .store import MediaStoreError, OnPlayable, Publication, gather_all
+from .store import MediaStoreError, OnPlayable, OnSynced, Publication, gather_all
 
 log = logging.getLogger(__name__)
 
@@ -231,11 +231,11 @@ class S3MediaStore:
         await asyncio.to_thread(_write_file, debate_dir / MASTER_NAME, master)
 
     async def start_version(
-        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
     ) -> FollowedVersion:
         await self.prepare(debate_id, debate_dir)
         previous = await self.read(f"{debate_id}/{MASTER_NAME}")
-        return FollowedVersion(self, debate_id, debate_dir, previous, on_playable)
+        return FollowedVersion(self, debate_id, debate_dir, previous, on_playable, on_synced)
 
     async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:
         """Publish a version none of which is in the store yet."""

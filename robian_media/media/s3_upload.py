@@ -8,12 +8,16 @@ player reads backwards: segments (immutable: never rewritten), then the growing 
 master. A playlist names only finished segments, and goes up after them: whatever a player reads
 resolves. The final publish (``S3MediaStore.publish_version``) skips the segments already up and puts
 the finished playlists and masters over the growing ones, immutable.
+
+A live recording (``on_synced`` given) is followed part by part: the recorder pokes the upload at
+each part and segment it writes, the parts go up, then the playlists naming them, then ``on_synced``
+tells the API nodes which playlists changed (their blocking reloads answer from the store). Its top
+master points at it whatever an earlier attempt left there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +27,7 @@ from packager.playlists import MASTER_NAME, Variant, playlist_uris, prefixed_mas
 from packager.versions import LAST_VERSION
 
 from ..ops.background import start_task
-from .store import MediaStoreError, OnPlayable, Publication
+from .store import MediaStoreError, OnPlayable, OnSynced, Publication
 
 if TYPE_CHECKING:
     from .s3_store import S3MediaStore
@@ -73,12 +77,16 @@ class FollowedVersion:
         debate_dir: Path,
         previous_master: bytes | None,
         on_playable: OnPlayable,
+        on_synced: OnSynced | None = None,
     ) -> None:
         self._store = store
         self._debate_id = debate_id
         self._debate_dir = debate_dir
         self._previous = previous_master
         self._on_playable = on_playable
+        self._on_synced = on_synced
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
         self._version: int | None = None
         self._uploaded: set[str] = set()  # keys of finished objects already in the store
         self._growing: dict[str, bytes] = {}  # keys of growing objects → what the store holds
@@ -88,6 +96,10 @@ class FollowedVersion:
 
     def _key(self, relative: str) -> str:
         return f"{self._debate_id}/v{self._version}/{relative}"
+
+    def poke(self) -> None:
+        """Something new was written (a live part): sync now rather than at the next tick. Any thread."""
+        self._loop.call_soon_threadsafe(self._wake.set)
 
     def playable(self, version: int, variants: list[Variant]) -> None:
         if self._task is None:
@@ -100,33 +112,50 @@ class FollowedVersion:
             await self._store.put(f"{self._debate_id}/{LAST_VERSION}", f"{version}\n".encode())
             # once the packager finished, the publish puts the rest: no upload of its final files here
             while not self._stopping.is_set():
-                await self._sync()
+                self._wake.clear()
+                changed = await self._sync()
                 master = self._growing.get(self._key(MASTER_NAME))
-                if self._previous is None and not self._pointed and master is not None:
+                point = self._previous is None or self._on_synced is not None
+                if point and not self._pointed and master is not None:
                     self._pointed = True  # before the PUT: it may land even if it reports a failure
                     top = prefixed_master(master.decode("utf-8"), f"v{version}/").encode()
                     await self._store.put(f"{self._debate_id}/{MASTER_NAME}", top)
                     self._on_playable(version, variants)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), FOLLOW_SECONDS)
+                if changed and self._on_synced is not None:
+                    await self._on_synced(changed)
+                await self._next_tick()
         except (MediaStoreError, OSError) as exc:
             # players wait for the publish, which puts everything (or fails the attempt) itself
             log.warning("progressive upload stopped", extra={"debate_id": self._debate_id, "error": str(exc)})
 
-    async def _sync(self) -> None:
+    async def _next_tick(self) -> None:
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait([stopping, woken], timeout=FOLLOW_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            woken.cancel()
+
+    async def _sync(self) -> list[str]:
+        """Put what is new; returns the keys of the playlists that changed."""
         directory = self._debate_dir / f"v{self._version}"
         snapshot = await asyncio.to_thread(read_snapshot, directory)
         if snapshot is None:
-            return
+            return []
         new = [(self._key(name), directory / name) for name in dict.fromkeys(snapshot.media)]
-        new = [(key, path) for key, path in new if key not in self._uploaded]
+        # not a live playlist's preload hint (the part to come) nor a gap's name: no file behind them
+        new = [(key, path) for key, path in new if key not in self._uploaded and path.is_file()]
         await self._store.put_all(new)
         self._uploaded.update(key for key, _ in new)
+        changed = []
         for name, body in snapshot.texts:
             key = self._key(name)
             if self._growing.get(key) != body:
                 await self._store.put(key, body, growing=True)
                 self._growing[key] = body
+                changed.append(key)
+        return changed
 
     async def stop(self) -> None:
         self._stopping.set()

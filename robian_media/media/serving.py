@@ -90,19 +90,28 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     relative = request.match_info["path"]
     if not safe_key(relative):
         raise NotFound("No media at this path.")
-    # a remote store (s3) answers from its bucket; the file store from the media root below
-    remote = await request.app[keys.MEDIA_STORE].respond(request, relative, {})
-    if remote is not None:
-        return remote
+    store = request.app[keys.MEDIA_STORE]
     root = request.app[keys.SETTINGS].media_root
+    # a live part asked for before it is written (the preload hint): held until it is
+    wait_for_media = request.app.get(keys.WAIT_FOR_MEDIA)
+    if not store.serves_packager_files:
+        # a remote store (s3) answers from its bucket
+        try:
+            remote = await store.respond(request, relative, {})
+        except NotFound:
+            if wait_for_media is None:
+                raise
+            await wait_for_media(root, relative, client_key(request))
+            remote = await store.respond(request, relative, {})
+        if remote is not None:
+            return remote
     try:
         path = resolve_media_path(root, relative)
     except NotFound:
-        # a live part asked for before it is written (the preload hint): held until it is
-        wait_for_media = request.app.get(keys.WAIT_FOR_MEDIA)
         if wait_for_media is None:
             raise
-        path = await wait_for_media(root, relative, client_key(request))
+        await wait_for_media(root, relative, client_key(request))
+        path = resolve_media_path(root, relative)
     headers = {**CORS, "Cache-Control": cache_control(relative, root)}
     content_type = MIME_TYPES.get(path.suffix)
     if content_type is None:

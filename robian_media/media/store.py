@@ -28,6 +28,8 @@ from ..settings import Settings
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # the packager's on_playable: (version, nominal variants), once every rung of the version has a segment
 OnPlayable = Callable[[int, list[Variant]], None]
+# a live recording's playlists that changed (keys in the store), once every part they name is there
+OnSynced = Callable[[list[str]], Awaitable[None]]
 
 
 class MediaStoreError(Exception):
@@ -67,6 +69,10 @@ class VersionUpload(Protocol):
         on the version (nothing published yet, its first segments where players read them)."""
         ...
 
+    def poke(self) -> None:
+        """The packager wrote something players want at once (a live part); callable from any thread."""
+        ...
+
     async def stop(self) -> None:
         """The packager finished: stop following it (before ``publish``)."""
         ...
@@ -90,9 +96,12 @@ class MediaStore(Protocol):
         """The directory the packager writes this debate's versions into (``scratch``: this attempt's own)."""
         ...
 
-    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+    async def start_version(
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+    ) -> VersionUpload:
         """Before packaging into ``debate_dir``: version numbers already handed out for this debate are
-        never reused; the returned upload follows the version the packager writes."""
+        never reused; the returned upload follows the version the packager writes (``on_synced``: a
+        live recording, followed part by part, the top master pointing at it from its first segment)."""
         ...
 
     async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:
@@ -159,6 +168,9 @@ class InPlaceVersion:
     debate_id: str
     playable: OnPlayable
 
+    def poke(self) -> None:
+        return None
+
     async def stop(self) -> None:
         return None
 
@@ -181,7 +193,9 @@ class FileMediaStore:
     def debate_dir(self, debate_id: str, scratch: Path) -> Path:
         return self.media_root / debate_id
 
-    async def start_version(self, debate_id: str, debate_dir: Path, on_playable: OnPlayable) -> VersionUpload:
+    async def start_version(
+        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+    ) -> VersionUpload:
         return InPlaceVersion(debate_id, on_playable)
 
     async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:

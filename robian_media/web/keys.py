@@ -55,6 +55,6 @@ STREAM_SLOTS: web.AppKey[ClientSlots] = web.AppKey("stream_slots")
 JOB_QUEUE: web.AppKey[procrastinate.App] = web.AppKey("job_queue")
 # the kinds of job this process's queue runs, as the composition root registered them
 JOB_TASKS: web.AppKey[tuple[JobTask, ...]] = web.AppKey("job_tasks")
-# optional: (media root, relative path, client key) → the file once written, for a /hls/ file not there yet
+# optional: (media root, relative path, client key) → returns once written, for a /hls/ file not there yet
 # (the live feature holds requests for its hinted LL-HLS part); raises NotFound for a file that will not come
-WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str, str], Awaitable[Path]]] = web.AppKey("wait_for_media")
+WAIT_FOR_MEDIA: web.AppKey[Callable[[Path, str, str], Awaitable[None]]] = web.AppKey("wait_for_media")

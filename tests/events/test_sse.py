@@ -20,6 +20,8 @@ JOB = "6f1c0c1e-4b8a-4c43-9d59-1b2a3c4d5e6f"
     ("query", "headers", "fragment"),
     [
         ("channels=everything", {}, "unknown channel 'everything'"),
+        # a live sitting's internal channel (several events a second): the server's processes only
+        (f"channels=parts:{JOB}", {}, f"unknown channel 'parts:{JOB}'"),
         ("channels=job:", {}, "the id must be"),
         ("channels=job:a%20b", {}, "the id must be"),
         ("channels=,,", {}, "at least one channel"),

@@ -148,17 +148,6 @@ async def test_the_store_down_mid_publish_makes_the_job_retry_and_leaks_no_crede
     assert SECRET_ACCESS_KEY not in text and ACCESS_KEY_ID not in text
 
 
-async def test_a_live_sitting_is_refused_with_the_s3_store_until_it_is_supported(
-    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin
-) -> None:
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(ingest_settings(**s3_settings)))
-    response = await client.post(
-        "/api/v1/live", json={"source_url": origin.url("/live/index.m3u8")}, headers=AUTH
-    )
-    assert response.status == 409
-    assert "ROBIAN_MEDIA_STORE=file" in (await response.json())["detail"]
-
-
 async def test_a_compte_rendu_attached_with_the_s3_store_publishes_a_recut_version_to_the_bucket(
     aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin,
     s3: Any, bucket: str,

@@ -5,6 +5,7 @@ PostgreSQL, Redis and the store — no disk."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,20 +27,19 @@ def media_files(directory: Path) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file() and p.suffix in MEDIA_SUFFIXES]
 
 
-@pytest.fixture
-def machines(
-    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
+@contextlib.contextmanager
+def two_machines(
+    tmp_path: Path, s3_server: S3Server, bucket: str, **settings: str
 ) -> Iterator[tuple[ServerProcess, ServerProcess, Path, Path]]:
+    """An API process and a worker process, each with its own data directory; ``settings`` are both's
+    (database, Redis, ladder, the bucket…)."""
     shared = {
-        "database_url": database_url,
-        "redis_url": redis_url,
-        "redis_prefix": redis_prefix,
         "admin_token": ADMIN_TOKEN,
         "ingest_allow_private": "true",
-        "ladder": str(LIGHT_LADDER),
         "worker_poll_seconds": "0.2",
         "media_store": f"s3://{bucket}/media",
         "s3_endpoint_url": s3_server.url,
+        **settings,
     }
     credentials = {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
     api_dir, worker_dir = tmp_path / "api-machine", tmp_path / "worker-machine"
@@ -59,6 +59,17 @@ def machines(
     finally:
         worker.stop()
         api.stop()
+
+
+@pytest.fixture
+def machines(
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
+) -> Iterator[tuple[ServerProcess, ServerProcess, Path, Path]]:
+    with two_machines(
+        tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
+        redis_prefix=redis_prefix, ladder=str(LIGHT_LADDER),
+    ) as machines:  # fmt: skip
+        yield machines
 
 
 async def test_a_worker_publishes_to_the_store_and_another_machine_serves_it(

@@ -1,0 +1,140 @@
+"""A live sitting with the s3 store: the worker records on one machine, an API process with another data
+directory answers LL-HLS from the bucket (blocking reloads, hinted parts), and the sitting ends as a
+published version in the bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+
+from packager.live.reload import playlist_position
+from robian_media.app import create_app
+from robian_media.settings import Settings
+from tests.ingest.conftest import AUTH, FINAL, ffmpeg_reads, wait_job
+from tests.ingest.origin import Origin
+from tests.live.conftest import SPEECH_FAST
+from tests.live.conftest import live_settings as live_settings
+from tests.live.conftest import publisher as publisher
+from tests.live.helpers import start_live, wait_stream
+from tests.live.source import LiveSourcePublisher
+from tests.services import ServerProcess
+from tests.store.s3_server import S3Server
+from tests.store.test_s3_ingest import assert_every_uri_resolves
+from tests.store.test_two_machines import media_files, two_machines
+
+Machines = tuple[ServerProcess, ServerProcess, Path, Path]
+
+
+@pytest.fixture
+def live_machines(
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
+) -> Iterator[Machines]:
+    with two_machines(
+        tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
+        redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
+        live_stall_seconds="4", cache_enabled="false",
+    ) as machines:  # fmt: skip
+        yield machines
+
+
+async def _text(http: aiohttp.ClientSession, url: str, **params: str) -> str:
+    async with http.get(url, params=params) as response:
+        assert response.status == 200, f"{url} {params}: {response.status} {await response.text()}"
+        return await response.text()
+
+
+async def _wait(http: aiohttp.ClientSession, url: str, ready: Any, timeout: float) -> Any:
+    async with asyncio.timeout(timeout):
+        while True:
+            async with http.get(url) as response:
+                if response.status == 200 and ready(found := await response.json()):
+                    return found
+            await asyncio.sleep(0.2)
+
+
+async def test_a_live_sitting_recorded_on_a_worker_plays_ll_hls_from_another_machine_and_ends_in_the_bucket(
+    live_machines: Machines, origin: Origin, publisher: LiveSourcePublisher, s3: Any, bucket: str
+) -> None:
+    api, worker, api_dir, worker_dir = live_machines
+    async with aiohttp.ClientSession() as http:
+        source = {"source_url": origin.url("/files/live/playlist.m3u8")}
+        async with http.post(f"{api.url}/api/v1/live", json=source, headers=AUTH) as response:
+            assert response.status == 202, await response.text()
+            started: dict[str, Any] = await response.json()
+        debate_id = started["debate_id"]
+        stream = await _wait(
+            http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90
+        )
+        master = await _text(http, stream["master_url"])
+        base = stream["master_url"].rsplit("/", 1)[0]
+        rungs = [f"{base}/{line}" for line in master.splitlines() if line and not line.startswith("#")]
+        low_latency = [url for url in rungs if "#EXT-X-PART:" in await _text(http, url)]
+        assert low_latency, master
+        rung = low_latency[0]
+
+        # a player at the live edge: each blocking reload asks for the part after the last one it saw
+        position = playlist_position(await _text(http, rung))
+        for _ in range(6):
+            msn, part = position.next_msn, position.open_parts
+            async with asyncio.timeout(20):
+                body = await _text(http, rung, _HLS_msn=str(msn), _HLS_part=str(part))
+            position = playlist_position(body)
+            assert position.has(msn, part)
+            listed = re.findall(r'#EXT-X-PART:DURATION=[\d.]+,URI="([^"]+)"', body)
+            async with http.get(f"{rung.rsplit('/', 1)[0]}/{listed[-1]}") as response:
+                assert response.status == 200 and response.content_type == "video/iso.segment"
+            # the hinted part, asked for before the worker wrote it: held, then the bucket's object
+            hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part_[^"]+)"', body)
+            assert hint is not None
+            hinted_url = f"{rung.rsplit('/', 1)[0]}/{hint[1]}"
+            async with asyncio.timeout(20), http.get(hinted_url) as response:
+                assert response.status == 200
+                data = await response.read()
+            key = "media/" + hinted_url.split("/hls/", 1)[1]
+            assert data == s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+        async with http.post(f"{api.url}/api/v1/live/{debate_id}/stop", headers=AUTH) as response:
+            assert response.status == 202, await response.text()
+        job = await _wait(
+            http, f"{api.url}/api/v1/jobs/{started['job_id']}", lambda j: j["status"] in FINAL, timeout=120
+        )
+        assert job["status"] == "succeeded", (job, worker.output()[-3000:])
+        stream = await _wait(
+            http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: not s["live"], timeout=10
+        )
+        assert stream["duration"] > 3
+    # the recording is the debate's published version, whole in the bucket; no machine kept media
+    assert_every_uri_resolves(s3, bucket, debate_id)
+    await ffmpeg_reads(stream["master_url"])
+    assert media_files(worker_dir) == [] and media_files(api_dir) == []
+
+
+async def test_cancelling_a_live_sitting_takes_its_recording_out_of_the_bucket(
+    aiohttp_client: Any, live_settings: Any, s3_settings: dict[str, Any], origin: Origin,
+    publisher: LiveSourcePublisher, s3: Any, bucket: str,
+) -> None:  # fmt: skip
+    settings: Settings = live_settings(**s3_settings)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    started = await start_live(client, origin.url("/files/live/playlist.m3u8"))
+    debate_id = started["debate_id"]
+    await wait_stream(client, debate_id)
+    assert (await client.get(f"/hls/{debate_id}/master.m3u8")).status == 200
+    response = await client.delete(f"/api/v1/jobs/{started['job_id']}", headers=AUTH)
+    assert response.status == 200, await response.text()
+    assert (await wait_job(client, started["job_id"]))["status"] == "cancelled"
+    async with asyncio.timeout(30):
+        while (await client.get(f"/hls/{debate_id}/master.m3u8")).status != 404:
+            await asyncio.sleep(0.2)
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/{debate_id}/")
+    left = [item["Key"] for item in listing.get("Contents", [])]
+    # only the number handed out stays (never reused); no master, no part, no playlist
+    assert not [key for key in left if key.endswith((".m3u8", ".m4s", ".ts", ".mp4"))], left
+    assert (await client.get(f"/api/v1/debates/{debate_id}/stream")).status == 404
+    assert not any(settings.work_dir.rglob("*.m4s"))
