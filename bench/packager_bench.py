@@ -10,6 +10,11 @@ Synthesises speech (espeak-ng voices, looped) into a temp dir, then measures:
   - time-to-first-playable on a 1-hour source (debate master + a segment of every rung visible);
   - peak RSS of this Python process.
 Ratios compare runs made on the same machine in the same invocation; absolute times vary with its load.
+The packager's CPU is printed with its own Python share and the cores it kept busy (CPU / wall).
+
+Issue #20's figure is `--minutes 10 --skip-hour --skip-fast`, "vs 2-core limit of its FFmpeg" for
+FFmpeg 9: 1.57x on a quiet machine before the loudness was measured in chunks on every core and the
+encodes given CPU shares in proportion to their work (bench/README.md has the figures since).
 """
 
 from __future__ import annotations

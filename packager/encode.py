@@ -7,14 +7,16 @@ on a busy machine every scheduling delay of one stalls all of them (measured: 2.
 separate processes at a load of 17 on 2 cores). FFmpeg 5.1 runs a process's encoders one after the other:
 encodings are spread over one process per core, balanced by their cost.
 
-Separate processes are scheduled fairly, which left the heaviest encode (the stereo rung, ~45 % of the
-work) alone on one core at the end, the other idle. So only the process with the most work runs at normal
-priority, the others at a lower one (``LIGHTER_NICENESS``): the critical path keeps a core, the others fill
-the second one. The scheduler never leaves a core idle for a niceness, so this costs nothing.
+Separate processes are scheduled fairly, thread by thread, which left the heaviest encode (the stereo
+rung, ~45 % of the work) alone on one core at the end, the other idle. So each process runs at a niceness
+that makes its share of the CPU proportional to its work (``group_niceness``): the stereo rung keeps a
+core, the mono rungs share the other, and all finish together. The scheduler never leaves a core idle for
+a niceness, so this costs nothing when there is less work than cores.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +28,8 @@ from packager.timeline import muxer_times
 
 RAW_DIR = ".raw"
 THREADED_FFMPEG = 7  # the first major version whose command line runs encoders and muxers in threads
-LIGHTER_NICENESS = 10
+_SHARE_PER_NICENESS = 1.25  # Linux CFS: each nice level weighs 1.25x less
+_MAX_NICENESS = 19
 SEGMENT_LIST = "list.csv"
 # empty_moov + default_base_moof: a moov without samples and self-contained moofs, i.e. CMAF-shaped fragments.
 _MOVFLAGS = "movflags=+frag_keyframe+empty_moov+default_base_moof"
@@ -97,11 +100,13 @@ def encode_processes(ffmpeg_major: int, processes: int | None = None) -> int | N
 
 
 def group_niceness(groups: Sequence[Sequence[Encoding]]) -> list[int]:
-    """The niceness each group's FFmpeg runs at: 0 for the one with the most work, LIGHTER_NICENESS for
-    the others."""
+    """The niceness each group's FFmpeg runs at: the CPU share the scheduler gives a thread shrinks by
+    ~1.25x per level, so a group with 1/k of the heaviest one's work gets log1.25(k) levels and every
+    group gets a share in proportion to its work: all finish together, on a quiet machine (the heaviest
+    keeps a core) as on a busy one."""
     loads = [sum(encoding.cost for encoding in group) for group in groups]
-    heaviest = loads.index(max(loads))
-    return [0 if index == heaviest else LIGHTER_NICENESS for index in range(len(groups))]
+    heaviest = max(loads)
+    return [min(_MAX_NICENESS, round(math.log(heaviest / load, _SHARE_PER_NICENESS))) for load in loads]
 
 
 def raw_dir(rung: Rung) -> PurePosixPath:
