@@ -132,9 +132,16 @@ async def test_cancelling_a_live_sitting_takes_its_recording_out_of_the_bucket(
     async with asyncio.timeout(30):
         while (await client.get(f"/hls/{debate_id}/master.m3u8")).status != 404:
             await asyncio.sleep(0.2)
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/{debate_id}/")
-    left = [item["Key"] for item in listing.get("Contents", [])]
-    # only the number handed out stays (never reused); no master, no part, no playlist
-    assert not [key for key in left if key.endswith((".m3u8", ".m4s", ".ts", ".mp4"))], left
+
+    def media_left() -> list[str]:
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"media/{debate_id}/")
+        left = [item["Key"] for item in listing.get("Contents", [])]
+        return [key for key in left if key.endswith((".m3u8", ".m4s", ".ts", ".mp4"))]
+
+    # only the number handed out stays (never reused); no master, no part, no playlist (the deletes
+    # go on once the master is gone: the master first, so no player is sent to a missing part)
+    async with asyncio.timeout(30):
+        while media_left():
+            await asyncio.sleep(0.2)
     assert (await client.get(f"/api/v1/debates/{debate_id}/stream")).status == 404
     assert not any(settings.work_dir.rglob("*.m4s"))
