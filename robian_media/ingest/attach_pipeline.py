@@ -13,7 +13,7 @@ from packager.vod import PackageResult
 
 from ..jobs.errors import PermanentError
 from ..jobs.progress import ProgressReporter
-from ..jobs.publish import DebateUpdate, Transcript, publish_version
+from ..jobs.publish import DebateUpdate
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
@@ -87,30 +87,14 @@ async def run_attach(
         await complete_despite_cancel(upload.discard())
         raise
     progress.update("publishing", 0.0)
-    transcript = (
-        Transcript(
-            source="compte_rendu" if cr or request.from_compte_rendu else "request",
-            paragraphs=result.transcript,
-            cues=result.cues,
-        )
-        if result.transcript
-        else None
-    )
     await publish_package(
-        res.store,
+        res,
+        run,
         upload,
         result,
-        lambda: publish_version(
-            res.pool,
-            run,
-            version=result.version,
-            duration=result.duration,
-            variants=result.variants,
-            chapters=result.chapters,
-            speakers=speakers,
-            debate=DebateUpdate(),
-            transcript=transcript,
-        ),
+        speakers=speakers,
+        debate=DebateUpdate(),
+        words_source="compte_rendu" if cr or request.from_compte_rendu else "request",
     )
     progress.update("publishing", 1.0)
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import shutil
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,9 @@ from packager.versions import DebateBusyError, recover
 from packager.vod import PackageResult, package
 
 from ..jobs.errors import ChapterProblem, CorruptMedia, PermanentError, ProcessKilled, TransientError
+from ..jobs.publish import DebateUpdate, SpeakerRecord, Transcript, publish_version
+from ..jobs.resources import WorkerResources
+from ..jobs.store import JobRun
 from ..media.store import MediaStore, MediaStoreError, Publication, VersionUpload
 from ..ops.background import complete_despite_cancel
 
@@ -129,23 +132,42 @@ async def withdraw(store: MediaStore, publication: Publication, result: PackageR
 
 
 async def publish_package(
-    store: MediaStore,
+    res: WorkerResources,
+    run: JobRun,
     upload: VersionUpload,
     result: PackageResult,
-    record: Callable[[], Awaitable[None]],
+    *,
+    speakers: list[SpeakerRecord],
+    debate: DebateUpdate,
+    words_source: str,
 ) -> None:
     """Publish a packaged version: to the store first (s3: segments and rung playlists, the version
-    master, then the top master), then in the database (``record``); when a side fails, what the
-    other did is taken back, so the store and the database agree."""
+    master, then the top master), then in the database (with its words, from ``words_source``); when
+    a side fails, what the other did is taken back, so the store and the database agree."""
     try:
         with packager_errors():
             publication = await upload.publish(result.version, result.version_dir)
     except BaseException:
         await complete_despite_cancel(discard_version(result))
         raise
+    transcript = (
+        Transcript(source=words_source, paragraphs=result.transcript, cues=result.cues)
+        if result.transcript
+        else None
+    )
     try:
-        await record()
+        await publish_version(
+            res.pool,
+            run,
+            version=result.version,
+            duration=result.duration,
+            variants=result.variants,
+            chapters=result.chapters,
+            speakers=speakers,
+            debate=debate,
+            transcript=transcript,
+        )
     except BaseException:
         # not recorded as published: withdraw the files too
-        await complete_despite_cancel(withdraw(store, publication, result))
+        await complete_despite_cancel(withdraw(res.store, publication, result))
         raise

@@ -19,7 +19,7 @@ from packager.vod import PackageResult
 
 from ..jobs.errors import SourceNotFound, SourceTooLarge
 from ..jobs.progress import ProgressReporter
-from ..jobs.publish import DebateUpdate, Transcript, publish_version
+from ..jobs.publish import DebateUpdate
 from ..jobs.resources import WorkerResources
 from ..jobs.store import JobRun
 from ..ops.background import complete_despite_cancel
@@ -208,30 +208,14 @@ async def run_ingest(
     finally:
         await playable.wait()
     progress.update("publishing", 0.0)
-    transcript = (
-        Transcript(
-            source="request" if request.transcript else "compte_rendu",
-            paragraphs=result.transcript,
-            cues=result.cues,
-        )
-        if result.transcript
-        else None
-    )
     await publish_package(
-        res.store,
+        res,
+        run,
         upload,
         result,
-        lambda: publish_version(
-            res.pool,
-            run,
-            version=result.version,
-            duration=result.duration,
-            variants=result.variants,
-            chapters=result.chapters,
-            speakers=speakers,
-            debate=debate,
-            transcript=transcript,
-        ),
+        speakers=speakers,
+        debate=debate,
+        words_source="request" if request.transcript else "compte_rendu",
     )
     progress.update("publishing", 1.0)
     return result
