@@ -17,18 +17,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
+import itertools
 import os
 import random
 import statistics
 import sys
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from packager.captions import build_cues  # noqa: E402
+from packager.captions import Cue, build_cues  # noqa: E402
 from packager.chapters import Speaker  # noqa: E402
 from packager.transcript import Paragraph  # noqa: E402
 from robian_media.catalog import search_queries  # noqa: E402
@@ -62,40 +65,56 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
     return words, [1 / (rank + 1) for rank in range(len(words))]
 
 
-def sentence(rng: random.Random, words: list[str], weights: list[float]) -> str:
+def sentence(rng: random.Random, words: list[str], cumulative: list[float]) -> str:
     count = rng.randint(8, 16)
-    drawn = rng.choices(words, weights, k=count)
+    drawn = rng.choices(words, cum_weights=cumulative, k=count)
     picked = [w if rng.random() < 0.6 else rng.choice(FILLER) for w in drawn]
     return picked[0].capitalize() + " " + " ".join(picked[1:]) + rng.choice([".", ",", " ;", " ?"])
 
 
+@functools.cache
+def _vocabulary() -> tuple[list[str], list[float]]:
+    words, weights = vocabulary(random.Random(17))
+    return words, list(itertools.accumulate(weights))
+
+
+def sitting(number: int, paragraphs: int) -> tuple[str, list[Paragraph], list[Cue]]:
+    """Sitting ``number``'s title, paragraphs and caption cues (a random stream of its own: any process
+    makes the same)."""
+    rng = random.Random(f"sitting {number}")
+    words, cumulative = _vocabulary()
+    title = f"Séance publique n° {number}: {rng.choice(WORDS)} et {rng.choice(WORDS)}"
+    made = [
+        Paragraph(
+            index=k + 1,
+            start=30.0 * k,
+            end=30.0 * (k + 1),
+            speaker=Speaker(id=f"PA{k % 40}", name=f"Député {k % 40}", group="EXDS"),
+            text=" ".join(sentence(rng, words, cumulative) for _ in range(5)),
+            chapter=None,
+        )
+        for k in range(paragraphs)
+    ]
+    return title, made, build_cues(made)
+
+
 async def seed(dsn: str, sittings: int, paragraphs: int) -> None:
-    rng = random.Random(17)
-    words, weights = vocabulary(rng)
+    """Publishes each sitting's words as the app does (replace_transcript), while another process makes
+    the next sittings' text and cues (the packager's cue cutting is the slow half)."""
     conn = await connect(dsn)
     try:
         await migrate(conn)
         start = dt.datetime(2026, 1, 5, 14, tzinfo=dt.UTC)
-        for i in range(sittings):
-            title = f"Séance publique n° {i}: {rng.choice(WORDS)} et {rng.choice(WORDS)}"
-            debate = await create_debate(conn, title=title, starts_at=start + dt.timedelta(hours=7 * i))
-            made = [
-                Paragraph(
-                    index=k + 1,
-                    start=30.0 * k,
-                    end=30.0 * (k + 1),
-                    speaker=Speaker(id=f"PA{k % 40}", name=f"Député {k % 40}", group="EXDS"),
-                    text=" ".join(sentence(rng, words, weights) for _ in range(5)),
-                    chapter=None,
-                )
-                for k in range(paragraphs)
-            ]
-            async with conn.transaction():
-                await replace_transcript(
-                    conn, debate, 1, Transcript(source="request", paragraphs=made, cues=build_cues(made))
-                )
-            if (i + 1) % 100 == 0:
-                print(f"seeded {i + 1}/{sittings}", file=sys.stderr)
+        with ProcessPoolExecutor(1) as maker:
+            made = maker.map(sitting, range(sittings), itertools.repeat(paragraphs), chunksize=10)
+            for i, (title, words, cues) in enumerate(made):
+                async with conn.transaction():
+                    starts_at = start + dt.timedelta(hours=7 * i)
+                    debate = await create_debate(conn, title=title, starts_at=starts_at)
+                    transcript = Transcript(source="request", paragraphs=words, cues=cues)
+                    await replace_transcript(conn, debate, 1, transcript)
+                if (i + 1) % 100 == 0:
+                    print(f"seeded {i + 1}/{sittings}", file=sys.stderr)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
