@@ -37,7 +37,15 @@ from tests.services import fresh_database
 
 # a sequential scan of a table this small (the 577 deputies) costs less than an index would
 SMALL = 10_000
-BIG_TABLES = {"debates", "chapters", "renditions", "speakers", "programme_items", "transcript_paragraphs"}
+BIG_TABLES = {
+    "debates",
+    "chapters",
+    "renditions",
+    "speakers",
+    "programme_items",
+    "transcript_paragraphs",
+    "transcript_search",
+}
 
 SEED = """
 INSERT INTO speakers (id, name, group_abbrev, group_name)

@@ -21,7 +21,7 @@ from .text_search import excerpt
 # $4 limit, $5 offset, $6 candidates per kind. Title weights rank a debate's title above its body and
 # description. Each kind ranks at most $6 of its matches (those the index hands first): a broad query
 # ("a or b or …") costs that much, never a ranking of every match in the table (issue #22).
-# A passage's cue (where its words are said) is looked up for the page of hits only.
+# A passage's text, speaker and cue (where its words are said) are looked up for the page of hits only.
 SEARCH_ORDER = "ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id"
 SEARCH = """
 WITH q AS (
@@ -55,25 +55,33 @@ SELECT * FROM (
         SELECT * FROM speakers s WHERE 'speaker' = ANY($3::text[]) AND s.search @@ q.simple LIMIT $6
     ) s
     UNION ALL
-    -- the excerpt is cut from the folded text: the words are found accent-blind, shown as written below
-    SELECT 'passage', ts_rank('{1,1,1,1}', p.search, q.fr), p.body, p.debate_id, p.debate_title,
-           p.starts_at, p.current_version, p.idx, p.start_s, p.end_s, p.speaker_id, p.speaker_name,
-           p.speaker_group
+    -- passages are ranked on transcript_search alone (issue #17: a candidate's row holds its vector and
+    -- its debate's status, version and start, not its text); text, speaker and debate title are read
+    -- below, for the page only
+    SELECT 'passage', ts_rank('{1,1,1,1}', s.search, q.fr), NULL, s.debate_id, NULL,
+           s.debate_starts_at, s.debate_version, s.idx, NULL, NULL, NULL, NULL, NULL
     FROM q, LATERAL (
-        SELECT p.*, d.title AS debate_title, d.starts_at, d.current_version
-        FROM transcript_paragraphs p JOIN transcripts t ON t.debate_id = p.debate_id
-        JOIN debates d ON d.id = p.debate_id AND d.current_version = t.version
-        WHERE 'passage' = ANY($3::text[]) AND p.search @@ q.fr AND d.status = ANY($2::text[])
+        SELECT s.* FROM transcript_search s
+        WHERE 'passage' = ANY($3::text[]) AND s.search @@ q.fr AND s.debate_status = ANY($2::text[])
+          AND s.version = s.debate_version
         LIMIT $6
-    ) p
+    ) s
 ) hits
 SEARCH_ORDER
 LIMIT $4 OFFSET $5
 )
-SELECT page.kind, page.rank, page.title, page.debate_id, page.debate_title, page.starts_at,
-       page.current_version, page.idx, page.speaker_id, page.speaker_name, page.speaker_group,
-       coalesce(c.start_s, page.start_s) AS start_s, coalesce(c.end_s, page.end_s) AS end_s
+-- the excerpt is cut from the text as written: the words are found accent-blind (text_search.excerpt)
+SELECT page.kind, page.rank, coalesce(p.body, page.title) AS title, page.debate_id,
+       coalesce(d.title, page.debate_title) AS debate_title, page.starts_at, page.current_version, page.idx,
+       coalesce(p.speaker_id, page.speaker_id) AS speaker_id,
+       coalesce(p.speaker_name, page.speaker_name) AS speaker_name,
+       coalesce(p.speaker_group, page.speaker_group) AS speaker_group,
+       coalesce(c.start_s, p.start_s, page.start_s) AS start_s,
+       coalesce(c.end_s, p.end_s, page.end_s) AS end_s
 FROM page CROSS JOIN q
+LEFT JOIN transcript_paragraphs p
+       ON page.kind = 'passage' AND p.debate_id = page.debate_id AND p.idx = page.idx
+LEFT JOIN debates d ON page.kind = 'passage' AND d.id = page.debate_id
 LEFT JOIN LATERAL (
     SELECT c.start_s, c.end_s FROM transcript_cues c
      WHERE page.kind = 'passage' AND c.debate_id = page.debate_id AND c.paragraph = page.idx
