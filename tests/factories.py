@@ -17,7 +17,11 @@ from typing import Any
 
 import asyncpg
 
+from packager.captions import build_cues
+from packager.chapters import Speaker
+from packager.transcript import Paragraph
 from robian_media.db.migrate import migrate
+from robian_media.jobs.publish import Transcript, replace_transcript
 from tests.services import fresh_database
 
 _serial = itertools.count(1)
@@ -210,6 +214,25 @@ async def create_chapters(
             for i, c in enumerate(chapters)
         ],
     )
+
+
+async def create_words(
+    conn: asyncpg.Connection, debate_id: uuid.UUID, texts: Sequence[str], *, version: int = 1
+) -> None:
+    """The debate's words as publishing stores them: one paragraph of 30 s a text, its caption cues."""
+    paragraphs = [
+        Paragraph(
+            index=number + 1,
+            start=30.0 * number,
+            end=30.0 * (number + 1),
+            speaker=Speaker(id=f"PA{number}", name=f"Député {number}", group="EXDS"),
+            text=text,
+        )
+        for number, text in enumerate(texts)
+    ]
+    transcript = Transcript(source="request", paragraphs=paragraphs, cues=build_cues(paragraphs))
+    async with conn.transaction():
+        await replace_transcript(conn, debate_id, version, transcript)
 
 
 async def create_job(

@@ -1,9 +1,14 @@
 import asyncio
+import shutil
 import uuid
+from pathlib import Path
 
 import asyncpg
 
+from robian_media.catalog.search_queries import search
 from robian_media.db.migrate import migrate, migration_files
+from robian_media.media.urls import MediaUrls
+from tests.factories import connect, create_debate, create_words
 from tests.services import fresh_database
 
 
@@ -69,6 +74,37 @@ def test_french_search_is_accent_insensitive(pg_admin_dsn: str) -> None:
             assert await conn.fetchval(query, "seance deputee") == 1
             assert await conn.fetchval(query, "SÉANCES") == 1
             assert await conn.fetchval(query, "budget") == 0
+        finally:
+            await conn.close()
+
+    with fresh_database(pg_admin_dsn, f"robian_mig_{uuid.uuid4().hex[:8]}") as dsn:
+        asyncio.run(scenario(dsn))
+
+
+def test_words_published_before_the_passage_search_table_stay_searchable(
+    pg_admin_dsn: str, tmp_path: Path
+) -> None:
+    """0010 moves the paragraphs' vectors to transcript_search: a database with words fills it."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in migration_files():
+        if path.name < "0010":
+            shutil.copy(path, before / path.name)
+
+    async def scenario(dsn: str) -> None:
+        conn = await connect(dsn)
+        try:
+            await migrate(conn, before)
+            debate = await create_debate(conn, title="Séance publique")
+            await create_words(
+                conn, debate, ["Madame la présidente, mes chers collègues.", "Le vœu du conseil."]
+            )
+            assert await migrate(conn) == ["0010_passage_search"]
+            urls = MediaUrls("http://test")
+            hits = await search(conn, "voeu", kinds=("passage",), limit=5, offset=0, urls=urls)
+            assert [(h.debate_id, h.index, h.title, h.start) for h in hits.items] == [
+                (debate, 2, "Le vœu du conseil.", 30.0)
+            ]
         finally:
             await conn.close()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import asyncpg
 
-from tests.factories import create_chapters, create_debate, create_speaker
+from tests.factories import create_chapters, create_debate, create_speaker, create_words
 
 
 async def search(client: Any, **params: Any) -> list[dict[str, Any]]:
@@ -104,6 +105,53 @@ async def test_results_page_without_repeats(client: Any, db: asyncpg.Connection,
 async def test_hidden_debates_are_not_found(client: Any, db: asyncpg.Connection, marker: str) -> None:
     await create_debate(db, title=f"Séance annulée {marker}", status="cancelled")
     assert await search(client, q=f"annulee {marker}") == []
+
+
+async def test_passages_rank_by_their_words_then_newest_sitting(
+    client: Any, db: asyncpg.Connection, marker: str
+) -> None:
+    older = await create_debate(
+        db, title=f"Séance {marker} de mars", starts_at=dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    )
+    newer = await create_debate(
+        db, title=f"Séance {marker} d'avril", starts_at=dt.datetime(2026, 4, 7, tzinfo=dt.UTC)
+    )
+    await create_words(
+        db,
+        older,
+        [
+            f"Madame la présidente, nous examinons le texte. Le vœu {marker} du conseil municipal, "
+            f"puis un second vœu {marker} pour les communes rurales.",
+            "Rien de ce qui est cherché ici, seulement la discussion générale du projet de loi de finances.",
+            f"Je rappelle enfin le vœu {marker} déposé hier.",
+        ],
+    )
+    await create_words(db, newer, [f"Mon vœu {marker} pour la commune."])
+
+    hits = await search(client, q=f"voeu {marker}", kind="passage")
+    # twice the words first; then, equally ranked, the newest sitting first
+    assert [(h["debate_id"], h["index"]) for h in hits] == [(str(older), 1), (str(newer), 1), (str(older), 3)]
+    assert hits[0]["rank"] > hits[1]["rank"] == hits[2]["rank"]
+    assert (
+        hits[0]["debate_title"] == f"Séance {marker} de mars"
+        and hits[1]["debate_title"] == f"Séance {marker} d'avril"
+    )
+    assert hits[0]["speaker"] == {"id": "PA0", "name": "Député 0", "group": "EXDS"}
+    assert f"Le vœu {marker} du conseil" in hits[0]["title"]
+    assert 0 < hits[0]["start"] < 30  # the cue where the words are said, after the paragraph's first
+    assert hits[2]["start"] == 60 and hits[2]["master_url"].endswith(f"/hls/{older}/master.m3u8")
+
+    # a sitting taken out of the catalogue is no longer searched; its words come back with it
+    await db.execute("UPDATE debates SET status = 'cancelled' WHERE id = $1", newer)
+    hits = await search(client, q=f"vœu {marker}", kind="passage")
+    assert [(h["debate_id"], h["index"]) for h in hits] == [(str(older), 1), (str(older), 3)]
+    await db.execute("UPDATE debates SET status = 'published' WHERE id = $1", newer)
+    hits = await search(client, q=f"le vœu {marker}", kind="passage")
+    assert [(h["debate_id"], h["index"]) for h in hits] == [(str(older), 1), (str(newer), 1), (str(older), 3)]
+    # words of a version that is not the published one are not searched
+    await db.execute("UPDATE debates SET current_version = 2 WHERE id = $1", older)
+    hits = await search(client, q=f"un vœu {marker}", kind="passage")
+    assert [(h["debate_id"], h["index"]) for h in hits] == [(str(newer), 1)]
 
 
 async def suggest(client: Any, typed: str) -> list[dict[str, Any]]:
