@@ -128,7 +128,7 @@ async def test_passages_rank_by_their_words_then_newest_sitting(
     )
     await create_words(db, newer, [f"Mon vœu {marker} pour la commune."])
 
-    hits = await search(client, q=f"voeu {marker}", kind="passage")
+    hits = await search(client, q=f"voeu {marker}", kind="passage", limit=2)  # pages of 2
     # twice the words first; then, equally ranked, the newest sitting first
     assert [(h["debate_id"], h["index"]) for h in hits] == [(str(older), 1), (str(newer), 1), (str(older), 3)]
     assert hits[0]["rank"] > hits[1]["rank"] == hits[2]["rank"]
