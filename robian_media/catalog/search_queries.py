@@ -56,20 +56,23 @@ SELECT * FROM (
     ) s
     UNION ALL
     -- passages are ranked on transcript_search alone (issue #17: a candidate's row holds its vector and
-    -- its debate's status, version and start, not its text); text, speaker and debate title are read
-    -- below, for the page only
-    (SELECT 'passage', ts_rank('{1,1,1,1}', s.search, q.fr) AS rank, NULL, s.debate_id, NULL,
-            s.debate_starts_at, s.debate_version, s.idx, NULL, NULL, NULL, NULL, NULL
-     FROM q, LATERAL (
-         SELECT s.* FROM transcript_search s
-         WHERE 'passage' = ANY($3::text[]) AND s.search @@ q.fr AND s.debate_status = ANY($2::text[])
-           AND s.version = s.debate_version
-         LIMIT $6
-     ) s
-     -- the page's order among passages: only the passages that may be on the page reach the sort of
-     -- every kind (sorting the candidates on these few keys is the cheaper sort)
-     ORDER BY rank DESC, s.debate_starts_at DESC NULLS LAST, s.debate_id, s.idx
-     LIMIT $4::bigint + $5::bigint)
+    -- its debate's status, version and start, not its text), and only those that may be on the page
+    -- (the page's order among passages) reach the sort of every kind: the candidates are sorted as
+    -- narrow rows on four keys. Text, speaker and debate title are read below, for the page only.
+    SELECT 'passage', s.rank, NULL, s.debate_id, NULL, s.debate_starts_at, s.debate_version, s.idx,
+           NULL, NULL, NULL, NULL, NULL
+    FROM (
+        SELECT ts_rank('{1,1,1,1}', s.search, q.fr) AS rank, s.debate_starts_at, s.debate_id, s.idx,
+               s.debate_version
+        FROM q, LATERAL (
+            SELECT s.* FROM transcript_search s
+            WHERE 'passage' = ANY($3::text[]) AND s.search @@ q.fr AND s.debate_status = ANY($2::text[])
+              AND s.version = s.debate_version
+            LIMIT $6
+        ) s
+        ORDER BY rank DESC, s.debate_starts_at DESC NULLS LAST, s.debate_id, s.idx
+        LIMIT $4::bigint + $5::bigint
+    ) s
 ) hits
 SEARCH_ORDER
 LIMIT $4 OFFSET $5
