@@ -6,6 +6,8 @@ Each server runs alone in its own process (``web.run_app``, access log off for a
 ``wrk -t1 -c64`` on loopback:
 
 - ``hello``: a bare aiohttp app answering a constant JSON body: the baseline.
+- ``hello, no-op layers``: the same bare app with one middleware and one ``on_response_prepare``
+  receiver that do nothing: what aiohttp charges for the two hooks the stack uses.
 - ``hello, API headers``: the same bare app answering with every header the API adds to an answer
   (security, CORS): what those headers cost aiohttp and the kernel by themselves.
 - ``hello, list bytes``: the same bare app answering the list's exact bytes (≈ 7 KB): what the
@@ -42,6 +44,7 @@ import sys
 import tempfile
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,6 +58,7 @@ from robian_media.db.migrate import migrate  # noqa: E402
 from tests.factories import connect, create_chapters, create_debate, create_speaker  # noqa: E402
 from tests.services import free_port, fresh_database, wait_for_port  # noqa: E402
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HELLO = b'{"hello":"world"}'
 LIST_PATH = "/api/v1/debates?limit=20"
 # headers aiohttp writes itself on every answer (not replayed)
@@ -76,6 +80,19 @@ async def hello(request: web.Request) -> web.Response:
 def serve(kind: str, port: int) -> None:
     if kind == "hello":
         app = web.Application()
+        app.router.add_get("/hello", hello)
+    elif kind == "hello, no-op layers":
+        # the bare app with one pass-through middleware and one response-prepare receiver that do
+        # nothing: what aiohttp charges for having those hooks at all (the stack has one of each)
+        @web.middleware
+        async def passing(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await handler(request)
+
+        async def prepared(request: web.Request, response: web.StreamResponse) -> None:
+            return None
+
+        app = web.Application(middlewares=[passing])
+        app.on_response_prepare.append(prepared)
         app.router.add_get("/hello", hello)
     elif kind == "replay":
         # aiohttp answering another server's exact bytes and headers (BENCH_REPLAY_FILE): what the
@@ -257,6 +274,7 @@ def main() -> None:
         }
         runs = {
             "hello": ("hello", {}, "/hello"),
+            "hello, no-op layers": ("hello, no-op layers", {}, "/hello"),
             "hello+stack": ("api", base, "/hello"),
             "stack, default gc": ("api, default gc", base, "/hello"),
             "list cached": ("api", base, LIST_PATH),
@@ -284,7 +302,7 @@ def main() -> None:
                 servers[name] = Server("replay", {"BENCH_REPLAY_FILE": str(replay_file)}, "/hello")
                 wait_for_port(servers[name].port, timeout=60)
                 servers[name].measure(2, args.connections)
-            order = ["hello", "hello, API headers", "hello, list bytes", *runs]
+            order = ["hello", "hello, no-op layers", "hello, API headers", "hello, list bytes", *runs]
             servers = {name: servers[name] for name in dict.fromkeys(order)}
             rounds: dict[str, list[Measure]] = {name: [] for name in servers}
             # rounds interleave the servers so that load from other processes hits each alike;
