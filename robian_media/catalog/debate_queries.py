@@ -61,13 +61,16 @@ ORDER BY {LISTING_KEY} DESC, d.id DESC
 # A Debate (models.py) as PostgreSQL writes it, field for field, in the form pydantic gives
 # (tests/metadata/test_debates_api.py holds the two to the same answer): the row's own fields were
 # written when it last changed (debates.listing_fields, migration 0011); the published rendition's
-# duration and the media URL ($12 is the public base URL) are added here.
-DEBATE_JSON = """d.listing_fields
-    || ', "duration" : ' || coalesce(round(coalesce(d.duration, r.duration)::numeric, 3)::text, 'null')
+# duration (one index probe a row: a join would hash every rendition) and the media URL ($12 is the
+# public base URL) are added here.
+DURATION = """coalesce(d.duration, (
+    SELECT r.duration FROM renditions r WHERE r.debate_id = d.id AND r.version = d.current_version))"""
+DEBATE_JSON = f"""d.listing_fields
+    || ', "duration" : ' || coalesce(round({DURATION}::numeric, 3)::text, 'null')
     || ', "master_url" : ' || CASE WHEN d.current_version IS NOT NULL
                                   THEN to_json($12::text || '/hls/' || d.id || '/master.m3u8')::text
                                   ELSE 'null' END
-    || '}'"""
+    || '}}'"""
 
 # The page as one JSON array (the rows past the page's size only say that more follow), and the
 # listing position of its last row for the next cursor: one round trip, no Python object per row.
@@ -75,7 +78,7 @@ LIST_DEBATES_JSON = f"""{LIST_PAGE},
 listed AS (
     SELECT d.starts_at, d.id, {DEBATE_JSON} AS item,
            row_number() OVER (ORDER BY {LISTING_KEY} DESC, d.id DESC) AS n
-    FROM page d {DEBATE_JOINS}
+    FROM page d
 )
 SELECT '[' || coalesce(string_agg(item, ', ' ORDER BY n) FILTER (WHERE n < $10), '') || ']' AS items,
        count(*) >= $10 AS more,
