@@ -5,6 +5,7 @@ published version in the bucket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,15 +33,25 @@ from tests.store.test_two_machines import media_files, two_machines
 Machines = tuple[ServerProcess, ServerProcess, Path, Path]
 
 
+@contextlib.contextmanager
+def recording_machines(
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str,
+    **settings: str,
+) -> Iterator[Machines]:  # fmt: skip
+    """An API process and a worker process set up for live sittings (fast polls, the fast ladder)."""
+    with two_machines(
+        tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
+        redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
+        live_stall_seconds="4", cache_enabled="false", **settings,
+    ) as machines:  # fmt: skip
+        yield machines
+
+
 @pytest.fixture
 def live_machines(
     tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
 ) -> Iterator[Machines]:
-    with two_machines(
-        tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
-        redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
-        live_stall_seconds="4", cache_enabled="false",
-    ) as machines:  # fmt: skip
+    with recording_machines(tmp_path, database_url, redis_url, redis_prefix, s3_server, bucket) as machines:
         yield machines
 
 
