@@ -11,8 +11,8 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -27,10 +27,8 @@ from tests.live.source import LiveSourcePublisher
 from tests.live.test_live_hlsjs import play
 from tests.store.s3_server import S3Server
 from tests.store.test_hlsjs_through_origin import start_origin as start_origin
-from tests.store.test_nginx_origin import public_read_policy
-from tests.store.test_s3_live import Machines, _text, _wait, recording_machines
-
-IMMUTABLE = "public, max-age=31536000, immutable"
+from tests.store.test_nginx_origin import IMMUTABLE, public_read_policy
+from tests.store.test_s3_live import Machines, get_text, poll_json, recording_machines
 
 
 @dataclass(frozen=True)
@@ -70,11 +68,12 @@ async def live_behind_nginx(
         async with http.post(f"{nginx}/api/v1/live", json=source, headers=AUTH) as response:
             assert response.status == 202, await response.text()
             debate_id = (await response.json())["debate_id"]
-        await _wait(http, f"{nginx}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90)
+        await poll_json(http, f"{nginx}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90)
         master = f"{nginx}/hls/{debate_id}/master.m3u8"
         base = master.rsplit("/", 1)[0]
-        rungs = [f"{base}/{line}" for line in (await _text(http, master)).splitlines() if line[:1] not in "#"]
-        low_latency = [url for url in rungs if "#EXT-X-PART:" in await _text(http, url)]
+        listed = (await get_text(http, master)).splitlines()
+        rungs = [f"{base}/{line}" for line in listed if line and not line.startswith("#")]
+        low_latency = [url for url in rungs if "#EXT-X-PART:" in await get_text(http, url)]
         assert low_latency, rungs
         yield LiveBehindNginx(nginx, debate_id, master, low_latency[0])
         async with http.post(f"{nginx}/api/v1/live/{debate_id}/stop", headers=AUTH) as response:
@@ -92,12 +91,13 @@ async def test_blocking_reloads_and_hinted_parts_through_the_nginx_origin_of_the
             # a live playlist is kept no longer than the bucket says (it changes with every part)
             assert response.headers["Cache-Control"] == "public, max-age=2"
             position = playlist_position(await response.text())
+        held_by_api = []
         for _ in range(5):
             # a player at the live edge: the blocking reload asks for the part after the last one it saw,
             # which is not in the bucket yet — the API holds it until the worker puts that part
             msn, part = position.next_msn, position.open_parts
             async with asyncio.timeout(20):
-                body = await _text(http, live.rung, _HLS_msn=str(msn), _HLS_part=str(part))
+                body = await get_text(http, live.rung, _HLS_msn=str(msn), _HLS_part=str(part))
             position = playlist_position(body)
             assert position.has(msn, part), body
 
@@ -106,16 +106,28 @@ async def test_blocking_reloads_and_hinted_parts_through_the_nginx_origin_of_the
             assert hint is not None, body
             hinted = f"{directory}/{hint[1]}"
             key = "media/" + hinted.split("/hls/", 1)[1]
-            async with asyncio.timeout(20), http.get(hinted, headers={"Origin": "https://app.example"}) as held:
+            page = {"Origin": "https://app.example"}
+            async with asyncio.timeout(20), http.get(hinted, headers=page) as held:
                 assert held.status == 200, await held.text()
                 assert held.headers["Content-Type"] == "video/iso.segment"
                 assert held.headers.getall("Access-Control-Allow-Origin") == ["*"]
+                # the origin's cache status only on what the bucket answered; the API held the others
+                held_by_api.append("X-Cache-Status" not in held.headers)
                 data = await held.read()
             assert data == s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             # the miss was not cached: asked again, the part comes from the bucket, immutable
             async with http.get(hinted) as again:
                 assert again.status == 200 and await again.read() == data
                 assert again.headers["Cache-Control"] == IMMUTABLE
+        # the hint is the part after the last one listed: asked at once, it is not in the bucket yet
+        assert any(held_by_api), held_by_api
+
+        # a delta update (_HLS_skip) is the API's too: once the playlist is longer than CAN-SKIP-UNTIL,
+        # the segments before it are skipped
+        async with asyncio.timeout(60):
+            while "#EXT-X-SKIP:" not in (delta := await get_text(http, live.rung, _HLS_skip="YES")):
+                await asyncio.sleep(1)
+        assert playlist_position(delta).next_msn >= position.next_msn
 
         # a part far beyond the hint: the API's 404 at once, not a wait
         started = time.monotonic()
