@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
@@ -156,6 +157,12 @@ async def test_hls_js_plays_the_live_sitting_through_the_nginx_origin_of_the_buc
     assert hls and all(url.startswith(f"{live.nginx}/hls/") for url in hls)
     assert any("_HLS_msn=" in url for url in hls)
     assert any("/part_" in url for url in hls)
+    # each blocking reload was held until the playlist had the part it asked for (the LL-HLS contract)
+    assert result["reloads"], result["requests"]
+    for reload in result["reloads"]:
+        asked = parse_qs(urlsplit(reload["url"]).query)
+        msn, part = int(asked["_HLS_msn"][0]), int(asked["_HLS_part"][0]) if "_HLS_part" in asked else None
+        assert playlist_position(reload["body"]).has(msn, part), reload
     latencies = [sample["latency"] for sample in samples[-6:] if sample["latency"] is not None]
     # generous on a loaded machine, as tests/live/test_live_hlsjs.py
     assert latencies and max(latencies) < 20, samples
