@@ -11,10 +11,10 @@ import m3u8
 import pytest
 
 from packager.chapters import ChapterError, ChapterIn, Speaker
-from packager.cmaf import read_track
+from packager.cmaf import fragment_samples, fragments, read_track
 from packager.ffmpeg import FFmpegError
 from packager.ladder import Ladder
-from packager.recut import RecutError, _samples, recut
+from packager.recut import _samples, recut
 from packager.synth import STARTS_AT, TEXT, Sitting
 from packager.transcript import TranscriptIn
 from packager.versions import current_version
@@ -167,17 +167,108 @@ async def test_a_recorded_live_sitting_is_recut_in_its_2_s_segments(
     assert played == pytest.approx(await decode_duration(ffmpeg, f"{base}/v1/a64/index.m3u8"), abs=0.05)
 
 
-async def test_a_recording_with_an_outage_is_refused_and_stays_published(
-    tmp_path: Path, ffmpeg: str, small_ladder: Ladder, source_segments: list[bytes]
+async def test_a_recording_with_an_outage_is_recut_run_by_run(
+    tmp_path: Path,
+    ffmpeg: str,
+    small_ladder: Ladder,
+    source_segments: list[bytes],
+    hls_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    # its GAP segments and discontinuity are not re-cut (yet): a clear refusal, not a missing file
+    # 6 s of audio, a 10 s outage (GAP segments, then a discontinuity), 6 s more: each run is re-cut on
+    # its own timeline, a chapter starting in the outage starts with the audio that follows it, and the
+    # new version plays the same samples at the same times as the old one
     debate_dir = tmp_path / "debate"
     await record(debate_dir, small_ladder, ffmpeg, source_segments, outage_after=3)
-    master = (debate_dir / "master.m3u8").read_text()
-    with pytest.raises(RecutError, match="gaps"):
-        await recut(debate_dir, ladder=small_ladder, chapters=LATER, transcript=later_words(), ffmpeg=ffmpeg)
-    assert (debate_dir / "master.m3u8").read_text() == master
-    assert not (debate_dir / "v2").exists()
+    old = debate_dir / "v1"
+    resumed_at = sum(s.duration for s in _before_first_run_after_gap(old / "a64"))
+    assert 15.0 < resumed_at < 17.0
+    chapters = [*LATER, _chapter(9.0, "PA2", "Aurore Bergé"), _chapter(19.0, "PA3", "Boris Vallaud")]
+    words = [TranscriptIn(start=c.start, speaker=c.speaker, text=TEXT) for c in chapters]
+    result = await recut(debate_dir, ladder=small_ladder, chapters=chapters, transcript=words, ffmpeg=ffmpeg)
+    new = result.version_dir
+    assert result.version == 2 and current_version(debate_dir) == 2
+    assert [c.speaker.name for c in result.chapters] == [c.speaker.name for c in chapters]
+    for placed, wanted in zip(result.chapters, [0.0, 5.0, resumed_at, 19.0], strict=True):
+        assert placed.start == pytest.approx(wanted, abs=0.05)
+    for rung in ("a32", "a64"):
+        # per run: the same samples (count, durations, bytes) from the same decode time
+        assert run_samples(new, rung) == run_samples(old, rung)
+    for rung in ("a32", "a64", "ts64"):
+        before = m3u8.load(str(old / rung / "index.m3u8"))
+        after = m3u8.load(str(new / rung / "index.m3u8"))
+        assert after.target_duration == before.target_duration == 2
+        assert all(round(s.duration) <= 2 for s in after.segments)
+        assert _gaps(after) == pytest.approx(_gaps(before), abs=1e-5)  # the outage where it was
+        assert sum(s.discontinuity for s in after.segments) == sum(s.discontinuity for s in before.segments)
+        starts, total = [], 0.0
+        for segment in after.segments:
+            starts.append(total)
+            total += segment.duration
+        assert total == pytest.approx(sum(s.duration for s in before.segments), abs=1e-5)
+        for chapter in result.chapters:
+            assert min(abs(s - chapter.start) for s in starts) < 0.05
+    ts = [s for s in m3u8.load(str(new / "ts64" / "index.m3u8")).segments if not s.gap_tag]
+    fmp4 = [s for s in m3u8.load(str(new / "a64" / "index.m3u8")).segments if not s.gap_tag]
+    assert len(ts) == len(fmp4) > 6
+    assert continuity_breaks([new / "ts64" / s.uri for s in ts]) == 0
+    for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):  # the TS rung on the same timeline
+        tfdt = fmp4_start(new / "a64" / "init.mp4", new / "a64" / fmp4_segment.uri)
+        assert ts_first_pts(new / "ts64" / ts_segment.uri) == pytest.approx(tfdt, abs=1e-4)
+    err = subprocess.run(
+        [ffmpeg, "-hide_banner", "-i", str(new / "download.m4a")], capture_output=True, text=True
+    )
+    assert err.stderr.count("Chapter #") == len(result.chapters)
+    base = await hls_server(debate_dir)
+    for rung in ("a64", "ts64"):
+        played = await decode_duration(ffmpeg, f"{base}/v2/{rung}/index.m3u8")
+        assert played == pytest.approx(
+            await decode_duration(ffmpeg, f"{base}/v1/{rung}/index.m3u8"), abs=0.05
+        )
+
+
+def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
+    return ChapterIn(start=start, speaker=Speaker(id=speaker_id, name=name))
+
+
+def _before_first_run_after_gap(rung_dir: Path) -> list[m3u8.Segment]:
+    segments = m3u8.load(str(rung_dir / "index.m3u8")).segments
+    return segments[: next(i for i, s in enumerate(segments) if s.discontinuity)]
+
+
+def _gaps(playlist: m3u8.M3U8) -> list[tuple[float, float]]:
+    """Where the GAP segments are: (start, duration) each."""
+    found, total = [], 0.0
+    for segment in playlist.segments:
+        if segment.gap_tag:
+            found.append((total, segment.duration))
+        total += segment.duration
+    return found
+
+
+def run_samples(version_dir: Path, rung: str) -> list[tuple[int, list[tuple[int, int]], bytes]]:
+    """Each run of a rung: the decode time of its first sample, its samples and their bytes."""
+    track = read_track((version_dir / rung / "init.mp4").read_bytes())
+    found = []
+    for run in _runs(version_dir / rung):
+        pairs = [pair for s in run for pair in fragments((version_dir / rung / s.uri).read_bytes())]
+        entries, payload = [], b""
+        for _, pair in pairs:
+            samples = fragment_samples(pair, track)
+            entries += samples.entries
+            payload += samples.payload
+        found.append((pairs[0][0], entries, payload))
+    return found
+
+
+def _runs(rung_dir: Path) -> list[list[m3u8.Segment]]:
+    runs: list[list[m3u8.Segment]] = []
+    for segment in m3u8.load(str(rung_dir / "index.m3u8")).segments:
+        if segment.gap_tag:
+            continue
+        if not runs or segment.discontinuity:
+            runs.append([])
+        runs[-1].append(segment)
+    return runs
 
 
 LATER = [
