@@ -7,8 +7,11 @@ moof/mdat pairs), the TS rung is re-muxed at the same instants (FFmpeg, stream c
 ``download.m4a`` re-muxed with the new chapters; finalize_rendition() finishes and validates it as every
 version. What reads the audio (the TS and download remuxes, the pauses' decode for the words) reads the
 current version, which holds the same samples, while the fMP4 rungs are cut. A recorded live sitting is
-re-cut the same way, keeping its segment target; one with gaps (GAP segments, a discontinuity per run
-of its source) is refused with RecutError.
+re-cut the same way, keeping its segment target. One with gaps (an outage of its source, or its job
+resumed after a crash: GAP segments, then a discontinuity and a new run) is re-cut run by run, each run
+from the decode time (TS: the PTS) it had, so that every sample plays at the same time as before; the
+GAP segments, discontinuities and dates are written back where they were, and a chapter starting in a
+gap starts where the audio comes back.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ words, no encode — the same samples in every rung, a valid version, the old on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import m3u8
@@ -14,8 +16,11 @@ from packager.chapters import ChapterError, ChapterIn, Speaker
 from packager.cmaf import fragment_samples, fragments, read_track
 from packager.ffmpeg import FFmpegError
 from packager.ladder import Ladder
+from packager.live.playlist import LiveChapter
+from packager.live.recorder import record_live
 from packager.recut import recut
 from packager.synth import STARTS_AT, TEXT, Sitting
+from packager.timeline import live_durations
 from packager.transcript import TranscriptIn
 from packager.versions import current_version
 from packager.vod import PackageResult, package
@@ -175,16 +180,75 @@ async def test_a_recording_with_an_outage_is_recut_run_by_run(
     # new version plays the same samples at the same times as the old one
     debate_dir = tmp_path / "debate"
     await record(debate_dir, small_ladder, ffmpeg, source_segments, outage_after=3)
-    old = debate_dir / "v1"
-    resumed_at = sum(s.duration for s in _before_first_run_after_gap(old / "a64"))
+    resumed_at = _resumed_at(debate_dir / "v1" / "a64")
     assert 15.0 < resumed_at < 17.0
-    chapters = [*LATER, _chapter(9.0, "PA2", "Aurore Bergé"), _chapter(19.0, "PA3", "Boris Vallaud")]
+    starts = {0.0: 0.0, 5.0: 5.0, 9.0: resumed_at, 19.0: 19.0}  # the compte rendu's → where it plays
+    await _recut_run_by_run(debate_dir, small_ladder, ffmpeg, hls_server, starts)
+
+
+async def test_a_recording_resumed_after_its_job_died_is_recut_run_by_run(
+    tmp_path: Path,
+    ffmpeg: str,
+    small_ladder: Ladder,
+    source_segments: list[bytes],
+    hls_server,  # type: ignore[no-untyped-def]
+) -> None:
+    # the worker dies mid-recording (FFmpeg killed, the files left), another attempt resumes the same
+    # version after a GAP segment and a discontinuity: re-cut the same way
+    debate_dir = tmp_path / "debate"
+    await record_with_a_crash(debate_dir, small_ladder, ffmpeg, source_segments, crash_after=3)
+    resumed_at = _resumed_at(debate_dir / "v1" / "a64")
+    assert resumed_at > 3.0
+    starts = {0.0: 0.0, 1.0: 1.0, resumed_at - 0.5: resumed_at, resumed_at + 3.0: resumed_at + 3.0}
+    await _recut_run_by_run(debate_dir, small_ladder, ffmpeg, hls_server, starts)
+
+
+async def record_with_a_crash(
+    debate_dir: Path, ladder: Ladder, ffmpeg: str, segments: list[bytes], *, crash_after: int
+) -> None:
+    """Feed ``segments`` (2 s each) to a recording whose job dies after ``crash_after`` of them; the next
+    attempt resumes it with the rest and finishes it as VOD."""
+    part, segment = live_durations(0.5, 2.0, [rung.sample_rate for rung in ladder.rungs])
+    pdt = STARTS_AT
+    with contextlib.suppress(asyncio.CancelledError):
+        async with record_live(
+            debate_dir, ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment
+        ) as recorder:
+            for data in segments[:crash_after]:
+                await recorder.feed(data, pdt=pdt, input_format="mpegts")
+                pdt += timedelta(seconds=2)
+                await asyncio.sleep(0.3)
+            raise asyncio.CancelledError  # the worker goes: the recording stays for the next attempt
+    async with record_live(
+        debate_dir, ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment
+    ) as recorder:
+        assert recorder.resumed
+        for data in segments[crash_after:]:
+            await recorder.feed(data, pdt=pdt, input_format="mpegts")
+            pdt += timedelta(seconds=2)
+            await asyncio.sleep(0.3)
+        recorder.add_chapters([LiveChapter(1, 0.0, None, "PA720", "Yaël Braun-Pivet")])
+        await recorder.end_input()
+        await recorder.finish(title="Séance")
+
+
+async def _recut_run_by_run(
+    debate_dir: Path,
+    ladder: Ladder,
+    ffmpeg: str,
+    hls_server,  # type: ignore[no-untyped-def]
+    starts: dict[float, float],
+) -> None:
+    """Attach chapters (and words) starting at ``starts``' keys to the recording in v1: v2 must have
+    them at its values, and every run's samples at the same times as v1, gaps and all."""
+    names = ["Yaël Braun-Pivet", "Marc Fesneau", "Aurore Bergé", "Boris Vallaud"]
+    chapters = [_chapter(start, f"PA{i}", names[i]) for i, start in enumerate(starts)]
     words = [TranscriptIn(start=c.start, speaker=c.speaker, text=TEXT) for c in chapters]
-    result = await recut(debate_dir, ladder=small_ladder, chapters=chapters, transcript=words, ffmpeg=ffmpeg)
-    new = result.version_dir
+    result = await recut(debate_dir, ladder=ladder, chapters=chapters, transcript=words, ffmpeg=ffmpeg)
+    old, new = debate_dir / "v1", result.version_dir
     assert result.version == 2 and current_version(debate_dir) == 2
-    assert [c.speaker.name for c in result.chapters] == [c.speaker.name for c in chapters]
-    for placed, wanted in zip(result.chapters, [0.0, 5.0, resumed_at, 19.0], strict=True):
+    assert [c.speaker.name for c in result.chapters] == names
+    for placed, wanted in zip(result.chapters, starts.values(), strict=True):
         assert placed.start == pytest.approx(wanted, abs=0.05)
     for rung in ("a32", "a64"):
         # per run: the same samples (count, durations, bytes) from the same decode time
@@ -196,16 +260,16 @@ async def test_a_recording_with_an_outage_is_recut_run_by_run(
         assert all(round(s.duration) <= 2 for s in after.segments)
         assert _gaps(after) == _gaps(before)  # the outage where it was
         assert sum(s.discontinuity for s in after.segments) == sum(s.discontinuity for s in before.segments)
-        starts, total = [], 0.0
+        starts_after, total = [], 0.0
         for segment in after.segments:
-            starts.append(total)
+            starts_after.append(total)
             total += segment.duration
         assert total == pytest.approx(sum(s.duration for s in before.segments), abs=1e-5)
         for chapter in result.chapters:
-            assert min(abs(s - chapter.start) for s in starts) < 0.05
+            assert min(abs(s - chapter.start) for s in starts_after) < 0.05
     ts = [s for s in m3u8.load(str(new / "ts64" / "index.m3u8")).segments if not s.gap_tag]
     fmp4 = [s for s in m3u8.load(str(new / "a64" / "index.m3u8")).segments if not s.gap_tag]
-    assert len(ts) == len(fmp4) > 6
+    assert len(ts) == len(fmp4) > len(starts)
     assert continuity_breaks([new / "ts64" / s.uri for s in ts]) == 0
     for ts_segment, fmp4_segment in zip(ts, fmp4, strict=True):  # the TS rung on the same timeline
         tfdt = fmp4_start(new / "a64" / "init.mp4", new / "a64" / fmp4_segment.uri)
@@ -226,9 +290,10 @@ def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
     return ChapterIn(start=start, speaker=Speaker(id=speaker_id, name=name))
 
 
-def _before_first_run_after_gap(rung_dir: Path) -> list[m3u8.Segment]:
+def _resumed_at(rung_dir: Path) -> float:
+    """Where the audio comes back after the first gap: the start of the first segment after it."""
     segments = m3u8.load(str(rung_dir / "index.m3u8")).segments
-    return segments[: next(i for i, s in enumerate(segments) if s.discontinuity)]
+    return sum(s.duration for s in segments[: next(i for i, s in enumerate(segments) if s.discontinuity)])
 
 
 def _gaps(playlist: m3u8.M3U8) -> list[tuple[float, float]]:
