@@ -102,7 +102,9 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
         )
         kind = "fmp4" if inits else "ts"
         if not rungs:
-            check_words(directory, master, [segment.duration for segment in playlist.segments], problems)
+            timeline = [segment.duration for segment in playlist.segments]
+            breaks = {n for n, segment in enumerate(playlist.segments) if segment.discontinuity}
+            check_words(directory, master, timeline, problems, breaks)
         rungs.append(
             _Rung(
                 name,

@@ -22,6 +22,7 @@ from packager.recut import recut
 from packager.synth import STARTS_AT, TEXT, Sitting
 from packager.timeline import live_durations
 from packager.transcript import TranscriptIn
+from packager.validate import ValidationError, validate_version
 from packager.versions import current_version
 from packager.vod import PackageResult, package
 
@@ -278,12 +279,30 @@ async def _recut_run_by_run(
         [ffmpeg, "-hide_banner", "-i", str(new / "download.m4a")], capture_output=True, text=True
     )
     assert err.stderr.count("Chapter #") == len(result.chapters)
+    # the words' rendition has its discontinuities where the audio has them (a player matches segments
+    # across renditions by discontinuity sequence), and FFmpeg reads it
+    subs = m3u8.load(str(new / "subs" / "index.m3u8")).segments
+    audio = m3u8.load(str(new / "a64" / "index.m3u8")).segments
+    assert [s.discontinuity for s in subs] == [s.discontinuity for s in audio]
+    read = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(new / "subs" / "index.m3u8"), "-f", "webvtt", "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.count(TEXT.split(".")[0][:30]) >= len(result.chapters)
     base = await hls_server(debate_dir)
     for rung in ("a64", "ts64"):
         played = await decode_duration(ffmpeg, f"{base}/v2/{rung}/index.m3u8")
         assert played == pytest.approx(
             await decode_duration(ffmpeg, f"{base}/v1/{rung}/index.m3u8"), abs=0.05
         )
+    # the validate step passes on it, and would not with the words' discontinuities missing
+    await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
+    playlist = new / "subs" / "index.m3u8"
+    playlist.write_text(playlist.read_text().replace("#EXT-X-DISCONTINUITY\n", ""))
+    with pytest.raises(ValidationError, match="discontinuities are not where the audio's are"):
+        await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
 
 
 def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
