@@ -243,16 +243,19 @@ def _source(version_dir: Path, ladder: Ladder) -> _Source:
             raise RecutError(f"the current version has no rung {rung.name}: it was made with another ladder")
     top = m3u8.load(str(version_dir / ladder.top_rung.name / PLAYLIST_NAME))
     runs = _runs(top)
+    # a run ends where its shortest rung's does (they differ by a frame): no cut past a rung's last sample
+    ends = [run.start + run.duration for run in runs]
     for rung in ladder.rungs:
         theirs = _runs(m3u8.load(str(version_dir / rung.name / PLAYLIST_NAME)))
         if [round(run.start, 3) for run in theirs] != [round(run.start, 3) for run in runs]:
             raise RecutError(f"the runs of rung {rung.name} do not start where the top rung's do")
+        ends = [min(end, run.start + run.duration) for end, run in zip(ends, theirs, strict=True)]
     return _Source(
         directory=version_dir,
         starts_at=top.program_date_time,
         target=float(top.target_duration or ladder.segment_duration),
         duration=sum(segment.duration for segment in top.segments),
-        runs=[(run.start, run.start + run.duration) for run in runs],
+        runs=[(run.start, end) for run, end in zip(runs, ends, strict=True)],
         gapped=len(runs) > 1 or bool(runs[0].gaps),
     )
 
