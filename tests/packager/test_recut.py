@@ -200,8 +200,19 @@ async def test_a_recording_resumed_after_its_job_died_is_recut_run_by_run(
     await record_with_a_crash(debate_dir, small_ladder, ffmpeg, source_segments, crash_after=3)
     resumed_at = _resumed_at(debate_dir / "v1" / "a64")
     assert resumed_at > 3.0
+    # when the new FFmpeg's init segment differs, the recording names it on the run's first segment
+    a32 = debate_dir / "v1" / "a32"
+    (a32 / "init_2.mp4").write_bytes((a32 / "init.mp4").read_bytes())
+    text = (a32 / "index.m3u8").read_text()
+    (a32 / "index.m3u8").write_text(text.replace(_NEW_RUN, f'{_NEW_RUN}#EXT-X-MAP:URI="init_2.mp4"\n'))
     starts = {0.0: 0.0, 1.0: 1.0, resumed_at - 0.5: resumed_at, resumed_at + 3.0: resumed_at + 3.0}
     await _recut_run_by_run(debate_dir, small_ladder, ffmpeg, hls_server, starts)
+    after = m3u8.load(str(debate_dir / "v2" / "a32" / "index.m3u8")).segments
+    assert [s.init_section.uri for s in after if not s.gap_tag and s.discontinuity] == ["init_2.mp4"]
+    assert (debate_dir / "v2" / "a32" / "init_2.mp4").is_file()
+
+
+_NEW_RUN = "#EXT-X-DISCONTINUITY\n"
 
 
 async def record_with_a_crash(
