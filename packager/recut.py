@@ -124,16 +124,14 @@ def _run_samples(rung_dir: Path, run: _Run, track: Track) -> tuple[int, list[tup
 
 def _gap_segments(run: _Run, number: int, extension: str) -> list[LiveSegment]:
     """The GAP segments before ``run`` as they were, numbered from ``number``."""
+    starts = itertools.accumulate(
+        (gap.duration for gap in run.gaps), initial=run.start - sum(g.duration for g in run.gaps)
+    )
     return [
         LiveSegment(
-            number + i,
-            f"gap_{number + i}.{extension}",
-            gap.duration,
-            0.0,
-            _pdt(gap, 0.0),
-            gap=True,
+            number + i, f"gap_{number + i}.{extension}", gap.duration, start, _pdt(gap, 0.0), gap=True
         )
-        for i, gap in enumerate(run.gaps)
+        for i, (gap, start) in enumerate(zip(run.gaps, starts, strict=False))
     ]
 
 
@@ -181,7 +179,7 @@ def _recut_fmp4(rung: Rung, source: Path, target: Path, cuts: Sequence[Sequence[
                     number,
                     name,
                     duration / track.timescale,
-                    0.0,
+                    run.start + elapsed / track.timescale,
                     _pdt(first, elapsed / track.timescale),
                     discontinuity=opening and first.discontinuity,
                     map_uri=map_uri if opening else None,
@@ -226,7 +224,7 @@ async def _recut_ts(
                     len(segments),
                     published.uri,
                     published.duration,
-                    0.0,
+                    run.start + elapsed,
                     _pdt(run.segments[0], elapsed),
                     discontinuity=opening and run.segments[0].discontinuity,
                 )
