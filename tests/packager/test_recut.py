@@ -308,12 +308,17 @@ async def _recut_run_by_run(
         assert played == pytest.approx(
             await decode_duration(ffmpeg, f"{base}/v1/{rung}/index.m3u8"), abs=0.05
         )
-    # the validate step passes on it, and would not with the words' discontinuities missing
+    # the validate step passes on it, and would not with a rung's or the words' discontinuities missing
     await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
-    playlist = new / "subs" / "index.m3u8"
-    playlist.write_text(playlist.read_text().replace("#EXT-X-DISCONTINUITY\n", ""))
-    with pytest.raises(ValidationError, match="discontinuities are not where the audio's are"):
-        await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
+    for playlist, says in [
+        (new / "ts64" / "index.m3u8", "ts64/index.m3u8: its discontinuities are not where a32"),
+        (new / "subs" / "index.m3u8", "subs/index.m3u8: its discontinuities are not where the audio's"),
+    ]:
+        kept = playlist.read_text()
+        playlist.write_text(kept.replace("#EXT-X-DISCONTINUITY\n", ""))
+        with pytest.raises(ValidationError, match=says):
+            await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
+        playlist.write_text(kept)
 
 
 def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
