@@ -308,6 +308,8 @@ async def _recut_run_by_run(
         assert played == pytest.approx(
             await decode_duration(ffmpeg, f"{base}/v1/{rung}/index.m3u8"), abs=0.05
         )
+    for rung in ("a64", "ts64"):  # what FFmpeg hears, gaps as silence where they are: the same
+        assert heard(ffmpeg, new / rung) == heard(ffmpeg, old / rung) != b""
     # the validate step passes on it, and would not with a rung's or the words' discontinuities missing
     await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
     for playlist, says in [
@@ -319,6 +321,16 @@ async def _recut_run_by_run(
         with pytest.raises(ValidationError, match=says):
             await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
         playlist.write_text(kept)
+
+
+def heard(ffmpeg: str, rung_dir: Path) -> bytes:
+    """A rung's playlist played by FFmpeg as 16-bit PCM on its timestamps (a gap becomes silence)."""
+    return subprocess.run(
+        [ffmpeg, "-v", "error", "-copyts", "-i", str(rung_dir / "index.m3u8"),
+         "-af", "aresample=async=1:first_pts=0", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout  # fmt: skip
 
 
 def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
