@@ -60,7 +60,7 @@ ORDER BY {LISTING_KEY} DESC, d.id DESC
 
 # A Debate (models.py) as PostgreSQL writes it, field for field, in the form pydantic gives
 # (tests/metadata/test_debates_api.py holds the two to the same answer): the row's own fields were
-# written when it last changed (debates.listing_fields, migration 0011); the published rendition's
+# written when it last changed (debates.listing_fields, migration 0010); the published rendition's
 # duration (one index probe a row: a join would hash every rendition) and the media URL ($12 is the
 # public base URL) are added here.
 DURATION = """coalesce(d.duration, (
