@@ -23,7 +23,7 @@ from tests.live.conftest import publisher as publisher
 from tests.live.source import LiveSourcePublisher
 from tests.live.test_live_failures import resumed_after_gap
 from tests.services import ServerProcess
-from tests.store.s3_server import S3Server
+from tests.store.s3_server import S3Server, StoreProxy
 from tests.store.test_s3_ingest import assert_every_uri_resolves
 from tests.store.test_s3_live import Machines, _text, _wait
 from tests.store.test_two_machines import media_files, two_machines
@@ -33,17 +33,25 @@ _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 
 @pytest.fixture
 def live_machines(
-    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
-) -> Iterator[Machines]:
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str,
+    store_proxy: StoreProxy,
+) -> Iterator[Machines]:  # fmt: skip
     # heartbeats and the stalled-worker delay of tests/ingest/test_worker_kill.py: a dead worker's job
-    # goes back to the queue within seconds
+    # goes back to the queue within seconds; the store through the proxy, which logs every request
     with two_machines(
         tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
         redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
         live_stall_seconds="4", cache_enabled="false", worker_heartbeat_seconds="0.5",
-        stalled_worker_seconds="5", job_retry_base_seconds="0.3",
+        stalled_worker_seconds="5", job_retry_base_seconds="0.3", s3_endpoint_url=store_proxy.url,
     ) as machines:  # fmt: skip
         yield machines
+
+
+def segments_read(proxy: StoreProxy) -> list[str]:
+    """The segments the machines read from the store so far (rung/name)."""
+    paths = [path for method, path, _ in proxy.log if method == "GET"]
+    found = (re.search(r"/(\w+/seg_\d+\.(?:m4s|ts))$", path) for path in paths)
+    return [match.group(1) for match in found if match]
 
 
 def named_uris(playlist: str) -> list[str]:
@@ -84,7 +92,7 @@ def segment_numbers(playlist: str) -> list[int]:
 
 async def test_a_live_sitting_whose_worker_is_killed_is_resumed_from_the_bucket_by_another_machine(
     live_machines: Machines, origin: Origin, publisher: LiveSourcePublisher, s3: Any, bucket: str,
-    tmp_path: Path,
+    tmp_path: Path, store_proxy: StoreProxy,
 ) -> None:  # fmt: skip
     api, worker, api_dir, _dead_machine_dir = live_machines
     second_dir = tmp_path / "second-worker-machine"
@@ -141,6 +149,10 @@ async def test_a_live_sitting_whose_worker_is_killed_is_resumed_from_the_bucket_
             assert (
                 s3.get_object(Bucket=bucket, Key=f"{rung_prefix}/seg_0.m4s")["Body"].read() == first_segment
             )
+            # to go on, the new worker read the playlists, not the recording: a segment or two for its
+            # TS rung at most, none of the rung players follow here
+            early = segments_read(store_proxy)
+            assert len(early) <= 4 and not any(name.startswith("a32/") for name in early), early
 
             async with http.post(f"{api.url}/api/v1/live/{debate_id}/stop", headers=AUTH) as response:
                 assert response.status == 202, await response.text()
