@@ -1,7 +1,7 @@
-"""A live sitting with the s3 store whose worker dies mid-recording (kill -9): another worker, on another
-machine with an empty data directory, resumes the same version from the bucket after a marked gap, as
-the file store's worker does from its disk (tests/live/test_live_failures.py), and the sitting ends as
-one published version holding the audio from before and after the crash."""
+"""A live sitting with the s3 store whose worker dies mid-recording (kill -9) or is stopped: another
+worker, on another machine with an empty data directory, resumes the same version from the bucket after
+a marked gap, as the file store's worker does from its disk (tests/live/test_live_failures.py), and the
+sitting ends as one published version holding the audio from before and after the crash."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def live_machines(
         tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
         redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
         live_stall_seconds="4", cache_enabled="false", worker_heartbeat_seconds="0.5",
-        stalled_worker_seconds="5", job_retry_base_seconds="0.3", s3_endpoint_url=store_proxy.url,
+        stalled_worker_seconds="5", job_retry_base_seconds="0.3", worker_shutdown_grace_seconds="0.5",
+        s3_endpoint_url=store_proxy.url,
     ) as machines:  # fmt: skip
         yield machines
 
@@ -90,9 +91,10 @@ def segment_numbers(playlist: str) -> list[int]:
     return [int(n) for n in re.findall(r"^(?:seg|gap)_(\d+)\.m4s$", playlist, re.MULTILINE)]
 
 
-async def test_a_live_sitting_whose_worker_is_killed_is_resumed_from_the_bucket_by_another_machine(
+@pytest.mark.parametrize("worker_end", ["killed", "stopped"])
+async def test_a_live_sitting_whose_worker_dies_is_resumed_from_the_bucket_by_another_machine(
     live_machines: Machines, origin: Origin, publisher: LiveSourcePublisher, s3: Any, bucket: str,
-    tmp_path: Path, store_proxy: StoreProxy,
+    tmp_path: Path, store_proxy: StoreProxy, worker_end: str,
 ) -> None:  # fmt: skip
     api, worker, api_dir, _dead_machine_dir = live_machines
     second_dir = tmp_path / "second-worker-machine"
@@ -135,8 +137,9 @@ async def test_a_live_sitting_whose_worker_is_killed_is_resumed_from_the_bucket_
             before = await playlist_where(lambda body: body.count("#EXTINF") >= 3, timeout=60)
             first_segment = s3.get_object(Bucket=bucket, Key=f"{rung_prefix}/seg_0.m4s")["Body"].read()
 
-            os.killpg(worker.pid, signal.SIGKILL)  # the worker's machine dies, its scratch with it
-            worker.stop()
+            if worker_end == "killed":
+                os.killpg(worker.pid, signal.SIGKILL)  # the worker's machine dies, its scratch with it
+            worker.stop()  # or it is stopped (a deploy): it leaves the recording to the next attempt
             second.start()
             # once the dead worker is noticed, the other one goes on with the same recording
             after = await playlist_where(resumed_after_gap, timeout=90)
