@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from .s3_store import S3MediaStore
 
 ENDLIST = b"#EXT-X-ENDLIST"
+PRELOAD_HINT = "#EXT-X-PRELOAD-HINT"
 _MAP_URI = re.compile(rb'^#EXT-X-MAP:.*?URI="([^"]+)"', re.MULTILINE)
-# the objects a recording never writes twice (its playlists and chapters change)
+# objects a recording never writes twice (its playlists and chapters change)
 MEDIA_SUFFIXES = (".m4s", ".ts", ".mp4")
 
 
@@ -35,7 +36,7 @@ class LeftRecording:
     """A live version found in the bucket, its playlists fetched."""
 
     version: int
-    media: frozenset[str]  # keys of its segments, parts and init segments already in the bucket
+    media: frozenset[str]  # keys of the media its playlists name (up already: never put again)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -72,5 +73,18 @@ async def fetch_left_recording(
         await asyncio.to_thread(_write, version_dir / uri, body)
     await asyncio.to_thread(_write, version_dir / MASTER_NAME, master)
     await asyncio.to_thread(_write, version_dir / LIVE_MARKER, f"{version}\n".encode())
-    media = [key for key in await store.keys_under(prefix) if key.endswith(MEDIA_SUFFIXES)]
-    return LeftRecording(version, frozenset(media))
+    return LeftRecording(version, frozenset(_media_named(prefix, playlists)))
+
+
+def _media_named(prefix: str, playlists: dict[str, bytes]) -> list[str]:
+    """Keys of the media the playlists name (segments, parts, init segments), never to be put again: a
+    playlist goes up after what it names (a GAP segment has no object; the preload hint, the part to
+    come, is left out)."""
+    keys = []
+    for uri, body in playlists.items():
+        base = f"{prefix}/{uri.rsplit('/', 1)[0]}"
+        listed = "\n".join(
+            line for line in body.decode("utf-8").splitlines() if not line.startswith(PRELOAD_HINT)
+        )
+        keys += [f"{base}/{name}" for name in playlist_uris(listed) if name.endswith(MEDIA_SUFFIXES)]
+    return keys
