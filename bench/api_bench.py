@@ -6,15 +6,24 @@ Each server runs alone in its own process (``web.run_app``, access log off for a
 ``wrk -t1 -c64`` on loopback:
 
 - ``hello``: a bare aiohttp app answering a constant JSON body: the baseline.
+- ``hello, no-op layers``: the same bare app with one middleware and one ``on_response_prepare``
+  receiver that do nothing: what aiohttp charges for the two hooks the stack uses.
+- ``hello, API headers``: the same bare app answering with every header the API adds to an answer
+  (security, CORS): what those headers cost aiohttp and the kernel by themselves.
 - ``hello, list bytes``: the same bare app answering the list's exact bytes (≈ 7 KB): what the
   size of the answer costs by itself.
 - ``hello+stack``: the same handler inside ``create_app`` (every middleware and signal of the API:
   metrics, problem+json, CORS/security headers, preflight, rate limit): what the stack costs.
+  The API servers collect garbage as ``robian-media serve`` does (``ROBIAN_GC_THRESHOLD``, startup
+  objects frozen); ``stack, default gc`` is the same with Python's default collector.
 - ``list cached``: ``GET /api/v1/debates?limit=20`` with the response cache (micro-cache in front of Redis).
 - ``list redis-only``: the same with ``ROBIAN_CACHE_LOCAL_TTL=0``: every request reads Redis.
 - ``list uncached``: ``ROBIAN_CACHE_ENABLED=false``: every request queries PostgreSQL.
 
 The rate limiter runs in the API servers, with a limit wrk (one client address) never reaches.
+A second table adds the CPU that PostgreSQL, Redis and wrk spend per request (read from /proc; on a
+machine where nothing else uses them) and the req/s the machine's cores allow at that total cost:
+where that bound is below a goal, the goal is out of reach whatever the server does.
 Needs PostgreSQL
 (``ROBIAN_BENCH_PG_URL``, default the machine's) and Redis (``ROBIAN_BENCH_REDIS_URL``); a database of
 its own with 300 debates is created and dropped.
@@ -28,12 +37,14 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,8 +58,11 @@ from robian_media.db.migrate import migrate  # noqa: E402
 from tests.factories import connect, create_chapters, create_debate, create_speaker  # noqa: E402
 from tests.services import free_port, fresh_database, wait_for_port  # noqa: E402
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HELLO = b'{"hello":"world"}'
 LIST_PATH = "/api/v1/debates?limit=20"
+# headers aiohttp writes itself on every answer (not replayed)
+PER_ANSWER_HEADERS = frozenset({"Date", "Server", "Content-Length", "Connection"})
 # issue #20's goals: (share of hello world's req/s, p99 ms or None)
 GOALS: dict[str, tuple[float, float | None]] = {
     "hello+stack": (0.85, None),
@@ -67,20 +81,38 @@ def serve(kind: str, port: int) -> None:
     if kind == "hello":
         app = web.Application()
         app.router.add_get("/hello", hello)
-    elif kind == "same-bytes":
-        # aiohttp answering the list's exact bytes: what the response size alone costs
-        body = Path(os.environ["BENCH_BODY_FILE"]).read_bytes()
+    elif kind == "hello, no-op layers":
+        # the bare app with one pass-through middleware and one response-prepare receiver that do
+        # nothing: what aiohttp charges for having those hooks at all (the stack has one of each)
+        @web.middleware
+        async def passing(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await handler(request)
 
-        async def same_bytes(request: web.Request) -> web.Response:
-            return web.Response(body=body, content_type="application/json")
+        async def prepared(request: web.Request, response: web.StreamResponse) -> None:
+            return None
+
+        app = web.Application(middlewares=[passing])
+        app.on_response_prepare.append(prepared)
+        app.router.add_get("/hello", hello)
+    elif kind == "replay":
+        # aiohttp answering another server's exact bytes and headers (BENCH_REPLAY_FILE): what the
+        # size of an answer, or the headers the API adds to every answer, cost by themselves
+        answer = json.loads(Path(os.environ["BENCH_REPLAY_FILE"]).read_text())
+        body, headers = answer["body"].encode(), answer["headers"]
+
+        async def replay(request: web.Request) -> web.Response:
+            return web.Response(body=body, headers=headers)
 
         app = web.Application()
-        app.router.add_get("/hello", same_bytes)
+        app.router.add_get("/hello", replay)
     else:
-        from robian_media.app import create_app
+        from robian_media.app import create_app, tune_gc
         from robian_media.settings import Settings
 
-        app = create_app(Settings())  # from the ROBIAN_* environment the parent sets
+        settings = Settings()  # from the ROBIAN_* environment the parent sets
+        if kind == "api":  # collected as `robian-media serve` does ("api, default gc": as Python does)
+            tune_gc(settings.gc_threshold)
+        app = create_app(settings)
         app.router.add_get("/hello", hello)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
@@ -90,6 +122,34 @@ class Measure(NamedTuple):
     rps: float
     p99_ms: float
     cpu_us: float  # server process CPU time per request (user + system)
+    services_us: float  # PostgreSQL's and Redis's processes, per request
+    wrk_us: float  # the load generator's, per request
+
+
+# the services the API servers talk to, found by process name: their CPU counts per request too
+SERVICE_PROCESSES = frozenset({"postgres", "redis-server"})
+
+
+def services_cpu_seconds() -> dict[int, float]:
+    """CPU time so far of each PostgreSQL and Redis process on the machine, by pid (Linux /proc)."""
+    seconds = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() in SERVICE_PROCESSES:
+                seconds[int(proc.name)] = cpu_seconds(int(proc.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a backend that ended meanwhile
+    return seconds
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two readings by the processes alive at the second (new ones: all of it)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:
@@ -131,12 +191,14 @@ class Server:
         )
 
     def measure(self, duration: int, connections: int) -> Measure:
-        cpu_before = cpu_seconds(self.proc.pid)
+        server, services, load = cpu_seconds(self.proc.pid), services_cpu_seconds(), children_cpu_seconds()
         rps, p99, total, errors = wrk(self.url, duration, connections, self.headers)
-        cpu = cpu_seconds(self.proc.pid) - cpu_before
+        server = cpu_seconds(self.proc.pid) - server
+        services_spent = spent(services, services_cpu_seconds())
+        load = children_cpu_seconds() - load
         if errors:
             raise SystemExit(f"{errors} error responses from {self.url}")
-        return Measure(rps, p99, cpu / total * 1e6)
+        return Measure(rps, p99, server / total * 1e6, services_spent / total * 1e6, load / total * 1e6)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -212,7 +274,9 @@ def main() -> None:
         }
         runs = {
             "hello": ("hello", {}, "/hello"),
+            "hello, no-op layers": ("hello, no-op layers", {}, "/hello"),
             "hello+stack": ("api", base, "/hello"),
+            "stack, default gc": ("api, default gc", base, "/hello"),
             "list cached": ("api", base, LIST_PATH),
             "list redis-only": ("api", {**base, "ROBIAN_CACHE_LOCAL_TTL": "0"}, LIST_PATH),
             "list uncached": ("api", {**base, "ROBIAN_CACHE_ENABLED": "false"}, LIST_PATH),
@@ -222,19 +286,24 @@ def main() -> None:
             for server in servers.values():
                 wait_for_port(server.port, timeout=60)
                 server.measure(2, args.connections)  # warm up: pools, caches
-            body_file = Path(tmp) / "list.json"
-            with urllib.request.urlopen(servers["list cached"].url) as resp:
-                body_file.write_bytes(resp.read())
-            servers["hello, list bytes"] = same = Server(
-                "same-bytes", {"BENCH_BODY_FILE": str(body_file)}, "/hello"
-            )
-            wait_for_port(same.port, timeout=60)
-            same.measure(2, args.connections)
-            servers = {
-                "hello": servers.pop("hello"),
-                "hello, list bytes": servers.pop("hello, list bytes"),
-                **servers,
+            replays = {
+                "hello, list bytes": (
+                    "list cached",
+                    lambda headers: {"Content-Type": headers["Content-Type"]},
+                ),
+                "hello, API headers": ("hello+stack", lambda headers: headers),
             }
+            for name, (source, kept) in replays.items():
+                replay_file = Path(tmp) / f"{source}.json"
+                with urllib.request.urlopen(servers[source].url) as resp:
+                    headers = {k: v for k, v in resp.headers.items() if k not in PER_ANSWER_HEADERS}
+                    answer = {"body": resp.read().decode(), "headers": kept(headers)}
+                replay_file.write_text(json.dumps(answer))
+                servers[name] = Server("replay", {"BENCH_REPLAY_FILE": str(replay_file)}, "/hello")
+                wait_for_port(servers[name].port, timeout=60)
+                servers[name].measure(2, args.connections)
+            order = ["hello", "hello, no-op layers", "hello, API headers", "hello, list bytes", *runs]
+            servers = {name: servers[name] for name in dict.fromkeys(order)}
             rounds: dict[str, list[Measure]] = {name: [] for name in servers}
             # rounds interleave the servers so that load from other processes hits each alike;
             # the best round of each is kept (the least disturbed)
@@ -254,6 +323,8 @@ def main() -> None:
         # the best round of each (least disturbed by other processes), and its lowest CPU cost
         best = {name: max(measured) for name, measured in rounds.items()}
         cpu = {name: min(m.cpu_us for m in measured) for name, measured in rounds.items()}
+        services = {name: min(m.services_us for m in measured) for name, measured in rounds.items()}
+        load = {name: min(m.wrk_us for m in measured) for name, measured in rounds.items()}
 
     hello = best["hello"]
     print(
@@ -279,10 +350,27 @@ def main() -> None:
         "(µs CPU/req: the server process only, PostgreSQL and Redis excluded; its ratio is the share of "
         "hello-world's throughput on a dedicated core)"
     )
+    # what bounds req/s when wrk, the server and the services share the machine's cores
+    cores = os.cpu_count() or 1
+    print(f"\nCPU per request of everyone involved, and the req/s {cores} cores allow at that cost")
+    print(f"{'server':<18} {'server':>8} {'PG+Redis':>9} {'wrk':>6} {'all':>7} {'bound':>8} {'vs hello':>9}")
+    bound = {n: cores * 1e6 / (cpu[n] + services[n] + load[n]) for n in best}
+    for name in best:
+        print(
+            f"{name:<18} {cpu[name]:>8.1f} {services[name]:>9.1f} {load[name]:>6.1f} "
+            f"{cpu[name] + services[name] + load[name]:>7.1f} {bound[name]:>8.0f} "
+            f"{bound[name] / bound['hello']:>9.1%}"
+        )
     print(
         json.dumps(
             {
-                n: {"rps": round(m.rps), "p99_ms": m.p99_ms, "cpu_us": round(cpu[n], 1)}
+                n: {
+                    "rps": round(m.rps),
+                    "p99_ms": m.p99_ms,
+                    "cpu_us": round(cpu[n], 1),
+                    "services_us": round(services[n], 1),
+                    "wrk_us": round(load[n], 1),
+                }
                 for n, m in best.items()
             }
         )

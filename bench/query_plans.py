@@ -182,8 +182,9 @@ async def run(dsn: str, debates: int) -> None:
         speaker = "PA42"
         row = await conn.fetchrow(
             "SELECT starts_at, id FROM debates d WHERE status = ANY($1) "
-            f"ORDER BY {dq.LISTING_KEY} DESC, id DESC OFFSET 40000 LIMIT 1",
+            f"ORDER BY {dq.LISTING_KEY} DESC, id DESC OFFSET $2 LIMIT 1",
             list(dq.LISTED_STATUSES),
+            debates * 2 // 5,  # page 2 000 of 100 000 debates
         )
         deep = (row["starts_at"].isoformat(), row["id"])
         print(f"{'query':<30} {'ms':>8} {'big-table rows read':>20}  plan")

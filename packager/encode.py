@@ -113,7 +113,7 @@ def raw_dir(rung: Rung) -> PurePosixPath:
     return PurePosixPath(rung.name) / RAW_DIR
 
 
-def _segment_options(rung: Rung, times: str) -> list[tuple[str, str]]:
+def _segment_options(rung: Rung, times: str, ts_offset: float = 0.0) -> list[tuple[str, str]]:
     options = [
         ("segment_times", times),
         ("segment_list", str(raw_dir(rung) / SEGMENT_LIST)),
@@ -124,10 +124,12 @@ def _segment_options(rung: Rung, times: str) -> list[tuple[str, str]]:
     else:
         # Without max_delay (the tee muxer does not pass FFmpeg's 0.7 s down) every AAC frame gets its own
         # PES packet and the TS rung weighs 1.8x its bitrate. mpegts_copyts: PTS as encoded, not shifted
-        # by the muxer's 1.4 s, so that the TS rung and the fMP4 rungs (tfdt) share one timeline.
+        # by the muxer's 1.4 s, so that the TS rung and the fMP4 rungs (tfdt) share one timeline. The
+        # offset is the inner muxer's: FFmpeg 5 compares the cut times with the shifted timestamps, 9 not.
+        offset = f":output_ts_offset={ts_offset:.6f}" if ts_offset else ""
         options += [
             ("segment_format", "mpegts"),
-            ("segment_format_options", "mpegts_copyts=1"),
+            ("segment_format_options", f"mpegts_copyts=1{offset}"),
             ("max_delay", "700000"),
         ]
     return options
@@ -137,16 +139,19 @@ def _pattern(rung: Rung) -> str:
     return str(raw_dir(rung) / ("seg_%d.mp4" if rung.kind == "fmp4" else "seg_%d.ts"))
 
 
-def segment_output(encoding: Encoding, times: str) -> list[str]:
-    """The output arguments that cut ``encoding``'s packets at ``times`` into its rungs' raw segments."""
-    return _output(encoding, times)
+def segment_output(encoding: Encoding, times: str, *, ts_offset: float = 0.0) -> list[str]:
+    """The output arguments that cut ``encoding``'s packets at ``times`` into its rungs' raw segments.
+
+    ``ts_offset``: seconds the TS segments' timestamps are moved by as they are written (a re-cut run
+    goes on from where it was); ``times`` count from the first packet all the same."""
+    return _output(encoding, times, ts_offset)
 
 
-def _output(encoding: Encoding, times: str) -> list[str]:
+def _output(encoding: Encoding, times: str, ts_offset: float = 0.0) -> list[str]:
     if len(encoding.rungs) == 1:
         rung = encoding.rungs[0]
         args = ["-f", "segment"]
-        for key, value in _segment_options(rung, times):
+        for key, value in _segment_options(rung, times, ts_offset):
             args += [f"-{key}", value]
         return [*args, _pattern(rung)]
     # tee slave options are key=value pairs separated by ':'; '=' inside a value is escaped.

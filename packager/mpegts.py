@@ -1,4 +1,4 @@
-"""MPEG-TS continuity counters carried across the segment files of a rung.
+"""MPEG-TS continuity counters carried across the segment files of a rung (and where a segment starts).
 
 FFmpeg writes each TS segment with a fresh muxer, so every segment's counters restart at 0: a player
 reading the rung as one stream (VLC, GStreamer) sees a discontinuity, and may drop data, at every
@@ -37,3 +37,17 @@ def last_counters(data: bytes) -> dict[int, int]:
         if (data[offset + 3] >> 4) & 0x1:
             counters[(data[offset + 1] & 0x1F) << 8 | data[offset + 2]] = data[offset + 3] & 0x0F
     return counters
+
+
+def first_pts(data: bytes) -> int:
+    """The PTS (90 kHz ticks) of the first PES packet of ``data`` that has one."""
+    for offset in _packets(data):
+        header = data[offset + 3]
+        if not data[offset + 1] & 0x40 or not header & 0x10:
+            continue  # no payload, or not the start of a PES packet (or a table)
+        start = offset + 4 + (1 + data[offset + 4] if header & 0x20 else 0)
+        pes = data[start : offset + PACKET]
+        if pes[:3] == b"\x00\x00\x01" and len(pes) >= 14 and pes[7] & 0x80:
+            p = pes[9:14]
+            return (p[0] >> 1 & 0x07) << 30 | p[1] << 22 | (p[2] >> 1) << 15 | p[3] << 7 | p[4] >> 1
+    raise ValueError("no PES packet with a PTS")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -172,8 +172,10 @@ def media_playlist(
     starts_at: datetime | None,
     target: float = 6.0,
     init_uri: str = "init.mp4",
+    discontinuities: Collection[int] = (),
 ) -> str:
-    """A media playlist: EVENT while segments are still coming, VOD with ENDLIST once complete."""
+    """A media playlist: EVENT while segments are still coming, VOD with ENDLIST once complete;
+    ``discontinuities``: the numbers of the segments an EXT-X-DISCONTINUITY comes before."""
     fmp4 = kind == "fmp4"
     lines = [
         "#EXTM3U",
@@ -189,7 +191,9 @@ def media_playlist(
     start = starts_at or EPOCH
     lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_date(start)}")
     lines += [daterange(chapter, start) for chapter in chapters]
-    for segment in segments:
+    for number, segment in enumerate(segments):
+        if number in discontinuities:
+            lines.append("#EXT-X-DISCONTINUITY")
         lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
     if ended:
         lines.append("#EXT-X-ENDLIST")

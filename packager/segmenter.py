@@ -35,6 +35,12 @@ class RungOutput:
     def prepare(self) -> None:
         self.raw.mkdir(parents=True, exist_ok=True)
 
+    def next_run(self) -> None:
+        """Before another muxer run into this rung (a re-cut recording's next run): its segment list
+        starts afresh; the segments, their numbers and the TS counters go on."""
+        (self.raw / SEGMENT_LIST).unlink(missing_ok=True)
+        self._listed_bytes = 0
+
     def _new_rows(self) -> list[tuple[str, float, float]]:
         """The list's lines the muxer appended since the last call (it only appends: read from where the
         previous call stopped, not the whole list again on every poll)."""

@@ -56,15 +56,32 @@ def muxer_times(cuts: Sequence[float]) -> str:
     return ",".join(f"{max(cut - 0.0005, 0.0):.6f}" for cut in cuts)
 
 
-def align_chapters(chapters: Sequence[Chapter], grid: float, duration: float) -> list[Chapter]:
-    """Chapters moved to the frame instants where their segments start (at most one frame later)."""
+def align_chapters(
+    chapters: Sequence[Chapter], grid: float, duration: float, runs: Sequence[tuple[float, float]] = ()
+) -> list[Chapter]:
+    """Chapters moved to the frame instants where their segments start (at most one frame later).
+
+    ``runs``: when the recording has gaps, its stretches of audio (start, end), each counting its frames
+    from its own start; a chapter starting or ending in a gap does so where the audio comes back, and one
+    left without audio is dropped.
+    """
+    stretches = runs or [(0.0, duration)]
     aligned: list[Chapter] = []
     for chapter in chapters:
-        start = snap(chapter.start, grid)
-        end = duration if chapter.end >= duration else min(snap(chapter.end, grid), duration)
+        start = _on_audio(chapter.start, grid, stretches, duration)
+        end = duration if chapter.end >= duration else _on_audio(chapter.end, grid, stretches, duration)
         if end - start > 0:
             aligned.append(chapter.model_copy(update={"index": len(aligned) + 1, "start": start, "end": end}))
     return aligned
+
+
+def _on_audio(seconds: float, grid: float, runs: Sequence[tuple[float, float]], duration: float) -> float:
+    """The first instant at or after ``seconds`` that is a frame boundary of a run (or ``duration``)."""
+    for start, end in runs:
+        placed = start + snap(max(seconds - start, 0.0), grid)
+        if placed < end:
+            return placed
+    return duration
 
 
 def frame_aligned_part(part_seconds: float, sample_rates: Sequence[int], frame: int = 1024) -> float:

@@ -8,7 +8,7 @@ while our audio segments end at chapter starts, so segments are cut here along t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,8 +80,10 @@ def write_transcript_files(
     durations: Sequence[float],
     starts_at: datetime | None,
     target: float,
+    discontinuities: Collection[int] = (),
 ) -> None:
-    """transcript.json, transcript.vtt and subs/ (one ``sub_{n}.vtt`` per audio segment); blocking."""
+    """transcript.json, transcript.vtt and subs/ (one ``sub_{n}.vtt`` per audio segment, a discontinuity
+    where the audio has one: a recording's run after an outage); blocking."""
     voices = {paragraph.index: voice(paragraph) for paragraph in paragraphs}
     text = json.dumps(transcript_json(paragraphs), ensure_ascii=False, indent=1)
     write_atomic(directory / TRANSCRIPT_JSON, text)
@@ -96,7 +98,13 @@ def write_transcript_files(
         write_atomic(subs / name, content)
         segments.append(MediaSegment(name, duration, len(content.encode("utf-8"))))
     playlist = media_playlist(
-        segments, kind="vtt", ended=True, chapters=(), starts_at=starts_at, target=target
+        segments,
+        kind="vtt",
+        ended=True,
+        chapters=(),
+        starts_at=starts_at,
+        target=target,
+        discontinuities=discontinuities,
     )
     write_atomic(subs / "index.m3u8", playlist)
 
@@ -111,4 +119,5 @@ def write_words(directory: Path, words: Words, reference_playlist: Path) -> None
         durations=[segment.duration for segment in reference.segments],
         starts_at=reference.program_date_time,
         target=float(reference.target_duration or 6),
+        discontinuities={n for n, segment in enumerate(reference.segments) if segment.discontinuity},
     )

@@ -35,6 +35,7 @@ class _Rung:
     media: list[tuple[MediaSegment, Path | None]]  # the segments with media, each with its init segment
     dateranges: list[tuple[str, ...]]
     frame: float  # seconds per AAC frame, from the init segment or assumed 48 kHz for TS
+    discontinuities: set[int]  # numbers of the segments that follow an EXT-X-DISCONTINUITY
 
     @property
     def starts(self) -> list[float]:
@@ -101,8 +102,10 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
             for d in segment.dateranges
         )
         kind = "fmp4" if inits else "ts"
+        breaks = {n for n, segment in enumerate(playlist.segments) if segment.discontinuity}
         if not rungs:
-            check_words(directory, master, [segment.duration for segment in playlist.segments], problems)
+            timeline = [segment.duration for segment in playlist.segments]
+            check_words(directory, master, timeline, problems, breaks)
         rungs.append(
             _Rung(
                 name,
@@ -114,6 +117,7 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
                 media,
                 dateranges,
                 _frame_seconds(inits[0] if inits else None),
+                breaks,
             )
         )
     return rungs
@@ -136,6 +140,9 @@ def _check(
             continue
         if rung.dateranges != reference.dateranges:
             problems.append(f"{rung.uri}: DATERANGE tags differ from {reference.uri}")
+        if rung.discontinuities != reference.discontinuities:
+            # players match segments across variants by discontinuity sequence (RFC 8216 6.2.4)
+            problems.append(f"{rung.uri}: its discontinuities are not where {reference.uri} has them")
         # Segments may differ by the last frame only (encoder padding at the end).
         for number, (mine, theirs) in enumerate(zip(rung.starts, reference.starts, strict=True)):
             if abs(mine - theirs) > frame + 1e-3:

@@ -5,7 +5,7 @@ each of its files is WebVTT with an X-TIMESTAMP-MAP, ``transcript.vtt`` and ``tr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import m3u8
@@ -36,8 +36,15 @@ def _check_cues(name: str, document: webvtt.WebVTT, problems: list[str]) -> None
             return
 
 
-def check_words(directory: Path, master: m3u8.M3U8, durations: Sequence[float], problems: list[str]) -> None:
-    """Append every problem with the words of ``directory``; ``durations`` are a rung's segment durations."""
+def check_words(
+    directory: Path,
+    master: m3u8.M3U8,
+    durations: Sequence[float],
+    problems: list[str],
+    discontinuities: Collection[int] = (),
+) -> None:
+    """Append every problem with the words of ``directory``; ``durations`` are a rung's segment durations,
+    ``discontinuities`` the numbers of its segments that follow an EXT-X-DISCONTINUITY."""
     subtitles = [media for media in master.media if media.type == "SUBTITLES"]
     has_files = (directory / TRANSCRIPT_JSON).is_file()
     if not subtitles:
@@ -70,6 +77,8 @@ def check_words(directory: Path, master: m3u8.M3U8, durations: Sequence[float], 
         abs(a - b) > _FRAME_SLACK for a, b in zip(mine, durations, strict=False)
     ):
         problems.append(f"{media.uri}: {len(mine)} segments not matching the audio's {len(durations)}")
+    if {n for n, segment in enumerate(playlist.segments) if segment.discontinuity} != set(discontinuities):
+        problems.append(f"{media.uri}: its discontinuities are not where the audio's are")
     for segment in playlist.segments:
         document = _read_vtt(path.parent / segment.uri, problems)
         mapped = document is None or any(line.startswith("X-TIMESTAMP-MAP=") for line in document.metadata)

@@ -1,5 +1,6 @@
 // hls.js in Debian's Chromium (playwright-core) playing a live master in low-latency mode; prints one
-// JSON line: what was played, how far behind the PROGRAM-DATE-TIME clock, which requests it made.
+// JSON line: what was played, how far behind the PROGRAM-DATE-TIME clock, which requests it made, the
+// playlists its blocking reloads got.
 //
 //   node live-player.mjs NODE_MODULES MASTER_URL SECONDS
 import path from 'node:path';
@@ -11,6 +12,12 @@ const browser = await launchChromium(modules);
 const page = await browser.newPage();
 const requests = [];
 page.on('request', (request) => requests.push(request.url()));
+// the answers to blocking reloads (_HLS_msn): the playlist each one got, { url, body }
+const reloads = [];
+page.on('response', (response) => {
+  if (!response.url().includes('_HLS_msn=')) return;
+  reloads.push(response.text().then((body) => ({ url: response.url(), body }), () => null));
+});
 await page.setContent('<audio id="audio" muted></audio>');
 await page.addScriptTag({ path: path.join(modules, 'hls.js', 'dist', 'hls.min.js') });
 const supported = await page.evaluate((url) => {
@@ -34,5 +41,6 @@ while (supported && Date.now() < until) {
     fatal: window.fatal || null,
   })));
 }
-process.stdout.write(JSON.stringify({ supported, samples, requests }) + '\n');
+const answered = (await Promise.all(reloads)).filter((reload) => reload !== null);
+process.stdout.write(JSON.stringify({ supported, samples, requests, reloads: answered }) + '\n');
 await browser.close();

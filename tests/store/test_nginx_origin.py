@@ -59,7 +59,12 @@ async def api_server(aiohttp_server: Any) -> Any:
         headers = {"Content-Type": "audio/mp4", "X-Accel-Redirect": f"/_media/{relative}"}
         return web.Response(headers=headers)
 
+    async def live_part(request: web.Request) -> web.Response:
+        # the API's part in a live part the bucket lacks: (held, then) the part
+        return web.Response(body=b"part from the API", content_type="video/iso.segment")
+
     app = web.Application()
+    app.router.add_get("/hls/{path:.+\\.m4s}", live_part)
     app.router.add_get("/api/v1/debates/{debate}/download", download)
     app.router.add_get("/api/v1/debates/{debate}/clip.m4a", clip)
     return await aiohttp_server(app)
@@ -144,3 +149,26 @@ async def test_the_origin_serves_the_bucket_and_caches_immutable_objects(
     await store.put(f"clips/{DEBATE}/v1/0-1000.m4a", b"clip bytes")
     async with http.get(f"{origin}/api/v1/debates/{DEBATE}/clip.m4a", headers={"Range": "bytes=5-"}) as clip:
         assert clip.status == 206 and await clip.read() == b"bytes"
+
+
+async def test_a_live_part_the_bucket_lacks_is_the_apis_to_answer(
+    origin: str, store_settings: Settings, api_server: Any, http: aiohttp.ClientSession, s3: Any, bucket: str
+) -> None:
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket, "media")))
+    part = f"{origin}/hls/{DEBATE}/v1/a32/part_3_1.m4s"
+    async with http.get(part) as response:
+        assert response.status == 200 and await response.read() == b"part from the API"
+        assert response.headers.getall("Access-Control-Allow-Origin") == ["*"]
+    # the bucket's miss was not cached: once the part is put, the bucket's object
+    await create_media_store(store_settings).put(f"{DEBATE}/v1/a32/part_3_1.m4s", b"part in the bucket")
+    async with http.get(part) as response:
+        assert response.status == 200 and await response.read() == b"part in the bucket"
+        assert response.headers["X-Cache-Status"] == "MISS"
+
+    # any other missing key stays the origin's 404 problem, without asking the API
+    async with http.get(f"{origin}/hls/{DEBATE}/v1/a32/init.mp4") as response:
+        assert response.status == 404 and response.content_type == "application/problem+json"
+
+    await api_server.close()
+    async with http.get(f"{origin}/hls/{DEBATE}/v1/a32/part_3_2.m4s") as response:
+        assert response.status == 502 and response.content_type == "application/problem+json"

@@ -5,6 +5,7 @@ published version in the bucket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,25 +33,35 @@ from tests.store.test_two_machines import media_files, two_machines
 Machines = tuple[ServerProcess, ServerProcess, Path, Path]
 
 
-@pytest.fixture
-def live_machines(
-    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
-) -> Iterator[Machines]:
+@contextlib.contextmanager
+def recording_machines(
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str,
+    **settings: str,
+) -> Iterator[Machines]:  # fmt: skip
+    """An API process and a worker process set up for live sittings (fast polls, the fast ladder)."""
     with two_machines(
         tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
         redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
-        live_stall_seconds="4", cache_enabled="false",
+        live_stall_seconds="4", cache_enabled="false", **settings,
     ) as machines:  # fmt: skip
         yield machines
 
 
-async def _text(http: aiohttp.ClientSession, url: str, **params: str) -> str:
+@pytest.fixture
+def live_machines(
+    tmp_path: Path, database_url: str, redis_url: str, redis_prefix: str, s3_server: S3Server, bucket: str
+) -> Iterator[Machines]:
+    with recording_machines(tmp_path, database_url, redis_url, redis_prefix, s3_server, bucket) as machines:
+        yield machines
+
+
+async def get_text(http: aiohttp.ClientSession, url: str, **params: str) -> str:
     async with http.get(url, params=params) as response:
         assert response.status == 200, f"{url} {params}: {response.status} {await response.text()}"
         return await response.text()
 
 
-async def _wait(http: aiohttp.ClientSession, url: str, ready: Any, timeout: float) -> Any:
+async def poll_json(http: aiohttp.ClientSession, url: str, ready: Any, timeout: float) -> Any:
     async with asyncio.timeout(timeout):
         while True:
             async with http.get(url) as response:
@@ -69,22 +80,22 @@ async def test_a_live_sitting_recorded_on_a_worker_plays_ll_hls_from_another_mac
             assert response.status == 202, await response.text()
             started: dict[str, Any] = await response.json()
         debate_id = started["debate_id"]
-        stream = await _wait(
+        stream = await poll_json(
             http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90
         )
-        master = await _text(http, stream["master_url"])
+        master = await get_text(http, stream["master_url"])
         base = stream["master_url"].rsplit("/", 1)[0]
         rungs = [f"{base}/{line}" for line in master.splitlines() if line and not line.startswith("#")]
-        low_latency = [url for url in rungs if "#EXT-X-PART:" in await _text(http, url)]
+        low_latency = [url for url in rungs if "#EXT-X-PART:" in await get_text(http, url)]
         assert low_latency, master
         rung = low_latency[0]
 
         # a player at the live edge: each blocking reload asks for the part after the last one it saw
-        position = playlist_position(await _text(http, rung))
+        position = playlist_position(await get_text(http, rung))
         for _ in range(6):
             msn, part = position.next_msn, position.open_parts
             async with asyncio.timeout(20):
-                body = await _text(http, rung, _HLS_msn=str(msn), _HLS_part=str(part))
+                body = await get_text(http, rung, _HLS_msn=str(msn), _HLS_part=str(part))
             position = playlist_position(body)
             assert position.has(msn, part)
             listed = re.findall(r'#EXT-X-PART:DURATION=[\d.]+,URI="([^"]+)"', body)
@@ -102,11 +113,11 @@ async def test_a_live_sitting_recorded_on_a_worker_plays_ll_hls_from_another_mac
 
         async with http.post(f"{api.url}/api/v1/live/{debate_id}/stop", headers=AUTH) as response:
             assert response.status == 202, await response.text()
-        job = await _wait(
+        job = await poll_json(
             http, f"{api.url}/api/v1/jobs/{started['job_id']}", lambda j: j["status"] in FINAL, timeout=120
         )
         assert job["status"] == "succeeded", (job, worker.output()[-3000:])
-        stream = await _wait(
+        stream = await poll_json(
             http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: not s["live"], timeout=10
         )
         assert stream["duration"] > 3

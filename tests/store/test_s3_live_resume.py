@@ -18,15 +18,14 @@ import pytest
 
 from tests.ingest.conftest import AUTH, FINAL, ffmpeg_reads
 from tests.ingest.origin import Origin
-from tests.live.conftest import SPEECH_FAST
 from tests.live.conftest import publisher as publisher
 from tests.live.source import LiveSourcePublisher
 from tests.live.test_live_failures import resumed_after_gap
 from tests.services import ServerProcess
 from tests.store.s3_server import S3Server, StoreProxy
 from tests.store.test_s3_ingest import assert_every_uri_resolves
-from tests.store.test_s3_live import Machines, _text, _wait
-from tests.store.test_two_machines import media_files, two_machines
+from tests.store.test_s3_live import Machines, get_text, poll_json, recording_machines
+from tests.store.test_two_machines import media_files
 
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
 
@@ -38,10 +37,8 @@ def live_machines(
 ) -> Iterator[Machines]:  # fmt: skip
     # heartbeats and the stalled-worker delay of tests/ingest/test_worker_kill.py: a dead worker's job
     # goes back to the queue within seconds; the store through the proxy, which logs every request
-    with two_machines(
-        tmp_path, s3_server, bucket, database_url=database_url, redis_url=redis_url,
-        redis_prefix=redis_prefix, ladder=str(SPEECH_FAST), live_source_poll_seconds="0.2",
-        live_stall_seconds="4", cache_enabled="false", worker_heartbeat_seconds="0.5",
+    with recording_machines(
+        tmp_path, database_url, redis_url, redis_prefix, s3_server, bucket, worker_heartbeat_seconds="0.5",
         stalled_worker_seconds="5", job_retry_base_seconds="0.3", worker_shutdown_grace_seconds="0.5",
         s3_endpoint_url=store_proxy.url,
     ) as machines:  # fmt: skip
@@ -111,10 +108,10 @@ async def test_a_live_sitting_whose_worker_dies_is_resumed_from_the_bucket_by_an
                 assert response.status == 202, await response.text()
                 started: dict[str, Any] = await response.json()
             debate_id = started["debate_id"]
-            stream = await _wait(
+            stream = await poll_json(
                 http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90
             )
-            master = await _text(http, stream["master_url"])
+            master = await get_text(http, stream["master_url"])
             base = stream["master_url"].rsplit("/", 1)[0]
             rung = f"{base}/{next(line for line in master.splitlines() if line.startswith('v'))}"
             rung_key = "media/" + rung.split("/hls/", 1)[1]
@@ -126,7 +123,7 @@ async def test_a_live_sitting_whose_worker_dies_is_resumed_from_the_bucket_by_an
                 bucket each time (the old parts included)."""
                 async with asyncio.timeout(timeout):
                     while True:
-                        body = await _text(http, rung)
+                        body = await get_text(http, rung)
                         present = bucket_keys(s3, bucket, rung_prefix + "/")
                         missing = [u for u in named_uris(body) if f"{rung_prefix}/{u}" not in present]
                         assert not missing, (missing, body)
@@ -159,15 +156,15 @@ async def test_a_live_sitting_whose_worker_dies_is_resumed_from_the_bucket_by_an
 
             async with http.post(f"{api.url}/api/v1/live/{debate_id}/stop", headers=AUTH) as response:
                 assert response.status == 202, await response.text()
-            job = await _wait(
+            job = await poll_json(
                 http, f"{api.url}/api/v1/jobs/{started['job_id']}", lambda j: j["status"] in FINAL,
                 timeout=120,
             )  # fmt: skip
             assert job["status"] == "succeeded", (job, second.output()[-3000:])
-            stream = await _wait(
+            stream = await poll_json(
                 http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: not s["live"], timeout=10
             )
-            vod = await _text(http, rung)
+            vod = await get_text(http, rung)
     finally:
         second.stop()
     # one version, the whole sitting: the audio recorded before the crash, the gap, the audio after
