@@ -33,7 +33,7 @@ from packager.live.playlist import LiveChapter
 from packager.live.rendition import LiveRendition
 from packager.live.resume import resume_rendition
 from packager.live.rung import PartCallback, SegmentCallback
-from packager.live.ts_rung import TsRemuxer
+from packager.live.ts_rung import TsRemuxer, ts_pending, ts_twins
 from packager.playlists import Variant
 from packager.threads import run_blocking
 from packager.versions import DEFAULT_KEEP, finish_version, live_version, point_master, restore_version
@@ -107,6 +107,11 @@ class LiveRecorder:
         """Every rung has something to play (its first part or segment)."""
         return self.rendition is not None and self.rendition.playable()
 
+    def nominal_variants(self) -> list[Variant]:
+        """The variants of the live master (nominal bandwidths); needs a rendition."""
+        assert self.rendition is not None
+        return self.rendition.variants(measured=False)
+
     async def resume(self) -> bool:
         """Go on with the recording an earlier attempt left in this version; False if there is nothing
         usable (it is then recorded afresh in the same version). Its stream was announced already."""
@@ -123,6 +128,25 @@ class LiveRecorder:
         self._adopt(rendition)
         self._announced = self.resumed = True
         return True
+
+    def missing_segments(self, *, finishing: bool = False) -> list[Path]:
+        """The segment files this recording reads again that are not on disk (blocking). Resumed from a
+        store, the earlier attempt's segments are there only: the TS rungs' twins' segments they have yet
+        to remux and the TS rungs' last ones (their continuity counters go on), or, ``finishing``, every
+        one (the VOD version is made of them)."""
+        rendition = self.rendition
+        if rendition is None:
+            return []
+        if finishing:
+            wanted = [(state.directory, s) for state in rendition.rungs.values() for s in state.segments]
+        else:
+            wanted = []
+            for name, twin in ts_twins(rendition).items():
+                state = rendition.rungs[name]
+                wanted += [(state.directory, s) for s in [s for s in state.segments if not s.gap][-1:]]
+                wanted += [(rendition.rungs[twin].directory, s) for s in ts_pending(rendition, name)]
+        paths = (directory / segment.uri for directory, segment in wanted if not segment.gap)
+        return [path for path in paths if not path.is_file()]
 
     def restore_chapters(self, chapters: Iterable[LiveChapter]) -> None:
         """After :meth:`resume`: the chapters the earlier attempt had placed, as the caller stored them."""
@@ -231,7 +255,7 @@ class LiveRecorder:
         rendition.write_master()
         point_master(self.debate_dir, self.version)
         if self.on_playable is not None:
-            await self.on_playable(self.version, rendition.starts_at, rendition.variants(measured=False))
+            await self.on_playable(self.version, rendition.starts_at, self.nominal_variants())
 
     # -- chapters and the end ----------------------------------------------------------------------
 

@@ -31,6 +31,25 @@ from packager.playlists import (
 from packager.segmenter import INIT_NAME
 
 
+def _append_gap(state: LiveRung, starts_at: datetime, end: float) -> None:
+    """A GAP segment from the rung's end to ``end`` (media time): no media, the decode time goes on."""
+    start = state.end
+    duration = end - start
+    number = len(state.segments)
+    state.segments.append(
+        LiveSegment(
+            number=number,
+            uri=f"gap_{number}.{'m4s' if state.rung.kind == 'fmp4' else 'ts'}",
+            duration=duration,
+            start=start,
+            pdt=starts_at + timedelta(seconds=start),
+            gap=True,
+        )
+    )
+    if state.track is not None:
+        state.decode_time += round(duration * state.track.timescale)
+
+
 class LiveRendition:
     """The rungs of one live version; blocking file work, run it in a thread."""
 
@@ -91,7 +110,9 @@ class LiveRendition:
 
         The outage since the last run becomes GAP segments of about the segment duration; the first one
         of each rung also covers what that rung lacks to the fastest one's end, so that every rung starts
-        the new run at the same media time (segment boundaries must match across rungs).
+        the new run at the same media time (segment boundaries must match across rungs). A rung that lacks
+        whole segments (resumed from playlists an attempt that died had not all written) gets GAP
+        segments in their places first: every rung keeps the same segments.
         """
         self.run += 1
         gap = 0.0
@@ -105,25 +126,15 @@ class LiveRendition:
             count = max(count, 1)
             gap = max(gap, self.segment_seconds)
         edge = self.edge
+        encoded = [state for state in self.rungs.values() if state.rung.kind != "ts"]
+        longest = list(max(encoded, key=lambda state: len(state.segments)).segments)  # before its gaps
         for state in self.rungs.values():
             if state.rung.kind == "ts":
                 continue  # mirrors its twin, gaps included
+            for lacking in longest[len(state.segments) :]:
+                _append_gap(state, self.starts_at, lacking.start + lacking.duration)
             for i in range(count):
-                start = state.end
-                duration = edge + (i + 1) * gap / count - start
-                number = len(state.segments)
-                state.segments.append(
-                    LiveSegment(
-                        number=number,
-                        uri=f"gap_{number}.{'m4s' if state.rung.kind == 'fmp4' else 'ts'}",
-                        duration=duration,
-                        start=start,
-                        pdt=self.starts_at + timedelta(seconds=start),
-                        gap=True,
-                    )
-                )
-                if state.track is not None:
-                    state.decode_time += round(duration * state.track.timescale)
+                _append_gap(state, self.starts_at, edge + (i + 1) * gap / count)
             state.run_decode = state.decode_time
             state.run_start = state.end
             state.run_pdt = pdt if state.segments else self.starts_at

@@ -18,6 +18,11 @@ from packager.playlists import PLAYLIST_NAME
 from packager.segmenter import INIT_NAME
 
 
+def resumable(window: float) -> bool:
+    """Whether a recording can be resumed: its playlists name the whole sitting (no DVR window)."""
+    return window <= 0
+
+
 def resume_rendition(
     version_dir: Path,
     ladder: Ladder,
@@ -28,7 +33,7 @@ def resume_rendition(
 ) -> LiveRendition | None:
     """The recording an earlier attempt left, rebuilt from its playlists (whole-sitting ones only);
     None when there is nothing to go on."""
-    if window > 0:
+    if not resumable(window):
         return None
     parsed: dict[str, list[LiveSegment]] = {}
     for rung in ladder.rungs:

@@ -10,7 +10,8 @@ With the s3 store the recorder writes into this attempt's scratch directory: eac
 goes up as it is written (``media/s3_upload.py``), then the playlists naming it, then ``live.parts`` on
 the sitting's internal channel tells the API nodes (``live/store_watch.py``); the finished recording is
 published to the bucket, a failed or cancelled one taken back. Local files do not outlive the attempt:
-a later attempt (maybe on another machine) records a new version.
+a later attempt (maybe on another machine) fetches the playlists of the recording left in the bucket
+(``media/s3_resume.py``) and goes on with it, as it would from the file store's disk.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import datetime
 
 from packager.ladder import Ladder, load_ladder
 from packager.live.recorder import LiveRecorder, record_live
+from packager.live.resume import resumable
 from packager.playlists import Variant
 from packager.timeline import live_durations
 from packager.versions import recover
@@ -50,8 +52,17 @@ log = logging.getLogger(__name__)
 CONTROL_SECONDS = 0.5
 
 
+# a worker stopping (or another attempt taking over) leaves the recording to be resumed; a failure
+# withdraws it (an operator's cancel: the task does, live/task.py)
+LEFT_TO_RESUME = (asyncio.CancelledError, NotOwner)
+
+
 class NothingRecorded(PermanentError):
     """The sitting ended before the source gave any audio."""
+
+
+class NotResumable(PermanentError):
+    """The recording an earlier attempt left in the store does not fit this worker's ladder."""
 
 
 class LiveSession:
@@ -71,6 +82,7 @@ class LiveSession:
         self.scratch = self.settings.work_dir / run.job_id / f"a{run.attempt}"
         self.debate_dir = res.store.debate_dir(run.debate_id, self.scratch / "publish")
         self.upload: VersionUpload | None = None  # the s3 store's: the recording on its way up
+        self.left: VersionUpload | None = None  # the s3 store's, left to the next attempt (or a withdraw)
         self.starts_at: datetime | None = None
         self.last_chapter = 0
         self.ended_reason = "stopped by an operator"
@@ -86,11 +98,19 @@ class LiveSession:
                 await asyncio.to_thread(recover, self.debate_dir)
                 if not self.res.store.serves_packager_files:
                     self.upload = await self.res.store.start_version(
-                        self.run.debate_id, self.debate_dir, self._uploaded_playable, on_synced=self._synced
+                        self.run.debate_id,
+                        self.debate_dir,
+                        self._uploaded_playable,
+                        on_synced=self._synced,
+                        resume=resumable(self.settings.live_dvr_seconds),
                     )
             await self._record_version(client)
-        except BaseException:
-            if self.upload is not None:  # nothing here can resume it: players lose it now
+        except BaseException as exc:
+            if self.upload is not None and isinstance(exc, LEFT_TO_RESUME):
+                # what is up stays up (players go on with it): the next attempt resumes it from there
+                await complete_despite_cancel(self.upload.stop())
+                self.left = self.upload
+            elif self.upload is not None:  # nothing can resume it: players lose it now
                 await complete_despite_cancel(self.upload.discard())
             raise
         finally:
@@ -98,10 +118,13 @@ class LiveSession:
             if self.upload is not None:
                 await asyncio.to_thread(shutil.rmtree, self.scratch, True)
 
+    async def withdraw(self) -> None:
+        """An operator cancelled the job after this attempt left its recording: take it out of the store."""
+        if self.left is not None:
+            await self.left.discard()
+
     async def _record_version(self, client: SourceClient) -> None:
         poke = None if self.upload is None else self.upload.poke
-        # a worker stopping (or another attempt taking over) leaves the recording to be resumed;
-        # a failure withdraws it (an operator's cancel: the task does)
         async with record_live(
             self.debate_dir,
             self.ladder,
@@ -109,11 +132,16 @@ class LiveSession:
             part_seconds=self.part,
             segment_seconds=self.segment,
             window=self.settings.live_dvr_seconds,
-            keep_on=(asyncio.CancelledError, NotOwner),
+            keep_on=LEFT_TO_RESUME,
             on_playable=self._announce,
             on_part=None if poke is None else lambda _rung, _part: poke(),
             on_segment=None if poke is None else lambda _rung, _segment: poke(),
         ) as recorder:
+            if self.upload is not None and self.upload.resumed is not None and not recorder.resumed:
+                # recording afresh would put other bytes under the names of immutable objects
+                raise NotResumable(
+                    f"The live recording v{self.upload.resumed} left in the store cannot be resumed."
+                )
             if recorder.resumed:
                 await self._resumed(recorder)
             await self._record(client, recorder)
@@ -144,6 +172,13 @@ class LiveSession:
         recorder.restore_chapters(chapters)
         if chapters:
             self.last_chapter = chapters[-1].index
+        if self.upload is not None:
+            # from the store: the segments the recorder reads soon, then the upload goes on from there
+            # (the top master points at the recording already: no new announce)
+            with packager_errors():  # the store's failures: transient
+                await self.upload.fetch(await asyncio.to_thread(recorder.missing_segments))
+            self.starts_at = recorder.starts_at
+            self.upload.playable(recorder.version, recorder.nominal_variants())
         log.info(
             "live recording resumed",
             extra={
@@ -261,6 +296,10 @@ class LiveSession:
     async def _finish(self, recorder: LiveRecorder) -> None:
         await self._speakers(recorder)
         with packager_errors():
+            if self.upload is not None and self.upload.resumed is not None:
+                # the earlier attempts' segments, from the store: the VOD version is made of them
+                missing = await asyncio.to_thread(recorder.missing_segments, finishing=True)
+                await self.upload.fetch(missing)
             recording = await recorder.finish(title=self.request.title)
             if self.upload is not None:
                 # the rest of the version, then the bucket's master (a failure: taken back by record())

@@ -2,8 +2,9 @@
 
 Outcomes: stopped by an operator or the source ending → the recording is published as the VOD
 debate, job ``succeeded``; operator cancel (DELETE /jobs/{id}) → aborted, recording removed; worker
-stopping → the job goes back to the queue and another worker takes it up (a new version: the
-recording so far is withdrawn); a failure → ``failed`` (or retried, when transient).
+stopping or dying → the job goes back to the queue and another worker takes it up, resuming the same
+version after a marked gap (from the media root, or from the bucket with the s3 store); a failure →
+``failed`` (or retried, when transient).
 """
 
 from __future__ import annotations
@@ -46,13 +47,14 @@ async def live_task(context: JobContext, job_id: str) -> None:
     if run is None:
         return
     log.info("live job started", extra={"job_id": job_id, "attempt": run.attempt})
+    session = LiveSession(res, run)
     try:
-        await LiveSession(res, run).record()
+        await session.record()
     except asyncio.CancelledError:
         if await cancelled_by_operator(context, res, run):
-            await _withdrawn(res, run, "cancelled")
+            await _withdrawn(res, run, "cancelled", session)
             raise JobAborted() from None
-        # the recording stays (files and stream): the next attempt resumes it after a marked gap
+        # the recording stays (files or objects, and stream): the next attempt resumes it after a marked gap
         await job_store.requeue(
             res.pool, run, "The worker stopped; the live job is queued again.", WORKER_RESTARTED
         )
@@ -60,7 +62,7 @@ async def live_task(context: JobContext, job_id: str) -> None:
     except NotOwner as exc:
         log.info("live recording not published", extra={"job_id": job_id, "reason": str(exc)})
         if await job_store.is_cancelled(res.pool, run):
-            await _withdrawn(res, run, "cancelled")
+            await _withdrawn(res, run, "cancelled", session)
     except Exception as exc:
         message, category = failure_message(exc), failure_category(exc)
         log.warning("live job failed", extra={"job_id": job_id, "error": message}, exc_info=True)
@@ -75,8 +77,13 @@ async def live_task(context: JobContext, job_id: str) -> None:
 LIVE = JobTask(kind="live", name="robian.live", run=live_task)
 
 
-async def _withdrawn(res: WorkerResources, run: JobRun, status: str) -> None:
-    """The recording is withdrawn: its files, and the debate's live stream."""
+async def _withdrawn(
+    res: WorkerResources, run: JobRun, status: str, session: LiveSession | None = None
+) -> None:
+    """The recording is withdrawn: its files (or what ``session`` left in the store), and the debate's
+    live stream."""
+    if session is not None:
+        await complete_despite_cancel(session.withdraw())
     debate_dir = res.settings.media_root / run.debate_id
     with contextlib.suppress(DebateBusyError):  # another attempt records: it withdraws its own
         await complete_despite_cancel(asyncio.to_thread(withdraw_live, debate_dir))

@@ -32,6 +32,7 @@ from packager.versions import LAST_VERSION
 from ..settings import Settings
 from .clips import CLIPS_DIR
 from .object_response import stream_object
+from .s3_resume import fetch_left_recording
 from .s3_upload import FollowedVersion
 from .serving import IMMUTABLE, MIME_TYPES, SHORT
 from .store import MediaStoreError, OnPlayable, OnSynced, Publication, gather_all
@@ -217,24 +218,42 @@ class S3MediaStore:
             for key in await self.keys_under(f"{debate_id}/v{version}")
             if not key.endswith(f"/{DOWNLOAD_NAME}")
         ]
+        await self.get_all([(key, debate_dir / key.removeprefix(f"{debate_id}/")) for key in keys])
+        await asyncio.to_thread(_write_file, debate_dir / MASTER_NAME, master)
+
+    async def get_all(self, pairs: list[tuple[str, Path]]) -> None:
+        """Each object into its file (MediaStoreError if one is missing), up to CONCURRENT_PUTS at once."""
         slots = asyncio.Semaphore(CONCURRENT_PUTS)  # the same bound on gets
 
-        async def fetch(key: str) -> None:
+        async def get(key: str, target: Path) -> None:
             async with slots:
                 data = await self.read(key)
             if data is None:
                 raise self._error("get", key, FileNotFoundError(key))
-            target = debate_dir / key.removeprefix(f"{debate_id}/")
             await asyncio.to_thread(_write_file, target, data)
 
-        await gather_all(fetch(key) for key in keys)
-        await asyncio.to_thread(_write_file, debate_dir / MASTER_NAME, master)
+        await gather_all(get(key, target) for key, target in pairs)
 
     async def start_version(
-        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+        self,
+        debate_id: str,
+        debate_dir: Path,
+        on_playable: OnPlayable,
+        on_synced: OnSynced | None = None,
+        *,
+        resume: bool = False,
     ) -> FollowedVersion:
         await self.prepare(debate_id, debate_dir)
         previous = await self.read(f"{debate_id}/{MASTER_NAME}")
+        version = _version_of(previous)
+        if resume and version is not None:
+            left = await fetch_left_recording(self, debate_id, version, debate_dir)
+            if left is not None:
+                # a live sitting's debate had nothing published before its recording: taking the
+                # recording back leaves no master (FollowedVersion.discard)
+                return FollowedVersion(
+                    self, debate_id, debate_dir, None, on_playable, on_synced, resumed=left
+                )
         return FollowedVersion(self, debate_id, debate_dir, previous, on_playable, on_synced)
 
     async def publish(self, debate_id: str, version: int, version_dir: Path) -> Publication:

@@ -12,7 +12,8 @@ the finished playlists and masters over the growing ones, immutable.
 A live recording (``on_synced`` given) is followed part by part: the recorder pokes the upload at
 each part and segment it writes, the parts go up, then the playlists naming them, then ``on_synced``
 tells the API nodes which playlists changed (their blocking reloads answer from the store). Its top
-master points at it whatever an earlier attempt left there.
+master points at it whatever an earlier attempt left there; the recording an earlier attempt left, when
+it is resumed (``media/s3_resume.py``), is followed on: its media is up already, the top master on it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..ops.background import start_task
 from .store import MediaStoreError, OnPlayable, OnSynced, Publication
 
 if TYPE_CHECKING:
+    from .s3_resume import LeftRecording
     from .s3_store import S3MediaStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,8 @@ class FollowedVersion:
         previous_master: bytes | None,
         on_playable: OnPlayable,
         on_synced: OnSynced | None = None,
+        *,
+        resumed: LeftRecording | None = None,
     ) -> None:
         self._store = store
         self._debate_id = debate_id
@@ -93,6 +97,11 @@ class FollowedVersion:
         self._pointed = False  # the top master may point at this version
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resumed = None if resumed is None else resumed.version
+        if resumed is not None:  # an earlier attempt's recording: its media is up, the top master on it
+            self._version = resumed.version
+            self._uploaded.update(resumed.media)
+            self._pointed = True
 
     def _key(self, relative: str) -> str:
         return f"{self._debate_id}/v{self._version}/{relative}"
@@ -156,6 +165,18 @@ class FollowedVersion:
                 self._growing[key] = body
                 changed.append(key)
         return changed
+
+    @property
+    def resumed(self) -> int | None:
+        """The version an earlier attempt left in the store, fetched to go on with (its media stays up)."""
+        return self._resumed
+
+    async def fetch(self, files: list[Path]) -> None:
+        """Files of the version the packager reads that are in the store only (an earlier attempt's)."""
+        relative = [path.relative_to(self._debate_dir).as_posix() for path in files]
+        await self._store.get_all(
+            [(f"{self._debate_id}/{name}", path) for name, path in zip(relative, files, strict=True)]
+        )
 
     async def stop(self) -> None:
         self._stopping.set()

@@ -73,6 +73,17 @@ class VersionUpload(Protocol):
         """The packager wrote something players want at once (a live part); callable from any thread."""
         ...
 
+    @property
+    def resumed(self) -> int | None:
+        """The live version an earlier attempt left in the store, fetched to go on with (``start_version``
+        with ``resume``), or None."""
+        ...
+
+    async def fetch(self, files: list[Path]) -> None:
+        """``files`` of the version that only the store holds (a resumed recording's earlier segments)
+        into their places, for the packager to read them again."""
+        ...
+
     async def stop(self) -> None:
         """The packager finished: stop following it (before ``publish``)."""
         ...
@@ -97,11 +108,19 @@ class MediaStore(Protocol):
         ...
 
     async def start_version(
-        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+        self,
+        debate_id: str,
+        debate_dir: Path,
+        on_playable: OnPlayable,
+        on_synced: OnSynced | None = None,
+        *,
+        resume: bool = False,
     ) -> VersionUpload:
         """Before packaging into ``debate_dir``: version numbers already handed out for this debate are
         never reused; the returned upload follows the version the packager writes (``on_synced``: a
-        live recording, followed part by part, the top master pointing at it from its first segment)."""
+        live recording, followed part by part, the top master pointing at it from its first segment).
+        ``resume``: a live recording an earlier attempt left (the top master on it, not ended) is brought
+        into ``debate_dir`` for the recorder to go on with it (``resumed``)."""
         ...
 
     async def fetch_current(self, debate_id: str, debate_dir: Path) -> None:
@@ -171,6 +190,13 @@ class InPlaceVersion:
     def poke(self) -> None:
         return None
 
+    @property
+    def resumed(self) -> int | None:
+        return None  # the packager finds what an earlier attempt left in the media root itself
+
+    async def fetch(self, files: list[Path]) -> None:
+        return None
+
     async def stop(self) -> None:
         return None
 
@@ -194,7 +220,13 @@ class FileMediaStore:
         return self.media_root / debate_id
 
     async def start_version(
-        self, debate_id: str, debate_dir: Path, on_playable: OnPlayable, on_synced: OnSynced | None = None
+        self,
+        debate_id: str,
+        debate_dir: Path,
+        on_playable: OnPlayable,
+        on_synced: OnSynced | None = None,
+        *,
+        resume: bool = False,
     ) -> VersionUpload:
         return InPlaceVersion(debate_id, on_playable)
 

@@ -111,3 +111,49 @@ async def test_a_recording_with_an_outage_finishes_with_its_rungs_aligned(
     assert len(starts["a32"]) == len(starts["a64"]) == len(starts["ts64"])
     for a32, a64, ts64 in zip(starts["a32"], starts["a64"], starts["ts64"], strict=True):
         assert abs(a32 - a64) <= frame and abs(a64 - ts64) < 1e-6
+
+
+async def test_a_recording_resumed_from_playlists_one_rung_short_finishes_with_its_rungs_aligned(
+    tmp_path: Path, ffmpeg: str, small_ladder: Ladder, source_segments: list[bytes]
+) -> None:
+    """An attempt that died between its rungs (the s3 store's upload puts one playlist after another)
+    leaves a rung a segment short: the resumed recording fills it with a GAP, every rung keeps the same
+    segments, and the finished version validates."""
+    debate_dir = tmp_path / "debate"
+    part, segment = live_durations(0.5, 2.0, [rung.sample_rate for rung in small_ladder.rungs])
+    pdt = STARTS_AT
+    try:
+        async with record_live(
+            debate_dir, small_ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment
+        ) as recorder:
+            for data in source_segments[:3]:
+                await recorder.feed(data, pdt=pdt, input_format="mpegts")
+                pdt += timedelta(seconds=2)
+                await asyncio.sleep(0.3)
+            async with asyncio.timeout(10):
+                for rung in ("a32", "a64"):
+                    while "seg_1.m4s" not in (debate_dir / "v1" / rung / "index.m3u8").read_text():
+                        await asyncio.sleep(0.05)
+            raise asyncio.CancelledError  # the worker goes: the recording is left to be resumed
+    except asyncio.CancelledError:
+        pass
+    short = debate_dir / "v1" / "a64" / "index.m3u8"
+    lines = short.read_text().splitlines()
+    last = max(i for i, line in enumerate(lines) if line.startswith("#EXTINF"))
+    short.write_text("\n".join(lines[:last]) + "\n")  # its last segment never went up
+
+    async with record_live(
+        debate_dir, small_ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment
+    ) as recorder:
+        assert recorder.resumed
+        for data in source_segments[3:]:
+            await recorder.feed(data, pdt=pdt + timedelta(seconds=4), input_format="mpegts")
+            pdt += timedelta(seconds=2)
+            await asyncio.sleep(0.3)
+        await recorder.end_input()
+        await recorder.finish()  # validation: the same segments in every rung, starts within a frame
+    counts = {
+        rung: len(m3u8.load(str(debate_dir / "v1" / rung / "index.m3u8")).segments)
+        for rung in ("a32", "a64", "ts64")
+    }
+    assert len(set(counts.values())) == 1, counts
