@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
@@ -306,10 +307,14 @@ def main() -> None:
             servers = {name: servers[name] for name in dict.fromkeys(order)}
             rounds: dict[str, list[Measure]] = {name: [] for name in servers}
             # rounds interleave the servers so that load from other processes hits each alike;
-            # the best round of each is kept (the least disturbed)
+            # the best round of each is kept (the least disturbed); each round starts one server
+            # further on, so that none always runs first or always follows the uncached one
+            names = list(servers)
             for number in range(1, args.rounds + 1):
-                for name, server in servers.items():
-                    m = server.measure(args.duration, args.connections)
+                shift = (number - 1) % len(names)
+                for name in names[shift:] + names[:shift]:
+                    time.sleep(1)  # the previous server's work (and PostgreSQL's after it) settles
+                    m = servers[name].measure(args.duration, args.connections)
                     rounds[name].append(m)
                     print(
                         f"  round {number} {name:<18} {m.rps:>9.0f} req/s  p99 {m.p99_ms:7.2f} ms  "
