@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -45,7 +46,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -241,6 +242,33 @@ async def drop_redis_keys(url: str, prefix: str) -> None:
     await redis.aclose()
 
 
+@contextlib.contextmanager
+def seeded_api_env() -> Iterator[dict[str, str]]:
+    """The environment of an API server on a throw-away seeded database, a Redis key prefix of its own
+    (its keys dropped at the end) and a temporary data directory."""
+    pg = os.environ.get("ROBIAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("ROBIAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
+    with (
+        fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        asyncio.run(seed(dsn))
+        try:
+            yield {
+                "ROBIAN_DATABASE_URL": dsn,
+                "ROBIAN_REDIS_URL": redis_url,
+                "ROBIAN_REDIS_PREFIX": prefix,
+                "ROBIAN_DATA_DIR": tmp,
+                "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
+                # the rate limiter runs (a real deployment has it) with a limit wrk never reaches
+                "ROBIAN_RATE_LIMIT_PER_MINUTE": "1000000000",
+                "ROBIAN_LOG_LEVEL": "WARNING",
+            }
+        finally:
+            asyncio.run(drop_redis_keys(redis_url, prefix))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
@@ -255,24 +283,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (tests/setup-machine.sh installs it)")
 
-    pg = os.environ.get("ROBIAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("ROBIAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
-    with (
-        fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        asyncio.run(seed(dsn))
-        base = {
-            "ROBIAN_DATABASE_URL": dsn,
-            "ROBIAN_REDIS_URL": redis_url,
-            "ROBIAN_REDIS_PREFIX": prefix,
-            "ROBIAN_DATA_DIR": tmp,
-            "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
-            # the rate limiter runs (a real deployment has it) with a limit wrk never reaches
-            "ROBIAN_RATE_LIMIT_PER_MINUTE": "1000000000",
-            "ROBIAN_LOG_LEVEL": "WARNING",
-        }
+    with seeded_api_env() as base:
         runs = {
             "hello": ("hello", {}, "/hello"),
             "hello, no-op layers": ("hello, no-op layers", {}, "/hello"),
@@ -295,7 +306,7 @@ def main() -> None:
                 "hello, API headers": ("hello+stack", lambda headers: headers),
             }
             for name, (source, kept) in replays.items():
-                replay_file = Path(tmp) / f"{source}.json"
+                replay_file = Path(base["ROBIAN_DATA_DIR"]) / f"{source}.json"
                 with urllib.request.urlopen(servers[source].url) as resp:
                     headers = {k: v for k, v in resp.headers.items() if k not in PER_ANSWER_HEADERS}
                     answer = {"body": resp.read().decode(), "headers": kept(headers)}
@@ -324,7 +335,6 @@ def main() -> None:
         finally:
             for server in servers.values():
                 server.stop()
-            asyncio.run(drop_redis_keys(redis_url, prefix))
         # the best round of each (least disturbed by other processes), and its lowest CPU cost
         best = {name: max(measured) for name, measured in rounds.items()}
         cpu = {name: min(m.cpu_us for m in measured) for name, measured in rounds.items()}

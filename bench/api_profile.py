@@ -22,12 +22,9 @@ stack and hello world is split into what our code costs and what it does not.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -35,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from api_bench import LIST_PATH, Server, drop_redis_keys, seed  # noqa: E402
+from api_bench import LIST_PATH, Server, seeded_api_env  # noqa: E402
 
-from tests.services import fresh_database, wait_for_port  # noqa: E402
+from tests.services import wait_for_port  # noqa: E402
 
 SEND = "socket send"
 RECEIVE = "socket receive"
@@ -97,23 +94,7 @@ def main() -> None:
     for tool in ("wrk", "py-spy"):
         if shutil.which(tool) is None and not (Path(sys.executable).parent / tool).exists():
             raise SystemExit(f"{tool} is not installed (make install-dev, tests/setup-machine.sh)")
-    pg = "postgresql://postgres@127.0.0.1:5432/postgres"
-    redis_url = "redis://127.0.0.1:6379/0"
-    prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
-    with (
-        fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        asyncio.run(seed(dsn))
-        base = {
-            "ROBIAN_DATABASE_URL": dsn,
-            "ROBIAN_REDIS_URL": redis_url,
-            "ROBIAN_REDIS_PREFIX": prefix,
-            "ROBIAN_DATA_DIR": tmp,
-            "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
-            "ROBIAN_RATE_LIMIT_PER_MINUTE": "1000000000",
-            "ROBIAN_LOG_LEVEL": "WARNING",
-        }
+    with seeded_api_env() as base:
         runs = {
             "hello": ("hello", {}, "/hello"),
             "hello+stack": ("api", base, "/hello"),
@@ -126,10 +107,11 @@ def main() -> None:
             try:
                 wait_for_port(server.port, timeout=60)
                 server.measure(2, 64)  # warm up
-                results[name] = profile(server, args.duration, args.rate, Path(tmp) / "samples.txt")
+                results[name] = profile(
+                    server, args.duration, args.rate, Path(base["ROBIAN_DATA_DIR"]) / "samples.txt"
+                )
             finally:
                 server.stop()
-        asyncio.run(drop_redis_keys(redis_url, prefix))
 
     print(f"\nµs of server CPU per request, by who ran (py-spy at {args.rate} Hz under wrk -t1 -c64)")
     print(f"{'server':<14} {'total':>7} " + " ".join(f"{c:>14}" for c in COLUMNS))

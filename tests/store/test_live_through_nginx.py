@@ -29,7 +29,7 @@ from tests.live.test_live_hlsjs import play
 from tests.store.s3_server import S3Server
 from tests.store.test_hlsjs_through_origin import start_origin as start_origin
 from tests.store.test_nginx_origin import IMMUTABLE, public_read_policy
-from tests.store.test_s3_live import Machines, get_text, poll_json, recording_machines
+from tests.store.test_s3_live import Machines, get_text, recording_machines, start_live_over_http
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,8 @@ async def live_behind_nginx(
     )  # fmt: skip
     nginx = start_origin(settings, api.port)
     async with aiohttp.ClientSession() as http:
-        source = {"source_url": origin.url("/files/live/playlist.m3u8")}
-        async with http.post(f"{nginx}/api/v1/live", json=source, headers=AUTH) as response:
-            assert response.status == 202, await response.text()
-            debate_id = (await response.json())["debate_id"]
-        await poll_json(http, f"{nginx}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90)
+        started, _ = await start_live_over_http(http, nginx, origin.url("/files/live/playlist.m3u8"))
+        debate_id = started["debate_id"]
         master = f"{nginx}/hls/{debate_id}/master.m3u8"
         base = master.rsplit("/", 1)[0]
         listed = (await get_text(http, master)).splitlines()

@@ -70,19 +70,25 @@ async def poll_json(http: aiohttp.ClientSession, url: str, ready: Any, timeout: 
             await asyncio.sleep(0.2)
 
 
+async def start_live_over_http(
+    http: aiohttp.ClientSession, server: str, source_url: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``POST /api/v1/live`` to a server process (or the nginx before it): its answer, and the debate's
+    stream once it is live."""
+    async with http.post(f"{server}/api/v1/live", json={"source_url": source_url}, headers=AUTH) as response:
+        assert response.status == 202, await response.text()
+        started: dict[str, Any] = await response.json()
+    stream_url = f"{server}/api/v1/debates/{started['debate_id']}/stream"
+    return started, await poll_json(http, stream_url, lambda s: s["live"], timeout=90)
+
+
 async def test_a_live_sitting_recorded_on_a_worker_plays_ll_hls_from_another_machine_and_ends_in_the_bucket(
     live_machines: Machines, origin: Origin, publisher: LiveSourcePublisher, s3: Any, bucket: str
 ) -> None:
     api, worker, api_dir, worker_dir = live_machines
     async with aiohttp.ClientSession() as http:
-        source = {"source_url": origin.url("/files/live/playlist.m3u8")}
-        async with http.post(f"{api.url}/api/v1/live", json=source, headers=AUTH) as response:
-            assert response.status == 202, await response.text()
-            started: dict[str, Any] = await response.json()
+        started, stream = await start_live_over_http(http, api.url, origin.url("/files/live/playlist.m3u8"))
         debate_id = started["debate_id"]
-        stream = await poll_json(
-            http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90
-        )
         master = await get_text(http, stream["master_url"])
         base = stream["master_url"].rsplit("/", 1)[0]
         rungs = [f"{base}/{line}" for line in master.splitlines() if line and not line.startswith("#")]

@@ -24,7 +24,7 @@ from tests.live.test_live_failures import resumed_after_gap
 from tests.services import ServerProcess
 from tests.store.s3_server import S3Server, StoreProxy
 from tests.store.test_s3_ingest import assert_every_uri_resolves
-from tests.store.test_s3_live import Machines, get_text, poll_json, recording_machines
+from tests.store.test_s3_live import Machines, get_text, poll_json, recording_machines, start_live_over_http
 from tests.store.test_two_machines import media_files
 
 _URI_ATTRIBUTE = re.compile(r'URI="([^"]+)"')
@@ -103,14 +103,9 @@ async def test_a_live_sitting_whose_worker_dies_is_resumed_from_the_bucket_by_an
     )
     try:
         async with aiohttp.ClientSession() as http:
-            source = {"source_url": origin.url("/files/live/playlist.m3u8")}
-            async with http.post(f"{api.url}/api/v1/live", json=source, headers=AUTH) as response:
-                assert response.status == 202, await response.text()
-                started: dict[str, Any] = await response.json()
+            source_url = origin.url("/files/live/playlist.m3u8")
+            started, stream = await start_live_over_http(http, api.url, source_url)
             debate_id = started["debate_id"]
-            stream = await poll_json(
-                http, f"{api.url}/api/v1/debates/{debate_id}/stream", lambda s: s["live"], timeout=90
-            )
             master = await get_text(http, stream["master_url"])
             base = stream["master_url"].rsplit("/", 1)[0]
             rung = f"{base}/{next(line for line in master.splitlines() if line.startswith('v'))}"
