@@ -218,6 +218,9 @@ class LiveRecorder:
             except Exception:
                 # a run that cannot finish cleanly (garbage from the source): keep what was cut
                 log.warning("live encoder run failed", exc_info=True)
+            # its last fragments came as it exited: what they cut is ended below, not by a timer that
+            # would rewrite the playlists later (after the recording is finished, or its files gone)
+            self._cancel_flushes()
         # also after an interrupted earlier call: what was cut becomes a last (shorter) segment
         self.rendition.end_run()
         self.rendition.write_playlists()
@@ -240,6 +243,7 @@ class LiveRecorder:
         encoder, self._encoder = self._encoder, None
         if encoder is not None:
             await encoder.stop()
+            self._cancel_flushes()
         await self._ts.stop()
 
     def _cancel_flushes(self) -> None:

@@ -157,3 +157,25 @@ async def test_a_recording_resumed_from_playlists_one_rung_short_finishes_with_i
         for rung in ("a32", "a64", "ts64")
     }
     assert len(set(counts.values())) == 1, counts
+
+
+async def test_once_a_run_has_ended_nothing_rewrites_its_playlists(
+    tmp_path: Path, ffmpeg: str, small_ladder: Ladder, source_segments: list[bytes]
+) -> None:
+    """FFmpeg's last fragments of a run arrive while it exits: none of them may leave a playlist write
+    pending, which would land after the recording is finished (over a playlist already published, or
+    in a working directory already removed)."""
+    part, segment = live_durations(0.5, 2.0, [rung.sample_rate for rung in small_ladder.rungs])
+    version_dir = tmp_path / "debate" / "v1"
+    async with record_live(
+        tmp_path / "debate", small_ladder, ffmpeg=ffmpeg, part_seconds=part, segment_seconds=segment
+    ) as recorder:
+        pdt = STARTS_AT
+        for data in source_segments[:3]:
+            await recorder.feed(data, pdt=pdt, input_format="mpegts")
+            pdt += timedelta(seconds=2)
+        await recorder.end_input()
+        written = {rung: (version_dir / rung / "index.m3u8").stat().st_mtime_ns for rung in ("a32", "a64")}
+        await asyncio.sleep(0.5)
+        assert {rung: (version_dir / rung / "index.m3u8").stat().st_mtime_ns for rung in written} == written
+        await recorder.finish(title="Séance")
