@@ -21,7 +21,8 @@ from .text_search import excerpt
 # $4 limit, $5 offset, $6 candidates per kind. Title weights rank a debate's title above its body and
 # description. Each kind ranks at most $6 of its matches (those the index hands first): a broad query
 # ("a or b or …") costs that much, never a ranking of every match in the table (issue #22).
-# A passage's text, speaker and cue (where its words are said) are looked up for the page of hits only.
+# A passage's text, speaker and cue (where its words are said: the first of the paragraph's cue vectors
+# that matches, migration 0012) are looked up for the page of hits only.
 SEARCH_ORDER = "ORDER BY rank DESC, kind, starts_at DESC NULLS LAST, debate_id, idx, speaker_id"
 SEARCH = """
 WITH q AS (
@@ -90,11 +91,11 @@ LEFT JOIN transcript_paragraphs p
        ON page.kind = 'passage' AND p.debate_id = page.debate_id AND p.idx = page.idx
 LEFT JOIN debates d ON page.kind = 'passage' AND d.id = page.debate_id
 LEFT JOIN LATERAL (
-    SELECT c.start_s, c.end_s FROM transcript_cues c
-     WHERE page.kind = 'passage' AND c.debate_id = page.debate_id AND c.paragraph = page.idx
-       AND c.search @@ q.fr
-     ORDER BY c.idx LIMIT 1
-) c ON true
+    SELECT p.cue_starts[i] AS start_s, p.cue_ends[i] AS end_s
+      FROM generate_subscripts(p.cue_search, 1) AS i
+     WHERE p.cue_search[i] @@ q.fr
+     ORDER BY i LIMIT 1
+) c ON page.kind = 'passage'
 SEARCH_ORDER
 """.replace("SEARCH_ORDER", SEARCH_ORDER)
 # matches of each kind ranked per search (past them, a person refines the words)

@@ -48,15 +48,21 @@ SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[],
 """
 DELETE_TRANSCRIPT = "DELETE FROM transcripts WHERE debate_id = $1"
 INSERT_TRANSCRIPT = "INSERT INTO transcripts (debate_id, version, source) VALUES ($1, $2, $3)"
+# a paragraph's caption cues ($10–$13, in time order) become its cue arrays (migration 0012)
 INSERT_PARAGRAPHS = """
 INSERT INTO transcript_paragraphs
-       (debate_id, idx, start_s, end_s, speaker_id, speaker_name, speaker_group, chapter, body)
-SELECT $1, * FROM unnest($2::int[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[],
-                         $8::int[], $9::text[])
-"""
-INSERT_CUES = """
-INSERT INTO transcript_cues (debate_id, paragraph, idx, start_s, end_s, body)
-SELECT $1, * FROM unnest($2::int[], $3::int[], $4::float8[], $5::float8[], $6::text[])
+       (debate_id, idx, start_s, end_s, speaker_id, speaker_name, speaker_group, chapter, body,
+        cue_starts, cue_ends, cue_search)
+SELECT $1, p.*, coalesce(c.starts, '{}'), coalesce(c.ends, '{}'), coalesce(c.search, '{}')
+FROM unnest($2::int[], $3::float8[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::int[],
+            $9::text[]) AS p(idx, start_s, end_s, speaker_id, speaker_name, speaker_group, chapter, body)
+LEFT JOIN (
+    SELECT paragraph, array_agg(start_s ORDER BY n) AS starts, array_agg(end_s ORDER BY n) AS ends,
+           array_agg(to_tsvector('french', robian_unaccent(body)) ORDER BY n) AS search
+    FROM unnest($10::int[], $11::float8[], $12::float8[], $13::text[])
+         WITH ORDINALITY AS c(paragraph, start_s, end_s, body, n)
+    GROUP BY paragraph
+) c ON c.paragraph = p.idx
 """
 RETIRE_RENDITIONS = """
 UPDATE renditions SET status = 'retired' WHERE debate_id = $1 AND status = 'published'
@@ -139,17 +145,7 @@ async def replace_transcript(
         [p.speaker.group for p in paragraphs],
         [p.chapter for p in paragraphs],
         [p.text for p in paragraphs],
-    )
-    numbers: dict[int, int] = {}
-    positions = []
-    for cue in transcript.cues:
-        numbers[cue.paragraph] = numbers.get(cue.paragraph, 0) + 1
-        positions.append(numbers[cue.paragraph])
-    await conn.execute(
-        INSERT_CUES,
-        debate_id,
         [cue.paragraph for cue in transcript.cues],
-        positions,
         [cue.start for cue in transcript.cues],
         [cue.end for cue in transcript.cues],
         [cue.text for cue in transcript.cues],
