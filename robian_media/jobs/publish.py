@@ -194,7 +194,10 @@ async def publish_version(
                 [c.speaker.group for c in chapters],
                 [c.title for c in chapters],
             )
-        await replace_transcript(conn, debate_id, version, transcript)
+        # the old words go before the debate's update and the new ones come after it: their passages'
+        # copies of the debate's version and status (transcript_search, migration 0011) are written
+        # once, not written by the insert and then rewritten row by row by the update's trigger
+        await conn.execute(DELETE_TRANSCRIPT, debate_id)
         await conn.execute(RETIRE_RENDITIONS, debate_id)
         await conn.execute(INSERT_RENDITION, debate_id, version, duration, [asdict(v) for v in variants])
         await conn.execute(
@@ -207,4 +210,5 @@ async def publish_version(
             debate.starts_at,
             debate.agenda_uid,
         )
+        await replace_transcript(conn, debate_id, version, transcript)
         await conn.execute(FINISH_JOB, UUID(run.job_id))
