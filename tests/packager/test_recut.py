@@ -27,7 +27,7 @@ from packager.versions import current_version
 from packager.vod import PackageResult, package
 
 from .conftest import decode_duration
-from .test_live_recorder import record
+from .recordings import outage, record
 from .timestamps import continuity_breaks, fmp4_start, ts_first_pts
 
 
@@ -181,7 +181,7 @@ async def test_a_recording_with_an_outage_is_recut_run_by_run(
     # new version plays the same samples at the same times as the old one
     debate_dir = tmp_path / "debate"
     await record(debate_dir, small_ladder, ffmpeg, source_segments, outage_after=3)
-    resumed_at = _resumed_at(debate_dir / "v1" / "a64")
+    _, resumed_at = outage(debate_dir / "v1" / "a64")
     assert 15.0 < resumed_at < 17.0
     starts = {0.0: 0.0, 5.0: 5.0, 9.0: resumed_at, 19.0: 19.0}  # the compte rendu's → where it plays
     await _recut_run_by_run(debate_dir, small_ladder, ffmpeg, hls_server, starts)
@@ -198,7 +198,7 @@ async def test_a_recording_resumed_after_its_job_died_is_recut_run_by_run(
     # version after a GAP segment and a discontinuity: re-cut the same way
     debate_dir = tmp_path / "debate"
     await record_with_a_crash(debate_dir, small_ladder, ffmpeg, source_segments, crash_after=3)
-    resumed_at = _resumed_at(debate_dir / "v1" / "a64")
+    _, resumed_at = outage(debate_dir / "v1" / "a64")
     assert resumed_at > 3.0
     # when the new FFmpeg's init segment differs, the recording names it on the run's first segment
     a32 = debate_dir / "v1" / "a32"
@@ -335,12 +335,6 @@ def heard(ffmpeg: str, rung_dir: Path) -> bytes:
 
 def _chapter(start: float, speaker_id: str, name: str) -> ChapterIn:
     return ChapterIn(start=start, speaker=Speaker(id=speaker_id, name=name))
-
-
-def _resumed_at(rung_dir: Path) -> float:
-    """Where the audio comes back after the first gap: the start of the first segment after it."""
-    segments = m3u8.load(str(rung_dir / "index.m3u8")).segments
-    return sum(s.duration for s in segments[: next(i for i, s in enumerate(segments) if s.discontinuity)])
 
 
 def _gaps(playlist: m3u8.M3U8) -> list[tuple[float, float]]:

@@ -1,5 +1,6 @@
 // hls.js or Shaka Player in Debian's Chromium (playwright-core), on a page of another origin (CORS is
-// part of the test). Prints one JSON line: the samples taken every 250 ms, the errors, where a seek landed.
+// part of the test). Prints one JSON line: the samples taken every 250 ms (position, duration, ended,
+// errors), where a seek landed.
 //
 //   node browser-player.mjs NODE_MODULES hlsjs|shaka MASTER_URL vod|live SECONDS [SEEK_TO]
 //
@@ -57,6 +58,7 @@ const supported = await page.evaluate(async ({ player, url, live }) => {
 
 const sample = () => page.evaluate(() => ({
   time: document.getElementById('audio').currentTime,
+  duration: document.getElementById('audio').duration,
   ended: Boolean(window.ended),
   errors: window.errors,
 }));

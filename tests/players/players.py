@@ -36,6 +36,7 @@ class Played:
     seek: float | None = None
     positions: list[float] = field(default_factory=list)
     reached_end: bool = False
+    duration: float | None = None  # the length the player gives the stream (its seek bar's), when it says
     variants: list[int] = field(default_factory=list)
     wall: float = 0.0  # seconds the player ran
 
@@ -89,6 +90,7 @@ async def play_browser(player: str, url: str, *, live: bool, seconds: float, see
         seek=result["seek"],
         positions=[sample["time"] for sample in samples],
         reached_end=any(sample["ended"] for sample in samples),
+        duration=samples[-1]["duration"] if samples else None,
         variants=result["variants"],
     )
 
