@@ -108,6 +108,9 @@ def packager_run(ffmpeg: str, source: Path, work: Path, ladder: str) -> tuple[fl
     get this Python process's own CPU as `python_cpu`."""
     outdir = work / f"out-{Path(ffmpeg).name}-{ladder}"
     shutil.rmtree(outdir, ignore_errors=True)
+    # what earlier runs wrote or deleted reaches the disk now, not during this run's first writes (its
+    # probing stage took 2-3 s of such write-back in some runs where `ffmpeg -i` alone takes 0.2 s)
+    os.sync()
     own, children, started = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN), time.monotonic()
     rendition = asyncio.run(build_rendition(source, outdir, ladder=ladder, ffmpeg=ffmpeg))
     wall = time.monotonic() - started

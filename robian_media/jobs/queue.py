@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,10 +97,27 @@ def create_job_queue(
     return app
 
 
+@asynccontextmanager
+async def opened(queue: procrastinate.App) -> AsyncIterator[procrastinate.App]:
+    """The queue's connection pool open for the block, and closed also when its opening is interrupted
+    (a stop during start-up, while the pool connects): left open, the pool's connecting tasks are
+    cancelled only when the event loop ends, and one that takes that cancel for a failed connection
+    waits for work forever, so the process never exits."""
+    try:
+        await queue.open_async()
+    except BaseException:
+        await queue.close_async()
+        raise
+    try:
+        yield queue
+    finally:
+        await queue.close_async()
+
+
 async def job_queue_ctx(app: web.Application) -> AsyncIterator[None]:
     """The job queue of this process (deferring, cancelling; the in-process worker runs on it too)."""
     tasks: tuple[JobTask, ...] = app[keys.JOB_TASKS]
     queue = create_job_queue(app[keys.DATABASE_DSN], app[keys.SETTINGS], tasks)
-    async with queue.open_async():
+    async with opened(queue):
         app[keys.JOB_QUEUE] = queue
         yield

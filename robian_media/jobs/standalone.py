@@ -15,7 +15,7 @@ from ..media.ffmpeg_binary import resolve_ffmpeg
 from ..media.store import create_media_store
 from ..settings import Settings
 from .metrics import JobMetrics
-from .queue import JobTask, create_job_queue
+from .queue import JobTask, create_job_queue, opened
 from .resources import WorkerResources
 
 
@@ -34,7 +34,7 @@ async def job_process(
         queue = create_job_queue(dsn, settings, tasks)
         store = create_media_store(settings)
         stack.push_async_callback(store.close)
-        await stack.enter_async_context(queue.open_async())
+        await stack.enter_async_context(opened(queue))
         ffmpeg = resolve_ffmpeg(settings.ffmpeg)
         metrics = JobMetrics()
         resources = WorkerResources(

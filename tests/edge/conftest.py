@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -44,6 +45,19 @@ class RunningNginx:
     def access_log(self, name: str = "access.log") -> list[str]:
         path = self.prefix / name
         return path.read_text().splitlines() if path.exists() else []
+
+    async def logged(
+        self, wanted: Callable[[str], bool], count: int, *, name: str = "access.log"
+    ) -> list[str]:
+        """The lines of a log that ``wanted`` picks, once there are ``count`` of them (or after 5 s): nginx
+        writes a request's line when it has finished with it, which can be after its client has read
+        the whole answer."""
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while True:
+            lines = [line for line in self.access_log(name) if wanted(line)]
+            if len(lines) >= count or asyncio.get_running_loop().time() > deadline:
+                return lines
+            await asyncio.sleep(0.02)
 
     def stop(self) -> None:
         self.server.stop()

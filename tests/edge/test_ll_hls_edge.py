@@ -74,5 +74,5 @@ async def test_the_edge_caches_live_playlists_by_their_ll_hls_directives_only(
     # another directive is another answer
     assert (await _get(http, playlist + "?_HLS_msn=0&_HLS_part=0&_HLS_skip=YES"))[1] == "MISS"
     assert (await _get(http, playlist + "?_HLS_msn=0"))[1] == "MISS"
-    api_calls = [line for line in nginx.access_log() if "/hls/" in line and "_HLS_msn" in line]
+    api_calls = await nginx.logged(lambda line: "/hls/" in line and "_HLS_msn" in line, 3)
     assert len(api_calls) == 3 and not any("x=" in line for line in api_calls)

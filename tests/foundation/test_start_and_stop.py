@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from robian_media.app import JOB_TASKS
+from robian_media.jobs.queue import create_job_queue, opened
 from robian_media.ops.background import cancel_and_wait
 from tests.services import ServerProcess, free_port, server_env
 
@@ -122,3 +124,37 @@ async def test_a_task_that_swallows_its_cancel_is_cancelled_again() -> None:
     await asyncio.sleep(0)
     await asyncio.wait_for(cancel_and_wait(task), timeout=10)
     assert swallowed.is_set() and task.cancelled()
+
+
+async def test_a_stop_while_the_job_queue_connects_leaves_none_of_its_pool_running(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C while the queue's pool is still connecting (a slow PostgreSQL): the pool is closed then
+    and there. Left to the event loop's end, one of its tasks took that late cancel for a failed
+    connection and waited for work forever: ``serve`` then never exited."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # a PostgreSQL that accepts and never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    queue = create_job_queue(f"postgresql://postgres@127.0.0.1:{port}/robian", make_settings(), JOB_TASKS)
+
+    async def start() -> None:
+        async with opened(queue):
+            await asyncio.Event().wait()
+
+    starting = asyncio.create_task(start())
+    try:
+        async with asyncio.timeout(10):
+            while not accepted:
+                await asyncio.sleep(0.02)
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        running = [t for t in asyncio.all_tasks() if "psycopg" in t.get_coro().cr_code.co_filename]
+        assert running == []
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
