@@ -6,6 +6,8 @@ Outcomes, as the queue and the API see them:
 - permanent failure or attempts exhausted → row ``failed``, queue job failed;
 - operator cancel (DELETE) → the API marked the row ``cancelled`` and asked the queue to abort:
   the running task is cancelled, stops yt-dlp/FFmpeg, removes partial files, ends ``aborted``;
+  after an attempt whose worker died, the next run (or the sweeper) removes what that attempt left
+  (jobs/attempt.remove_left_versions);
 - worker stopping → the task is cancelled, cleans up, the row goes back to ``queued`` and the queue
   re-runs it at once on another worker (or this one after a restart).
 """

@@ -8,6 +8,7 @@ from typing import cast
 
 from procrastinate.job_context import AbortReason, JobContext
 
+from ..media.store import MediaStoreError
 from . import store
 from .errors import IngestError
 from .queue import JobTask
@@ -28,7 +29,28 @@ async def claim(
     run = await store.start_attempt(res.pool, job_id, kind=task.kind, stage=stage, mark_debate=mark_debate)
     if run is None:
         log.info("%s job no longer active", task.kind, extra={"job_id": job_id})
+        await remove_left_versions(res, job_id)
     return run
+
+
+async def remove_left_versions(res: WorkerResources, job_id: str) -> None:
+    """If an operator cancelled the job after an attempt ran, what that attempt left in the store goes:
+    its worker may have died before removing it. Called only while the job holds its debate's lock
+    (its own run: submit.cancel_submitted_job leaves such a job in the queue; or the sweeper, before
+    ending it), so no other job of the debate is writing a version meanwhile."""
+    cancelled = await store.cancelled_after_attempt(res.pool, job_id)
+    if cancelled is None:
+        return
+    debate_id, published = cancelled
+    try:
+        removed = await res.store.remove_unpublished(debate_id, published)
+    except (MediaStoreError, OSError) as exc:
+        log.warning(
+            "unpublished versions left in the media store", extra={"job_id": job_id, "error": str(exc)}
+        )
+        return
+    if removed:
+        log.info("unpublished versions removed", extra={"job_id": job_id, "versions": removed})
 
 
 async def cancelled_by_operator(context: JobContext, res: WorkerResources, run: JobRun) -> bool:

@@ -60,6 +60,11 @@ UPDATE debates SET status = 'failed', updated_at = now()
 """
 
 SELECT_STATUS = "SELECT status, attempts FROM jobs WHERE id = $1"
+# a job an operator cancelled after an attempt ran: its debate and the version published there
+SELECT_CANCELLED_AFTER_ATTEMPT = """
+SELECT d.id, d.current_version FROM jobs j JOIN debates d ON d.id = j.debate_id
+ WHERE j.id = $1 AND j.status = 'cancelled' AND j.attempts > 0
+"""
 SELECT_CURRENT_VERSION = "SELECT current_version FROM debates WHERE id = $1"
 
 
@@ -122,6 +127,12 @@ async def fail(pool: asyncpg.Pool, run: JobRun, error: str, category: str) -> bo
 async def is_cancelled(pool: asyncpg.Pool, run: JobRun) -> bool:
     row = await pool.fetchrow(SELECT_STATUS, UUID(run.job_id))
     return row is None or row["status"] == "cancelled"
+
+
+async def cancelled_after_attempt(pool: asyncpg.Pool, job_id: str) -> tuple[str, int | None] | None:
+    """(debate id, its current version) if an operator cancelled the job after an attempt ran."""
+    row = await pool.fetchrow(SELECT_CANCELLED_AFTER_ATTEMPT, UUID(job_id))
+    return None if row is None else (str(row["id"]), row["current_version"])
 
 
 async def current_version(pool: asyncpg.Pool, debate_id: UUID) -> int | None:

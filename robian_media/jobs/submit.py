@@ -30,8 +30,12 @@ CANCEL_JOB = """
 UPDATE jobs SET status = 'cancelled', error = 'Cancelled by an operator.',
        finished_at = now(), updated_at = now()
  WHERE id = %(job_id)s AND status IN ('queued', 'running')
-RETURNING queue_job_id, debate_id
+RETURNING queue_job_id, debate_id, attempts
 """
+# locked: no worker takes the queue job (procrastinate skips locked rows) until the cancel commits
+QUEUE_JOB_WAITING = (
+    "SELECT status = 'todo' AS waiting FROM procrastinate_jobs WHERE id = %(queue_job_id)s FOR UPDATE"
+)
 MARK_DEBATE_CANCELLED = """
 UPDATE debates SET status = 'cancelled', updated_at = now()
  WHERE id = %(debate_id)s AND current_version IS NULL
@@ -81,7 +85,9 @@ async def cancel_submitted_job(queue: procrastinate.App, job_id: UUID) -> tuple[
     """Cancel a queued or running job; returns (status before, debate id), status None if unknown.
 
     A running job is asked to abort: its worker cancels the task, which stops yt-dlp/FFmpeg and
-    removes what it wrote; the previous published version, if any, stays as it is.
+    removes what it wrote; the previous published version, if any, stays as it is. A queued job that
+    already ran an attempt stays in the queue: that attempt's worker may have died before removing
+    what it wrote, and its next run, finding the job cancelled, removes it (attempt.claim).
     """
     async with queue.connector.pool.connection() as conn, conn.transaction():  # type: ignore[attr-defined]
         cursor = conn.cursor(row_factory=dict_row)
@@ -90,6 +96,12 @@ async def cancel_submitted_job(queue: procrastinate.App, job_id: UUID) -> tuple[
             status = await (await cursor.execute(JOB_STATUS, {"job_id": job_id})).fetchone()
             return (status["status"] if status else None), None
         await cursor.execute(MARK_DEBATE_CANCELLED, {"debate_id": row["debate_id"]})
-        if row["queue_job_id"] is not None:
-            await queue.job_manager.cancel_job_by_id_async(row["queue_job_id"], abort=True, connection=conn)
+        queue_job_id = row["queue_job_id"]
+        if queue_job_id is not None and not (row["attempts"] > 0 and await _waiting(cursor, queue_job_id)):
+            await queue.job_manager.cancel_job_by_id_async(queue_job_id, abort=True, connection=conn)
     return "cancelled", row["debate_id"]
+
+
+async def _waiting(cursor: AsyncCursor[DictRow], queue_job_id: int) -> bool:
+    row = await (await cursor.execute(QUEUE_JOB_WAITING, {"queue_job_id": queue_job_id})).fetchone()
+    return row is not None and bool(row["waiting"])

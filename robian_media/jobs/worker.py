@@ -12,9 +12,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+import asyncpg
 import procrastinate
 from aiohttp import web
 from procrastinate.exceptions import ConnectorException
+from procrastinate.jobs import Job as QueueJob
 from procrastinate.worker import Worker
 
 from packager.versions import recover_all
@@ -23,6 +25,7 @@ from ..db.unavailable import database_unavailable
 from ..ops.background import cancel_and_wait, raise_if_cancelling
 from ..settings import Settings
 from ..web import keys
+from .attempt import remove_left_versions
 from .metrics import JobMetrics
 from .resources import CONTEXT_KEY, WorkerResources
 
@@ -33,13 +36,23 @@ RESTART_MIN_S = 1.0
 RESTART_MAX_S = 30.0
 
 
+# the stalled job still holds its debate (procrastinate's lock) while this transaction holds its row
+LOCK_STALLED_JOB = "SELECT status = 'doing' FROM procrastinate_jobs WHERE id = $1 FOR UPDATE"
+
+
 async def requeue_stalled_jobs(
-    queue: procrastinate.App, settings: Settings, *, own: int | None = None
+    queue: procrastinate.App,
+    settings: Settings,
+    *,
+    own: int | None = None,
+    resources: WorkerResources | None = None,
 ) -> int:
     """Give jobs of workers silent for ``stalled_worker_seconds`` back to the queue; returns how many.
 
     ``own`` is the calling process' worker: it is alive (it is running this), whatever its heartbeat
-    row says after a stall of its event loop, so its jobs are left alone.
+    row says after a stall of its event loop, so its jobs are left alone. With ``resources``, a job an
+    operator cancelled meanwhile (the queue ends it rather than running it again) first loses what its
+    dead attempt put in the media store.
     """
     stalled = await queue.job_manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.stalled_worker_seconds
@@ -48,6 +61,8 @@ async def requeue_stalled_jobs(
     for job in stalled:
         if own is not None and job.worker_id == own:
             continue
+        if resources is not None:
+            await remove_stalled_versions(resources, job)
         try:
             await queue.job_manager.retry_job(job)
         except ConnectorException:
@@ -58,11 +73,25 @@ async def requeue_stalled_jobs(
     return requeued
 
 
-async def sweep_stalled_jobs(queue: procrastinate.App, settings: Settings, worker: Worker) -> None:
+async def remove_stalled_versions(resources: WorkerResources, job: QueueJob) -> None:
+    """What a dead attempt of ``job`` left, if its job was cancelled, while no other job of the debate
+    can start (``job`` is still running as far as the queue knows; another sweeper waits for the row)."""
+    assert job.id is not None
+    try:
+        async with resources.pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval(LOCK_STALLED_JOB, job.id):
+                await remove_left_versions(resources, str(job.task_kwargs["job_id"]))
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        raise_if_cancelling()
+        log.warning("stalled job's versions not checked", extra={"queue_job_id": job.id}, exc_info=True)
+
+
+async def sweep_stalled_jobs(queue: procrastinate.App, resources: WorkerResources, worker: Worker) -> None:
+    settings = resources.settings
     interval = max(0.5, min(settings.worker_heartbeat_seconds, settings.stalled_worker_seconds / 2))
     while True:
         try:
-            await requeue_stalled_jobs(queue, settings, own=worker.worker_id)
+            await requeue_stalled_jobs(queue, settings, own=worker.worker_id, resources=resources)
         except (ConnectorException, OSError):
             raise_if_cancelling()
             log.warning("stalled-job sweep failed", exc_info=True)
@@ -106,7 +135,9 @@ async def run_worker(
             fetch_job_polling_interval=settings.worker_poll_seconds,
             delete_jobs="successful",
         )
-        sweeper = asyncio.create_task(sweep_stalled_jobs(queue, settings, worker), name="stalled-job sweeper")
+        sweeper = asyncio.create_task(
+            sweep_stalled_jobs(queue, resources, worker), name="stalled-job sweeper"
+        )
         started = asyncio.get_running_loop().time()
         try:
             await worker.run()

@@ -308,6 +308,24 @@ class S3MediaStore:
         await self._put_back_master(publication)
         await self._forget(await self._version_keys(publication.debate_id, publication.version))
 
+    async def remove_unpublished(self, debate_id: str, published: int | None) -> list[int]:
+        left = [v for v in await self.versions(debate_id) if published is None or v > published]
+        master_key = f"{debate_id}/{MASTER_NAME}"
+        if left and _version_of(await self.read(master_key)) in left:
+            # players were sent to one of them (progressive playback, a live recording): back to the
+            # published version first, so no master ever points at missing objects
+            if published is None:
+                await self.delete([master_key])
+            else:
+                key = f"{debate_id}/v{published}/{MASTER_NAME}"
+                master = await self.read(key)
+                if master is None:
+                    raise self._error("get", key, FileNotFoundError(key))
+                await self.put(master_key, prefixed_master(master.decode("utf-8"), f"v{published}/").encode())
+        for version in left:
+            await self.delete(await self._version_keys(debate_id, version))
+        return left
+
     async def _put_back_master(self, publication: Publication) -> None:
         master_key = f"{publication.debate_id}/{MASTER_NAME}"
         if publication.previous_master is None:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from packager.atomic import write_atomic
 from packager.playlists import Variant
+from packager.versions import DebateBusyError, recover, withdraw_live
 
 from ..settings import Settings
 
@@ -133,6 +134,13 @@ class MediaStore(Protocol):
         """The job may not publish after all: the previous version is current again, the new one gone."""
         ...
 
+    async def remove_unpublished(self, debate_id: str, published: int | None) -> list[int]:
+        """Remove what jobs left of versions numbered after ``published`` (the debate's current version,
+        None: none), a top master pointing at one put back on ``published``; returns their numbers. For a
+        job cancelled after an attempt whose worker died (nothing else removes it), called while no job
+        of the debate runs (the queue's debate lock)."""
+        ...
+
     async def respond(
         self, request: web.Request, key: str, headers: Mapping[str, str]
     ) -> web.StreamResponse | None:
@@ -172,6 +180,14 @@ def _file_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except FileNotFoundError:
         return None
+
+
+def _remove_unpublished(debate_dir: Path) -> list[int]:
+    """The versions no packager will finish: incomplete ones and live recordings."""
+    try:
+        return recover(debate_dir) + withdraw_live(debate_dir)
+    except DebateBusyError:
+        return []  # a packager holds the debate: its job publishes or withdraws what is there
 
 
 def _put_file(path: Path, data: Path | bytes) -> None:
@@ -235,6 +251,10 @@ class FileMediaStore:
 
     async def withdraw(self, publication: Publication) -> None:
         return None  # the files are the packager's: ingest/packaging.discard_version withdraws them
+
+    async def remove_unpublished(self, debate_id: str, published: int | None) -> list[int]:
+        # the versions the packager never completed: ``published`` is the newest complete one
+        return await asyncio.to_thread(_remove_unpublished, self.media_root / debate_id)
 
     async def respond(
         self, request: web.Request, key: str, headers: Mapping[str, str]

@@ -13,7 +13,7 @@ import asyncpg
 
 from robian_media.app import create_app
 from robian_media.settings import Settings
-from tests.ingest.conftest import ffmpeg_reads, packaging_ffmpeg, processes_in, submit, wait_job
+from tests.ingest.conftest import AUTH, ffmpeg_reads, packaging_ffmpeg, processes_in, submit, wait_job
 from tests.ingest.origin import Origin
 
 
@@ -95,3 +95,60 @@ async def test_a_killed_worker_s_job_is_finished_by_another_and_published_once(
                     os.killpg(proc.pid, signal.SIGKILL)
                     await proc.wait()
     assert second is not None and second.returncode == 0
+
+
+async def stop_workers(*procs: asyncio.subprocess.Process | None) -> None:
+    for proc in procs:
+        if proc is not None and proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 20)
+            except TimeoutError:
+                os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+async def test_a_job_cancelled_while_its_killed_worker_still_held_it_leaves_no_half_made_version(
+    aiohttp_client: Any, ingest_settings: Any, origin: Origin, database_url: str, tmp_path: Path
+) -> None:
+    settings = ingest_settings(workers=0, ladder="speech")
+    client = await aiohttp_client(create_app(settings))
+    # two workers on one disk: when one dies, nothing restarts to recover the debate it was making
+    workers = [await start_worker(settings, tmp_path / f"worker-{n}.log") for n in "ab"]
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(60):
+            while await conn.fetchval("SELECT count(*) FROM procrastinate_workers") < 2:
+                await asyncio.sleep(0.1)
+        status, accepted = await submit(client, origin.url("/files/five-minutes.m4a"))
+        assert status == 202
+        job_id, debate_id = accepted["job_id"], accepted["debate_id"]
+        debate_dir = settings.media_root / debate_id
+        ffmpeg = await packaging_ffmpeg(debate_dir)
+        dead = next(proc for proc in workers if proc.pid in {parent_of(pid) for pid in ffmpeg})
+
+        os.killpg(dead.pid, signal.SIGKILL)
+        assert await dead.wait() == -signal.SIGKILL
+        # the operator cancels the job that looks stuck: the queue still has it running
+        response = await client.delete(f"/api/v1/jobs/{job_id}", headers=AUTH)
+        assert response.status == 200 and (await response.json())["status"] == "cancelled"
+        queue_job = (
+            "SELECT q.status FROM jobs j JOIN procrastinate_jobs q ON q.id = j.queue_job_id WHERE j.id = $1"
+        )
+        async with asyncio.timeout(60):
+            while await conn.fetchval(queue_job, job_id) == "doing":
+                await asyncio.sleep(0.2)
+
+        # the killed attempt's half-made version is gone, and no master points at it
+        assert sorted(p.name for p in debate_dir.iterdir() if not p.name.startswith(".")) == []
+        assert (await client.get(f"/hls/{debate_id}/master.m3u8")).status == 404
+        assert (await wait_job(client, job_id))["status"] == "cancelled"
+        assert processes_in(settings.media_root) == []
+    finally:
+        await conn.close()
+        await stop_workers(*workers)
+    assert [proc.returncode for proc in workers if proc is not dead] == [0]
