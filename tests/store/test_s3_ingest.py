@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ CHAPTERS = [
 
 
 def files_under(directory: Path) -> list[Path]:
-    return [p for p in directory.rglob("*") if p.is_file()] if directory.exists() else []
+    """The files under ``directory`` now; a scratch directory removed while this walks is skipped."""
+    return [Path(root, name) for root, _dirs, names in os.walk(directory) for name in names]
 
 
 def clip_objects(s3: Any, bucket: str, debate_id: str) -> dict[str, dict[str, Any]]:
