@@ -27,7 +27,7 @@ from tests.live.helpers import start_live, wait_stream
 from tests.live.source import LiveSourcePublisher
 from tests.services import ServerProcess
 from tests.store.s3_server import S3Server
-from tests.store.test_s3_ingest import assert_every_uri_resolves
+from tests.store.test_s3_ingest import assert_every_uri_resolves, files_under
 from tests.store.test_two_machines import media_files, two_machines
 
 Machines = tuple[ServerProcess, ServerProcess, Path, Path]
@@ -161,4 +161,4 @@ async def test_cancelling_a_live_sitting_takes_its_recording_out_of_the_bucket(
         while media_left():
             await asyncio.sleep(0.2)
     assert (await client.get(f"/api/v1/debates/{debate_id}/stream")).status == 404
-    assert not any(settings.work_dir.rglob("*.m4s"))
+    assert not [p for p in files_under(settings.work_dir) if p.suffix == ".m4s"]

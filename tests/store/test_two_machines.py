@@ -19,12 +19,13 @@ from tests.ingest.origin import Origin
 from tests.services import ServerProcess, server_env
 from tests.store.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.store.s3_server import S3Server
+from tests.store.test_s3_ingest import files_under
 
 MEDIA_SUFFIXES = {".m3u8", ".m4s", ".mp4", ".m4a", ".ts", ".vtt"}
 
 
 def media_files(directory: Path) -> list[Path]:
-    return [p for p in directory.rglob("*") if p.is_file() and p.suffix in MEDIA_SUFFIXES]
+    return [p for p in files_under(directory) if p.suffix in MEDIA_SUFFIXES]
 
 
 @contextlib.contextmanager
