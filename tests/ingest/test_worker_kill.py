@@ -86,14 +86,7 @@ async def test_a_killed_worker_s_job_is_finished_by_another_and_published_once(
         await ffmpeg_reads(str(client.make_url(f"/hls/{debate_id}/master.m3u8")))
         assert processes_in(settings.media_root) == []
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    await proc.wait()
+        await stop_workers(first, second)
     assert second is not None and second.returncode == 0
 
 
