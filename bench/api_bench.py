@@ -243,9 +243,11 @@ async def drop_redis_keys(url: str, prefix: str) -> None:
 
 
 @contextlib.contextmanager
-def seeded_api_env() -> Iterator[dict[str, str]]:
-    """The environment of an API server on a throw-away seeded database, a Redis key prefix of its own
-    (its keys dropped at the end) and a temporary data directory."""
+def seeded_api_env(
+    seed_database: Callable[[str], Awaitable[None]] = seed,
+) -> Iterator[dict[str, str]]:
+    """The environment of an API server on a throw-away database seeded by ``seed_database``, a Redis
+    key prefix of its own (its keys dropped at the end) and a temporary data directory."""
     pg = os.environ.get("ROBIAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("ROBIAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
@@ -253,7 +255,7 @@ def seeded_api_env() -> Iterator[dict[str, str]]:
         fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        asyncio.run(seed(dsn))
+        asyncio.run(seed_database(dsn))
         try:
             yield {
                 "ROBIAN_DATABASE_URL": dsn,

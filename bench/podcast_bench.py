@@ -32,13 +32,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import Measure, Server, drop_redis_keys  # noqa: E402
+from bench.api_bench import Measure, Server, seeded_api_env  # noqa: E402
 from packager.clip import write_clip  # noqa: E402
 from packager.cmaf import read_track, to_media_segment  # noqa: E402
 from packager.ffmpeg import default_ffmpeg  # noqa: E402
@@ -46,7 +45,7 @@ from packager.rendition import Rendition, build_rendition  # noqa: E402
 from packager.synth import STARTS_AT, make_sitting  # noqa: E402
 from robian_media.db.migrate import migrate  # noqa: E402
 from tests.factories import connect, create_chapters, create_debate, create_speaker  # noqa: E402
-from tests.services import fresh_database, wait_for_port  # noqa: E402
+from tests.services import wait_for_port  # noqa: E402
 
 SITTING_S = 4 * 3600
 CLIP = (3600.0, 5400.0)
@@ -192,24 +191,8 @@ def wrk_p50(url: str, duration: int) -> tuple[float, int]:
 def bench_feeds(duration: int, rounds: int, connections: int) -> dict[str, object]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (tests/setup-machine.sh installs it)")
-    pg = os.environ.get("ROBIAN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("ROBIAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"robian-bench:{uuid.uuid4().hex[:8]}:"
-    with (
-        fresh_database(pg, f"robian_bench_{uuid.uuid4().hex[:8]}") as dsn,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        asyncio.run(seed(dsn))
-        base = {
-            "ROBIAN_DATABASE_URL": dsn,
-            "ROBIAN_REDIS_URL": redis_url,
-            "ROBIAN_REDIS_PREFIX": prefix,
-            "ROBIAN_DATA_DIR": tmp,
-            "ROBIAN_ADMIN_TOKEN": "bench-admin-token-0123456789",
-            "ROBIAN_RATE_LIMIT_PER_MINUTE": "0",
-            "ROBIAN_LOG_LEVEL": "WARNING",
-            "ROBIAN_WORKERS": "0",
-        }
+    with seeded_api_env(seed) as env:
+        base = {**env, "ROBIAN_RATE_LIMIT_PER_MINUTE": "0", "ROBIAN_WORKERS": "0"}
         runs = {
             "hello": ("hello", {}, "/hello"),
             "feed cached": ("api", base, FEED_PATH),
@@ -241,7 +224,6 @@ def bench_feeds(duration: int, rounds: int, connections: int) -> dict[str, objec
         finally:
             for server in [*servers.values(), idle]:
                 server.stop()
-            asyncio.run(drop_redis_keys(redis_url, prefix))
     best = {name: max(ms) for name, ms in measured.items()}
     hello = best["hello"]
     cached_ratio = best["feed cached"].rps / hello.rps

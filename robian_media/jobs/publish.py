@@ -128,8 +128,15 @@ class Transcript:
 async def replace_transcript(
     conn: asyncpg.Connection, debate_id: UUID, version: int, transcript: Transcript | None
 ) -> None:
-    """The debate's words become ``transcript`` (or none); inside the publishing transaction."""
+    """The debate's words become ``transcript`` (or none); inside a transaction."""
     await conn.execute(DELETE_TRANSCRIPT, debate_id)
+    await insert_transcript(conn, debate_id, version, transcript)
+
+
+async def insert_transcript(
+    conn: asyncpg.Connection, debate_id: UUID, version: int, transcript: Transcript | None
+) -> None:
+    """Writes ``transcript`` (if any) for a debate whose old words are already deleted."""
     if transcript is None or not transcript.paragraphs:
         return
     paragraphs = transcript.paragraphs
@@ -210,5 +217,5 @@ async def publish_version(
             debate.starts_at,
             debate.agenda_uid,
         )
-        await replace_transcript(conn, debate_id, version, transcript)
+        await insert_transcript(conn, debate_id, version, transcript)
         await conn.execute(FINISH_JOB, UUID(run.job_id))

@@ -281,10 +281,9 @@ class S3MediaStore:
         except BaseException:
             await self.take_back(publication, pointed=pointed)
             raise
-        master = await asyncio.to_thread((version_dir / MASTER_NAME).read_text, encoding="utf-8")
-        top = prefixed_master(master, f"v{version}/").encode()
+        master = await asyncio.to_thread((version_dir / MASTER_NAME).read_bytes)
         try:
-            await self.put(f"{debate_id}/{MASTER_NAME}", top)
+            await self.point_master(debate_id, version, master)
         except BaseException:
             # the PUT may have landed before the error: the version goes only once the old master is back
             await self.withdraw(publication)
@@ -321,10 +320,15 @@ class S3MediaStore:
                 master = await self.read(key)
                 if master is None:
                     raise self._error("get", key, FileNotFoundError(key))
-                await self.put(master_key, prefixed_master(master.decode("utf-8"), f"v{published}/").encode())
+                await self.point_master(debate_id, published, master)
         for version in left:
             await self.delete(await self._version_keys(debate_id, version))
         return left
+
+    async def point_master(self, debate_id: str, version: int, master: bytes) -> None:
+        """The top master becomes version ``version``'s own ``master``, its URIs prefixed by ``v{n}/``."""
+        top = prefixed_master(master.decode("utf-8"), f"v{version}/").encode()
+        await self.put(f"{debate_id}/{MASTER_NAME}", top)
 
     async def _put_back_master(self, publication: Publication) -> None:
         master_key = f"{publication.debate_id}/{MASTER_NAME}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packager.playlists import MASTER_NAME, Variant, playlist_uris, prefixed_master
+from packager.playlists import MASTER_NAME, Variant, playlist_uris
 from packager.versions import LAST_VERSION
 
 from ..ops.background import start_task
@@ -127,8 +127,7 @@ class FollowedVersion:
                 point = self._previous is None or self._on_synced is not None
                 if point and not self._pointed and master is not None:
                     self._pointed = True  # before the PUT: it may land even if it reports a failure
-                    top = prefixed_master(master.decode("utf-8"), f"v{version}/").encode()
-                    await self._store.put(f"{self._debate_id}/{MASTER_NAME}", top)
+                    await self._store.point_master(self._debate_id, version, master)
                     self._on_playable(version, variants)
                 if changed and self._on_synced is not None:
                     await self._on_synced(changed)
