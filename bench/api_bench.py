@@ -16,6 +16,10 @@ Each server runs alone in its own process (``web.run_app``, access log off for a
   metrics, problem+json, CORS/security headers, preflight, rate limit): what the stack costs.
   The API servers collect garbage as ``robian-media serve`` does (``ROBIAN_GC_THRESHOLD``, startup
   objects frozen); ``stack, default gc`` is the same with Python's default collector.
+- ``floor of stack`` / ``floor of list``: the exact answer (body and every header) of ``hello+stack``
+  / ``list cached``, replayed by the bare app inside the no-op layers: what aiohttp and the kernel
+  charge for that answer from an app hooked as ours is, our code doing nothing. The distance from a
+  floor to its server is our code's cost; a goal above the floor is out of reach with aiohttp.
 - ``list cached``: ``GET /api/v1/debates?limit=20`` with the response cache (micro-cache in front of Redis).
 - ``list redis-only``: the same with ``ROBIAN_CACHE_LOCAL_TTL=0``: every request reads Redis.
 - ``list uncached``: ``ROBIAN_CACHE_ENABLED=false``: every request queries PostgreSQL.
@@ -26,7 +30,8 @@ machine where nothing else uses them) and the req/s the machine's cores allow at
 where that bound is below a goal, the goal is out of reach whatever the server does.
 Needs PostgreSQL
 (``ROBIAN_BENCH_PG_URL``, default the machine's) and Redis (``ROBIAN_BENCH_REDIS_URL``); a database of
-its own with 300 debates is created and dropped.
+its own with 300 debates is created (then vacuumed and analyzed, as autovacuum leaves such tables in
+a running deployment) and dropped.
 """
 
 from __future__ import annotations
@@ -79,33 +84,40 @@ async def hello(request: web.Request) -> web.Response:
     return web.Response(body=HELLO, content_type="application/json")
 
 
+def with_no_op_layers() -> web.Application:
+    """The bare app with one pass-through middleware and one response-prepare receiver that do
+    nothing: what aiohttp charges for having those hooks at all (the stack has one of each)."""
+
+    @web.middleware
+    async def passing(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request)
+
+    async def prepared(request: web.Request, response: web.StreamResponse) -> None:
+        return None
+
+    app = web.Application(middlewares=[passing])
+    app.on_response_prepare.append(prepared)
+    return app
+
+
 def serve(kind: str, port: int) -> None:
     if kind == "hello":
         app = web.Application()
         app.router.add_get("/hello", hello)
     elif kind == "hello, no-op layers":
-        # the bare app with one pass-through middleware and one response-prepare receiver that do
-        # nothing: what aiohttp charges for having those hooks at all (the stack has one of each)
-        @web.middleware
-        async def passing(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await handler(request)
-
-        async def prepared(request: web.Request, response: web.StreamResponse) -> None:
-            return None
-
-        app = web.Application(middlewares=[passing])
-        app.on_response_prepare.append(prepared)
+        app = with_no_op_layers()
         app.router.add_get("/hello", hello)
-    elif kind == "replay":
+    elif kind in ("replay", "replay, no-op layers"):
         # aiohttp answering another server's exact bytes and headers (BENCH_REPLAY_FILE): what the
-        # size of an answer, or the headers the API adds to every answer, cost by themselves
+        # size of an answer, or the headers the API adds to every answer, cost by themselves; inside
+        # the no-op layers, what aiohttp alone charges for that answer from an app hooked as ours is
         answer = json.loads(Path(os.environ["BENCH_REPLAY_FILE"]).read_text())
         body, headers = answer["body"].encode(), answer["headers"]
 
         async def replay(request: web.Request) -> web.Response:
             return web.Response(body=body, headers=headers)
 
-        app = web.Application()
+        app = web.Application() if kind == "replay" else with_no_op_layers()
         app.router.add_get("/hello", replay)
     else:
         from robian_media.app import create_app, tune_gc
@@ -234,6 +246,17 @@ async def seed(dsn: str) -> None:
         await conn.close()
 
 
+async def vacuum_analyze(dsn: str) -> None:
+    """The seeded tables as autovacuum leaves them within a minute in a running deployment: their
+    statistics gathered and the seed's dead row versions gone (the planner reads the one, the scans
+    the other)."""
+    conn = await connect(dsn)
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def drop_redis_keys(url: str, prefix: str) -> None:
     redis = Redis.from_url(url)
     keys = [k async for k in redis.scan_iter(match=prefix + "*")]
@@ -256,6 +279,7 @@ def seeded_api_env(
         tempfile.TemporaryDirectory() as tmp,
     ):
         asyncio.run(seed_database(dsn))
+        asyncio.run(vacuum_analyze(dsn))
         try:
             yield {
                 "ROBIAN_DATABASE_URL": dsn,
@@ -300,23 +324,41 @@ def main() -> None:
             for server in servers.values():
                 wait_for_port(server.port, timeout=60)
                 server.measure(2, args.connections)  # warm up: pools, caches
+
+            def content_type(headers: dict[str, str]) -> dict[str, str]:
+                return {"Content-Type": headers["Content-Type"]}
+
+            def every(headers: dict[str, str]) -> dict[str, str]:
+                return headers
+
+            # name: (the server whose answer is replayed, the headers kept, the replaying app)
             replays = {
-                "hello, list bytes": (
-                    "list cached",
-                    lambda headers: {"Content-Type": headers["Content-Type"]},
-                ),
-                "hello, API headers": ("hello+stack", lambda headers: headers),
+                "hello, list bytes": ("list cached", content_type, "replay"),
+                "hello, API headers": ("hello+stack", every, "replay"),
+                # the floors: our answers from the bare app hooked as ours, our code doing nothing
+                "floor of stack": ("hello+stack", every, "replay, no-op layers"),
+                "floor of list": ("list cached", every, "replay, no-op layers"),
             }
-            for name, (source, kept) in replays.items():
+            for name, (source, kept, kind) in replays.items():
                 replay_file = Path(base["ROBIAN_DATA_DIR"]) / f"{source}.json"
                 with urllib.request.urlopen(servers[source].url) as resp:
                     headers = {k: v for k, v in resp.headers.items() if k not in PER_ANSWER_HEADERS}
                     answer = {"body": resp.read().decode(), "headers": kept(headers)}
                 replay_file.write_text(json.dumps(answer))
-                servers[name] = Server("replay", {"BENCH_REPLAY_FILE": str(replay_file)}, "/hello")
+                servers[name] = Server(kind, {"BENCH_REPLAY_FILE": str(replay_file)}, "/hello")
                 wait_for_port(servers[name].port, timeout=60)
                 servers[name].measure(2, args.connections)
-            order = ["hello", "hello, no-op layers", "hello, API headers", "hello, list bytes", *runs]
+            order = [
+                "hello",
+                "hello, no-op layers",
+                "hello, API headers",
+                "hello, list bytes",
+                "hello+stack",
+                "floor of stack",
+                "list cached",
+                "floor of list",
+                *runs,
+            ]
             servers = {name: servers[name] for name in dict.fromkeys(order)}
             rounds: dict[str, list[Measure]] = {name: [] for name in servers}
             # rounds interleave the servers so that load from other processes hits each alike;

@@ -84,54 +84,24 @@ FROM generate_series(0, $1::int / 8) i;
 def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, tuple[Any, ...]]]:
     statuses = list(dq.LISTED_STATUSES)
     first = dq.FIRST_POSITION
-    tz = dq.SITTING_TIMEZONE
     base = "http://127.0.0.1:8080"
-    no_filter = (None, None, None, None, statuses, None, None)
+    after = dq.DebateKey(dt.datetime.fromisoformat(deep[0]), deep[1])
+
+    def page(
+        label: str, after: dq.DebateKey | None = None, **filters: Any
+    ) -> tuple[str, str, tuple[Any, ...]]:
+        sql, arguments = dq.page_statement(dq.LIST_DEBATES_JSON, dq.DebateFilters(**filters), 20, after, base)
+        return (f"debates: {label}", sql, arguments)
+
     return [
-        ("debates: first page (JSON)", dq.LIST_DEBATES_JSON, (*no_filter, *first, 21, tz, base)),
-        ("debates: page 2 000 (cursor)", dq.LIST_DEBATES_JSON, (*no_filter, *deep, 21, tz, base)),
-        (
-            "debates: chamber",
-            dq.LIST_DEBATES_JSON,
-            ("AN", None, None, None, statuses, None, None, *first, 21, tz, base),
-        ),
-        (
-            "debates: body",
-            dq.LIST_DEBATES_JSON,
-            (None, "commission des lois", None, None, statuses, None, None, *first, 21, tz, base),
-        ),
-        (
-            "debates: one day",
-            dq.LIST_DEBATES_JSON,
-            (
-                None,
-                None,
-                dt.date(2020, 6, 2),
-                dt.date(2020, 6, 2),
-                statuses,
-                None,
-                None,
-                *first,
-                21,
-                tz,
-                base,
-            ),
-        ),
-        (
-            "debates: speaker",
-            dq.LIST_DEBATES_JSON,
-            (None, None, None, None, statuses, speaker, None, *first, 21, tz, base),
-        ),
-        (
-            "debates: q=retraites",
-            dq.LIST_DEBATES_JSON,
-            (None, None, None, None, statuses, None, "retraites", *first, 21, tz, base),
-        ),
-        (
-            "debates: failed",
-            dq.LIST_DEBATES_JSON,
-            (None, None, None, None, ["failed"], None, None, *first, 21, tz, base),
-        ),
+        page("first page (JSON)"),
+        page("page 2 000 (cursor)", after),
+        page("chamber", chamber="AN"),
+        page("body", body="commission des lois"),
+        page("one day", date_from=dt.date(2020, 6, 2), date_to=dt.date(2020, 6, 2)),
+        page("speaker", speaker_id=speaker),
+        page("q=retraites", q="retraites"),
+        page("failed", statuses=("failed",)),
         ("debate detail", dq.GET_DEBATE, (deep[1],)),
         ("chapters", dq.LIST_CHAPTERS, (deep[1],)),
         ("stream", dq.GET_STREAM, (deep[1],)),

@@ -27,7 +27,8 @@ class CachedBody(NamedTuple):
 
     @classmethod
     def of(cls, body: bytes) -> CachedBody:
-        return cls('"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"', body)
+        # a validator, not a secret: SHA-1 runs in the CPU's own instructions (twice blake2b's speed)
+        return cls('"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:32] + '"', body)
 
     def pack(self) -> bytes:
         return self.etag.encode() + b"\n" + self.body

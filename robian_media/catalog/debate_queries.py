@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -29,27 +30,32 @@ DEBATE_JOINS = """
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 """
 
-# The page is chosen first (listing index, LIMIT), then joined to its renditions.
-# $1 chamber, $2 body, $3 date_from, $4 date_to, $5 statuses, $6 speaker_id, $7 q,
-# $8/$9 keyset position (text timestamptz incl. ±infinity, uuid), $10 limit, $11 time zone.
-# Only constants are interpolated into these statements; values travel as $n parameters.
+# The page is chosen first (listing index, LIMIT), then joined to its renditions. Its statement
+# holds only the filters a request gives ($? stands for each one's parameter): a statement shaped
+# like this is planned once per connection (PostgreSQL keeps a generic plan of a prepared statement
+# that folds nothing), where one `$n IS NULL OR …` statement for every shape was planned anew at each
+# execution, costing more than running it. Only constants are interpolated into these statements;
+# values travel as $n parameters.
+FILTER_CONDITIONS = {
+    "chamber": "d.chamber = $?::text",
+    "body": "robian_unaccent(d.body) = robian_unaccent($?::text)",
+    "date_from": f"d.starts_at >= ($?::date::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
+    "date_to": f"d.starts_at < (($?::date + 1)::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
+    "statuses": "d.status = ANY($?::text[])",
+    "speaker_id": "EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id AND c.speaker_id = $?::text)",
+    "q": """(d.search @@ websearch_to_tsquery('french', robian_unaccent($?::text))
+           OR EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id
+                      AND c.search @@ websearch_to_tsquery('french', robian_unaccent($?::text))))""",
+}
+
+# $limit: one row more than the page; then the keyset position (text timestamptz incl. ±infinity, uuid)
 LIST_PAGE = f"""
 WITH page AS (
     SELECT d.* FROM debates d
-    WHERE ($1::text IS NULL OR d.chamber = $1)
-      AND ($2::text IS NULL OR robian_unaccent(d.body) = robian_unaccent($2))
-      AND ($3::date IS NULL OR d.starts_at >= ($3::date::timestamp AT TIME ZONE $11))
-      AND ($4::date IS NULL OR d.starts_at < (($4::date + 1)::timestamp AT TIME ZONE $11))
-      AND d.status = ANY($5::text[])
-      AND ($6::text IS NULL OR EXISTS (
-            SELECT 1 FROM chapters c WHERE c.debate_id = d.id AND c.speaker_id = $6))
-      AND ($7::text IS NULL
-           OR d.search @@ websearch_to_tsquery('french', robian_unaccent($7))
-           OR EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id
-                      AND c.search @@ websearch_to_tsquery('french', robian_unaccent($7))))
-      AND ({LISTING_KEY}, d.id) < ($8::text::timestamptz, $9::uuid)
+    WHERE {{conditions}}
+      AND ({LISTING_KEY}, d.id) < ($at::text::timestamptz, $at_id::uuid)
     ORDER BY {LISTING_KEY} DESC, d.id DESC
-    LIMIT $10
+    LIMIT $limit
 )
 """  # noqa: S608
 
@@ -61,29 +67,31 @@ ORDER BY {LISTING_KEY} DESC, d.id DESC
 # A Debate (models.py) as PostgreSQL writes it, field for field, in the form pydantic gives
 # (tests/metadata/test_debates_api.py holds the two to the same answer): the row's own fields were
 # written when it last changed (debates.listing_fields, migration 0010); the published rendition's
-# duration (one index probe a row: a join would hash every rendition) and the media URL ($12 is the
+# duration (one index probe a row: a join would hash every rendition) and the media URL ($base is the
 # public base URL) are added here.
 DURATION = """coalesce(d.duration, (
     SELECT r.duration FROM renditions r WHERE r.debate_id = d.id AND r.version = d.current_version))"""
 DEBATE_JSON = f"""d.listing_fields
     || ', "duration" : ' || coalesce(round({DURATION}::numeric, 3)::text, 'null')
     || ', "master_url" : ' || CASE WHEN d.current_version IS NOT NULL
-                                  THEN to_json($12::text || '/hls/' || d.id || '/master.m3u8')::text
+                                  THEN to_json($base::text || '/hls/' || d.id || '/master.m3u8')::text
                                   ELSE 'null' END
     || '}}'"""
 
 # The page as one JSON array (the rows past the page's size only say that more follow), and the
 # listing position of its last row for the next cursor: one round trip, no Python object per row.
+# The array comes as UTF-8 bytes (bytea), what the answer's body holds: never decoded, never encoded.
 LIST_DEBATES_JSON = f"""{LIST_PAGE},
 listed AS (
     SELECT d.starts_at, d.id, {DEBATE_JSON} AS item,
            row_number() OVER (ORDER BY {LISTING_KEY} DESC, d.id DESC) AS n
     FROM page d
 )
-SELECT '[' || coalesce(string_agg(item, ', ' ORDER BY n) FILTER (WHERE n < $10), '') || ']' AS items,
-       count(*) >= $10 AS more,
-       (array_agg(starts_at) FILTER (WHERE n = $10 - 1))[1] AS last_starts_at,
-       (array_agg(id) FILTER (WHERE n = $10 - 1))[1] AS last_id
+SELECT convert_to('[' || coalesce(string_agg(item, ', ' ORDER BY n) FILTER (WHERE n < $limit), '') || ']',
+                  'UTF8') AS items,
+       count(*) >= $limit AS more,
+       (array_agg(starts_at) FILTER (WHERE n = $limit - 1))[1] AS last_starts_at,
+       (array_agg(id) FILTER (WHERE n = $limit - 1))[1] AS last_id
 FROM listed
 """  # noqa: S608
 
@@ -172,7 +180,7 @@ class JobHint(NamedTuple):
 
 
 class DebatePageJson(NamedTuple):
-    items: str  # a JSON array of Debate objects
+    items: bytes  # a JSON array of Debate objects, UTF-8
     more: bool
     last: DebateKey | None  # the position of the page's last row
 
@@ -186,7 +194,8 @@ async def list_debates_json(
     urls: MediaUrls,
 ) -> DebatePageJson:
     """One page in listing order as JSON written by PostgreSQL (the same items as list_debates)."""
-    row = await conn.fetchrow(LIST_DEBATES_JSON, *page_arguments(filters, limit, after), urls.base)
+    sql, arguments = page_statement(LIST_DEBATES_JSON, filters, limit, after, urls.base)
+    row = await conn.fetchrow(sql, *arguments)
     last = DebateKey(row["last_starts_at"], row["last_id"]) if row["last_id"] is not None else None
     return DebatePageJson(row["items"], row["more"], last)
 
@@ -217,22 +226,31 @@ def position(after: DebateKey | None) -> tuple[str, UUID]:
     return (after.starts_at.isoformat() if after.starts_at else "-infinity", after.id)
 
 
-def page_arguments(filters: DebateFilters, limit: int, after: DebateKey | None) -> tuple[Any, ...]:
-    """$1–$11 of LIST_PAGE: the filters, the keyset position, one row more than the page, the zone."""
+class Statement(NamedTuple):
+    sql: str
+    arguments: tuple[Any, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _page_sql(template: str, given: tuple[str, ...]) -> str:
+    """``template`` (LIST_PAGE and what follows) for the filters ``given``, its parameters numbered:
+    the filters' values, then $at, $at_id, $limit and $base."""
+    conditions = [FILTER_CONDITIONS[name].replace("$?", f"${n}") for n, name in enumerate(given, start=1)]
+    sql = template.replace("{conditions}", "\n      AND ".join(conditions) or "true")
+    for n, name in enumerate(("at_id", "at", "limit", "base"), start=len(given) + 1):
+        sql = sql.replace(f"${name}", f"${n}")  # at_id before at: one is the other's prefix
+    return sql
+
+
+def page_statement(
+    template: str, filters: DebateFilters, limit: int, after: DebateKey | None, *extra: Any
+) -> Statement:
+    """``template`` for these filters and this page, and its arguments (``extra``: $base)."""
+    values = {name: getattr(filters, name) for name in FILTER_CONDITIONS}
+    values["statuses"] = list(filters.statuses)
+    given = tuple(name for name, value in values.items() if value is not None)
     at, at_id = position(after)
-    return (
-        filters.chamber,
-        filters.body,
-        filters.date_from,
-        filters.date_to,
-        list(filters.statuses),
-        filters.speaker_id,
-        filters.q,
-        at,
-        at_id,
-        limit + 1,
-        SITTING_TIMEZONE,
-    )
+    return Statement(_page_sql(template, given), (*(values[n] for n in given), at_id, at, limit + 1, *extra))
 
 
 async def list_debates(
@@ -244,7 +262,8 @@ async def list_debates(
     urls: MediaUrls,
 ) -> tuple[list[Debate], bool]:
     """One page in listing order, and whether more rows follow."""
-    rows = await conn.fetch(LIST_DEBATES, *page_arguments(filters, limit, after))
+    sql, arguments = page_statement(LIST_DEBATES, filters, limit, after)
+    rows = await conn.fetch(sql, *arguments)
     return [debate_from_row(row, urls) for row in rows[:limit]], len(rows) > limit
 
 

@@ -81,8 +81,8 @@ async def debate_page_json(request: web.Request, query: DebateListQuery) -> byte
         page = await db.list_debates_json(
             conn, query.filters(), limit=query.limit, after=query.cursor, urls=media_urls(request)
         )
-    next_cursor = json.dumps(cursor_after(page.last, page.more))
-    return f'{{"items":{page.items},"next_cursor":{next_cursor}}}'.encode()
+    next_cursor = json.dumps(cursor_after(page.last, page.more)).encode()
+    return b'{"items":' + page.items + b',"next_cursor":' + next_cursor + b"}"
 
 
 @operation(
