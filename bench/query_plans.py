@@ -90,7 +90,9 @@ def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, t
     def page(
         label: str, after: dq.DebateKey | None = None, **filters: Any
     ) -> tuple[str, str, tuple[Any, ...]]:
-        sql, arguments = dq.page_statement(dq.LIST_DEBATES_JSON, dq.DebateFilters(**filters), 20, after, base)
+        sql, arguments = dq.page_statement(
+            dq.LIST_DEBATES_JSON, dq.DebateFilters(**filters), 20, after, base=base
+        )
         return (f"debates: {label}", sql, arguments)
 
     return [

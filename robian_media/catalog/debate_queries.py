@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
+from ..db.filtered import Statement, filtered
 from ..media.urls import MediaUrls
 from .models import Chapter, ChapterSpeaker, Debate, Stream, Variant
 
@@ -30,12 +30,8 @@ DEBATE_JOINS = """
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 """
 
-# The page is chosen first (listing index, LIMIT), then joined to its renditions. Its statement
-# holds only the filters a request gives ($? stands for each one's parameter): a statement shaped
-# like this is planned once per connection (PostgreSQL keeps a generic plan of a prepared statement
-# that folds nothing), where one `$n IS NULL OR …` statement for every shape was planned anew at each
-# execution, costing more than running it. Only constants are interpolated into these statements;
-# values travel as $n parameters.
+# The page is chosen first (listing index, LIMIT), then joined to its renditions. Its statement holds
+# only the filters a request gives (db/filtered.py: planned once per connection, not per request).
 FILTER_CONDITIONS = {
     "chamber": "d.chamber = $?::text",
     "body": "robian_unaccent(d.body) = robian_unaccent($?::text)",
@@ -194,7 +190,7 @@ async def list_debates_json(
     urls: MediaUrls,
 ) -> DebatePageJson:
     """One page in listing order as JSON written by PostgreSQL (the same items as list_debates)."""
-    sql, arguments = page_statement(LIST_DEBATES_JSON, filters, limit, after, urls.base)
+    sql, arguments = page_statement(LIST_DEBATES_JSON, filters, limit, after, base=urls.base)
     row = await conn.fetchrow(sql, *arguments)
     last = DebateKey(row["last_starts_at"], row["last_id"]) if row["last_id"] is not None else None
     return DebatePageJson(row["items"], row["more"], last)
@@ -226,31 +222,14 @@ def position(after: DebateKey | None) -> tuple[str, UUID]:
     return (after.starts_at.isoformat() if after.starts_at else "-infinity", after.id)
 
 
-class Statement(NamedTuple):
-    sql: str
-    arguments: tuple[Any, ...]
-
-
-@functools.lru_cache(maxsize=256)
-def _page_sql(template: str, given: tuple[str, ...]) -> str:
-    """``template`` (LIST_PAGE and what follows) for the filters ``given``, its parameters numbered:
-    the filters' values, then $at, $at_id, $limit and $base."""
-    conditions = [FILTER_CONDITIONS[name].replace("$?", f"${n}") for n, name in enumerate(given, start=1)]
-    sql = template.replace("{conditions}", "\n      AND ".join(conditions) or "true")
-    for n, name in enumerate(("at_id", "at", "limit", "base"), start=len(given) + 1):
-        sql = sql.replace(f"${name}", f"${n}")  # at_id before at: one is the other's prefix
-    return sql
-
-
 def page_statement(
-    template: str, filters: DebateFilters, limit: int, after: DebateKey | None, *extra: Any
+    template: str, filters: DebateFilters, limit: int, after: DebateKey | None, **extra: Any
 ) -> Statement:
-    """``template`` for these filters and this page, and its arguments (``extra``: $base)."""
+    """``template`` for these filters and this page, and its arguments (``extra``: ``base``)."""
     values = {name: getattr(filters, name) for name in FILTER_CONDITIONS}
     values["statuses"] = list(filters.statuses)
-    given = tuple(name for name, value in values.items() if value is not None)
     at, at_id = position(after)
-    return Statement(_page_sql(template, given), (*(values[n] for n in given), at_id, at, limit + 1, *extra))
+    return filtered(template, FILTER_CONDITIONS, values, at=at, at_id=at_id, limit=limit + 1, **extra)
 
 
 async def list_debates(

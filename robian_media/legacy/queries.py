@@ -8,7 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
-from ..catalog.debate_queries import LISTING_KEY, SITTING_TIMEZONE
+from ..catalog.debate_queries import FILTER_CONDITIONS, LISTING_KEY, SITTING_TIMEZONE
+from ..db.filtered import filtered
 
 # the old client's débat "type", derived from what we know of a sitting
 LEGACY_TYPE = """CASE
@@ -18,11 +19,10 @@ LEGACY_TYPE = """CASE
     ELSE 'autre'
 END"""
 
-# $1 time zone of the sitting's day
 LEGACY_SELECT = f"""
 SELECT d.id, d.title, d.body, d.description, d.public_source AS source_url, d.status, d.current_version,
        coalesce(d.duration, r.duration) AS duration,
-       (coalesce(d.starts_at, d.created_at) AT TIME ZONE $1)::date AS day,
+       (coalesce(d.starts_at, d.created_at) AT TIME ZONE '{SITTING_TIMEZONE}')::date AS day,
        {LEGACY_TYPE} AS type,
        array(SELECT coalesce(c.speaker_name, s.name)
              FROM chapters c LEFT JOIN speakers s ON s.id = c.speaker_id
@@ -32,21 +32,24 @@ FROM debates d
 LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 """  # noqa: S608 (constants only)
 
-# $2 statuses, $3 date_debut, $4 date_fin, $5 type, $6 commission (part of the body's name), $7 limit
+# only the filters given (db/filtered.py); `commission` is part of the body's name
+LEGACY_CONDITIONS = {
+    "statuses": FILTER_CONDITIONS["statuses"],
+    "date_from": FILTER_CONDITIONS["date_from"],
+    "date_to": FILTER_CONDITIONS["date_to"],
+    "kind": f"{LEGACY_TYPE} = $?::text",
+    "commission": "strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($?::text)) > 0",
+}
 LEGACY_LIST = (
     LEGACY_SELECT
     + f"""
-WHERE d.status = ANY($2::text[])
-  AND ($3::date IS NULL OR d.starts_at >= ($3::date::timestamp AT TIME ZONE $1))
-  AND ($4::date IS NULL OR d.starts_at < (($4::date + 1)::timestamp AT TIME ZONE $1))
-  AND ($5::text IS NULL OR {LEGACY_TYPE} = $5)
-  AND ($6::text IS NULL OR strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($6)) > 0)
+WHERE {{conditions}}
 ORDER BY {LISTING_KEY} DESC, d.id DESC
-LIMIT $7
+LIMIT $limit
 """
 )
 
-LEGACY_GET = LEGACY_SELECT + "WHERE d.id = $2"
+LEGACY_GET = LEGACY_SELECT + "WHERE d.id = $1"
 
 
 class LegacyDebateRow(NamedTuple):
@@ -73,12 +76,18 @@ async def list_debates(
     commission: str | None,
     limit: int,
 ) -> list[LegacyDebateRow]:
-    rows = await conn.fetch(
-        LEGACY_LIST, SITTING_TIMEZONE, list(statuses), date_from, date_to, kind, commission, limit
-    )
+    values = {
+        "statuses": list(statuses),
+        "date_from": date_from,
+        "date_to": date_to,
+        "kind": kind,
+        "commission": commission,
+    }
+    sql, arguments = filtered(LEGACY_LIST, LEGACY_CONDITIONS, values, limit=limit)
+    rows = await conn.fetch(sql, *arguments)
     return [LegacyDebateRow(**dict(r)) for r in rows]
 
 
 async def get_debate(conn: asyncpg.Connection, debate_id: UUID) -> LegacyDebateRow | None:
-    row = await conn.fetchrow(LEGACY_GET, SITTING_TIMEZONE, debate_id)
+    row = await conn.fetchrow(LEGACY_GET, debate_id)
     return LegacyDebateRow(**dict(row)) if row else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from typing import Any
@@ -10,6 +11,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+from robian_media.catalog.debate_queries import (
+    LIST_DEBATES_JSON,
+    DebateFilters,
+    list_debates_json,
+    page_statement,
+)
+from robian_media.media.urls import MediaUrls
 from tests.factories import DEBATE_FIELDS, create_chapters, create_debate, create_job, create_speaker
 
 BASE = dt.datetime(2026, 1, 5, 14, 0, tzinfo=dt.UTC)
@@ -95,6 +103,26 @@ async def test_filters_narrow_the_list(client: Any, db: asyncpg.Connection, mark
     assert await ids(q="acces aux soins") == {str(day)}
     assert await ids(q="ouverture") == {str(day)}  # a chapter's title
     assert await ids(chamber=marker + "x") == set()
+
+
+async def test_a_page_of_the_list_is_planned_once_per_connection_not_at_each_request(
+    db: asyncpg.Connection, marker: str
+) -> None:
+    # Planning the list's statement anew at each request cost PostgreSQL more than running it: the
+    # statement holds only the filters given, so PostgreSQL keeps one generic plan and reuses it
+    for i in range(3):
+        await create_debate(db, chamber=marker, title=f"Séance {i}", starts_at=BASE + dt.timedelta(days=i))
+    urls = MediaUrls("http://127.0.0.1:8080")
+    for filters in (DebateFilters(chamber=marker), DebateFilters(chamber=marker, q="séance")):
+        for _ in range(10):
+            page = await list_debates_json(db, filters, limit=2, after=None, urls=urls)
+            assert len(json.loads(page.items)) == 2 and page.more
+        sql = page_statement(LIST_DEBATES_JSON, filters, 2, None, base=urls.base).sql
+        plans = await db.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", sql
+        )
+        assert plans is not None
+        assert plans["generic_plans"] >= 5, dict(plans)
 
 
 async def test_detail_has_chapters_and_stream(client: Any, db: asyncpg.Connection, marker: str) -> None:
