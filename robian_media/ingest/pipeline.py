@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from packager.versions import recover
 from packager.vod import PackageResult
@@ -21,7 +22,7 @@ from ..jobs.errors import SourceNotFound, SourceTooLarge
 from ..jobs.progress import ProgressReporter
 from ..jobs.publish import DebateUpdate
 from ..jobs.resources import WorkerResources
-from ..jobs.store import JobRun
+from ..jobs.store import JobRun, current_version
 from ..ops.background import complete_despite_cancel
 from .chapter_input import ChapterIn, SpeakerIn
 from .models import IngestRequest
@@ -185,6 +186,12 @@ async def run_ingest(
     with packager_errors():
         # a killed earlier attempt may have left an incomplete version (and the master on it)
         await asyncio.to_thread(recover, debate_dir)
+        if run.attempt > 1 and not res.store.serves_packager_files:
+            # and in the bucket (recover saw only this scratch directory): else this attempt would take
+            # it for the published version, and players sent to it (progressive playback) would stay
+            # on it until this attempt publishes
+            published = await current_version(res.pool, UUID(run.debate_id))
+            await res.store.remove_unpublished(run.debate_id, published)
         # players may start on the version being made (in place, or uploaded as it grows)
         upload = await res.store.start_version(run.debate_id, debate_dir, playable)
     progress.update("packaging", 0.0)

@@ -1,6 +1,6 @@
-"""A job whose worker dies (kill -9) while putting its version in the bucket, then cancelled by an operator
-while it waits in the queue for its retry: the objects the dead attempt put go, the published version
-stays whole and playable (issue #19)."""
+"""A job whose worker dies (kill -9) while putting its version in the bucket: cancelled by an operator
+while it waits in the queue for its retry, the objects the dead attempt put go and the published version
+stays whole and playable (issue #19); retried, the retry removes them before it starts its own version."""
 
 from __future__ import annotations
 
@@ -144,3 +144,60 @@ async def test_a_job_cancelled_after_its_worker_died_mid_upload_leaves_none_of_i
         store_proxy.put_delay = 0.0
         second.stop()
         first.stop()
+
+
+async def test_a_first_ingest_retried_after_its_worker_died_mid_upload_sends_players_to_the_retry(
+    aiohttp_client: Any, ingest_settings: Any, s3_settings: dict[str, Any], origin: Origin,
+    s3: Any, bucket: str, store_proxy: StoreProxy, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Players sent to a first version as it went up lose it with its worker: the retry removes what the
+    dead attempt put (never taking it for a published version) and sends players to its own version
+    as soon as that is playable, not only once it is published."""
+    settings = ingest_settings(workers=0, **s3_settings)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    first = worker_process(settings, s3_settings, store_proxy, tmp_path, "worker-a").start()
+    second = worker_process(settings, s3_settings, store_proxy, tmp_path, "worker-b")
+    try:
+        store_proxy.put_delay = 1.0
+        status, accepted = await submit(client, origin.url("/files/speech.m4a"))
+        assert status == 202
+        job_id, debate_id = accepted["job_id"], accepted["debate_id"]
+        async with asyncio.timeout(60):
+            while not bucket_keys(s3, bucket, f"media/{debate_id}/master.m3u8"):
+                await asyncio.sleep(0.1)
+        assert top_version(s3, bucket, debate_id) == "v1"
+        os.killpg(first.pid, signal.SIGKILL)
+        first.stop()
+        async with asyncio.timeout(30):
+            while not await requeue_stalled_jobs(client.app[keys.JOB_QUEUE], settings):
+                await asyncio.sleep(0.5)
+
+        # the retry's uploads are slow too: its version is playable long before it is published
+        store_proxy.put_delay = 0.3
+        second.start()
+        async with asyncio.timeout(90):
+            while not bucket_keys(s3, bucket, f"media/{debate_id}/v2/"):
+                await asyncio.sleep(0.1)
+            while top_version_or_none(s3, bucket, debate_id) != "v2":
+                await asyncio.sleep(0.1)
+        job = await (await client.get(f"/api/v1/jobs/{job_id}", headers=AUTH)).json()
+        assert job["status"] == "running", "players reached the retry's version only once it was published"
+        assert bucket_keys(s3, bucket, f"media/{debate_id}/v1/") == set()
+
+        store_proxy.put_delay = 0.0
+        assert (await wait_job(client, job_id))["status"] == "succeeded", second.output()[-3000:]
+        assert bucket_keys(s3, bucket, f"media/{debate_id}/v1/") == set()
+        assert top_version(s3, bucket, debate_id) == "v2"
+        assert_every_uri_resolves(s3, bucket, debate_id)
+        await ffmpeg_reads(str(client.make_url(f"/hls/{debate_id}/master.m3u8")))
+    finally:
+        store_proxy.put_delay = 0.0
+        second.stop()
+        first.stop()
+
+
+def top_version_or_none(s3: Any, bucket: str, debate_id: str) -> str | None:
+    """The version the top master points at, None while there is none."""
+    if not bucket_keys(s3, bucket, f"media/{debate_id}/master.m3u8"):
+        return None
+    return top_version(s3, bucket, debate_id)
