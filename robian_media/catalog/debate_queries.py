@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ..db.filtered import Statement, filtered
+from ..db.filtered import Filters, Statement
 from ..media.urls import MediaUrls
 from .models import Chapter, ChapterSpeaker, Debate, Stream, Variant
 
@@ -32,17 +32,20 @@ LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 
 # The page is chosen first (listing index, LIMIT), then joined to its renditions. Its statement holds
 # only the filters a request gives (db/filtered.py: planned once per connection, not per request).
-FILTER_CONDITIONS = {
-    "chamber": "d.chamber = $?::text",
-    "body": "robian_unaccent(d.body) = robian_unaccent($?::text)",
-    "date_from": f"d.starts_at >= ($?::date::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
-    "date_to": f"d.starts_at < (($?::date + 1)::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
-    "statuses": "d.status = ANY($?::text[])",
-    "speaker_id": "EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id AND c.speaker_id = $?::text)",
-    "q": """(d.search @@ websearch_to_tsquery('french', robian_unaccent($?::text))
+FILTER_CONDITIONS = Filters(
+    {
+        "chamber": "d.chamber = $?::text",
+        "body": "robian_unaccent(d.body) = robian_unaccent($?::text)",
+        "date_from": f"d.starts_at >= ($?::date::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
+        "date_to": f"d.starts_at < (($?::date + 1)::timestamp AT TIME ZONE '{SITTING_TIMEZONE}')",
+        "statuses": "d.status = ANY($?::text[])",
+        "speaker_id": """EXISTS (SELECT 1 FROM chapters c
+                                WHERE c.debate_id = d.id AND c.speaker_id = $?::text)""",
+        "q": """(d.search @@ websearch_to_tsquery('french', robian_unaccent($?::text))
            OR EXISTS (SELECT 1 FROM chapters c WHERE c.debate_id = d.id
                       AND c.search @@ websearch_to_tsquery('french', robian_unaccent($?::text))))""",
-}
+    }
+)
 
 # $limit: one row more than the page; then the keyset position (text timestamptz incl. ±infinity, uuid)
 LIST_PAGE = f"""
@@ -226,10 +229,10 @@ def page_statement(
     template: str, filters: DebateFilters, limit: int, after: DebateKey | None, **extra: Any
 ) -> Statement:
     """``template`` for these filters and this page, and its arguments (``extra``: ``base``)."""
-    values = {name: getattr(filters, name) for name in FILTER_CONDITIONS}
+    values = filters._asdict()
     values["statuses"] = list(filters.statuses)
     at, at_id = position(after)
-    return filtered(template, FILTER_CONDITIONS, values, at=at, at_id=at_id, limit=limit + 1, **extra)
+    return FILTER_CONDITIONS.statement(template, values, at=at, at_id=at_id, limit=limit + 1, **extra)
 
 
 async def list_debates(

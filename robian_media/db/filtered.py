@@ -13,7 +13,6 @@ filters', in the order they are listed). Only constants are interpolated; values
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -23,22 +22,29 @@ class Statement(NamedTuple):
     arguments: tuple[Any, ...]
 
 
-@functools.lru_cache(maxsize=512)
-def _compose(template: str, conditions: tuple[str, ...], names: tuple[str, ...]) -> str:
-    numbered = [condition.replace("$?", f"${n}") for n, condition in enumerate(conditions, start=1)]
-    sql = template.replace("{conditions}", "\n  AND ".join(numbered) or "true")
-    # longest names first: `$at` must not take the start of `$at_id`
-    numbers = {name: n for n, name in enumerate(names, start=len(conditions) + 1)}
-    for name in sorted(names, key=len, reverse=True):
-        sql = sql.replace(f"${name}", f"${numbers[name]}")
-    return sql
+class Filters:
+    """A statement's optional filters: each one's condition, with ``$?`` where its value goes."""
 
+    def __init__(self, conditions: Mapping[str, str]) -> None:
+        self.conditions = dict(conditions)
+        # one text per template and shape: at most 2**len(conditions) shapes a template
+        self._composed: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 
-def filtered(
-    template: str, conditions: Mapping[str, str], values: Mapping[str, Any], **always: Any
-) -> Statement:
-    """``template`` with the ``conditions`` whose value in ``values`` is not None, and the arguments:
-    those values in the order of ``conditions``, then ``always`` (``$name`` in the template)."""
-    given = [name for name in conditions if values.get(name) is not None]
-    sql = _compose(template, tuple(conditions[name] for name in given), tuple(always))
-    return Statement(sql, (*(values[name] for name in given), *always.values()))
+    def statement(self, template: str, values: Mapping[str, Any], **always: Any) -> Statement:
+        """``template`` with the conditions whose value in ``values`` is not None, and the arguments:
+        those values in the order of the conditions, then ``always`` (``$name`` in the template)."""
+        given = tuple([name for name in self.conditions if values.get(name) is not None])
+        key = (template, given, tuple(always))
+        sql = self._composed.get(key)
+        if sql is None:
+            sql = self._composed[key] = self._compose(*key)
+        return Statement(sql, (*[values[name] for name in given], *always.values()))
+
+    def _compose(self, template: str, given: tuple[str, ...], names: tuple[str, ...]) -> str:
+        conditions = [self.conditions[name].replace("$?", f"${n}") for n, name in enumerate(given, start=1)]
+        sql = template.replace("{conditions}", "\n  AND ".join(conditions) or "true")
+        numbers = {name: n for n, name in enumerate(names, start=len(given) + 1)}
+        # longest names first: `$at` must not take the start of `$at_id`
+        for name in sorted(names, key=len, reverse=True):
+            sql = sql.replace(f"${name}", f"${numbers[name]}")
+        return sql

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from ..catalog.debate_queries import FILTER_CONDITIONS, LISTING_KEY, SITTING_TIMEZONE
-from ..db.filtered import filtered
+from ..db.filtered import Filters
 
 # the old client's débat "type", derived from what we know of a sitting
 LEGACY_TYPE = """CASE
@@ -33,13 +33,15 @@ LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 """  # noqa: S608 (constants only)
 
 # only the filters given (db/filtered.py); `commission` is part of the body's name
-LEGACY_CONDITIONS = {
-    "statuses": FILTER_CONDITIONS["statuses"],
-    "date_from": FILTER_CONDITIONS["date_from"],
-    "date_to": FILTER_CONDITIONS["date_to"],
-    "kind": f"{LEGACY_TYPE} = $?::text",
-    "commission": "strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($?::text)) > 0",
-}
+LEGACY_CONDITIONS = Filters(
+    {
+        "statuses": FILTER_CONDITIONS.conditions["statuses"],
+        "date_from": FILTER_CONDITIONS.conditions["date_from"],
+        "date_to": FILTER_CONDITIONS.conditions["date_to"],
+        "kind": f"{LEGACY_TYPE} = $?::text",
+        "commission": "strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($?::text)) > 0",
+    }
+)
 LEGACY_LIST = (
     LEGACY_SELECT
     + f"""
@@ -83,7 +85,7 @@ async def list_debates(
         "kind": kind,
         "commission": commission,
     }
-    sql, arguments = filtered(LEGACY_LIST, LEGACY_CONDITIONS, values, limit=limit)
+    sql, arguments = LEGACY_CONDITIONS.statement(LEGACY_LIST, values, limit=limit)
     rows = await conn.fetch(sql, *arguments)
     return [LegacyDebateRow(**dict(r)) for r in rows]
 
