@@ -95,6 +95,9 @@ def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, t
         )
         return (f"debates: {label}", sql, arguments)
 
+    def speakers(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        return spq.SPEAKER_FILTERS.statement(spq.LIST_SPEAKERS, filters, after_key="", after_id="", limit=21)
+
     return [
         page("first page (JSON)"),
         page("page 2 000 (cursor)", after),
@@ -107,8 +110,8 @@ def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, t
         ("debate detail", dq.GET_DEBATE, (deep[1],)),
         ("chapters", dq.LIST_CHAPTERS, (deep[1],)),
         ("stream", dq.GET_STREAM, (deep[1],)),
-        ("speakers: first page", spq.LIST_SPEAKERS, (None, None, "", "", 21)),
-        ("speakers: group", spq.LIST_SPEAKERS, ("RN", None, "", "", 21)),
+        ("speakers: first page", *speakers({})),
+        ("speakers: group", *speakers({"group": "RN"})),
         ("speaker detail", spq.GET_SPEAKER, (speaker,)),
         ("interventions", spq.LIST_INTERVENTIONS, (speaker, statuses, *first, -1, 21)),
         (

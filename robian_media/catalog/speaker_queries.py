@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ..db.filtered import Filters
 from ..media.urls import MediaUrls
 from .debate_queries import FIRST_POSITION, LISTED_STATUSES, LISTING_KEY
 from .models import Intervention, Speaker
@@ -25,18 +26,25 @@ CROSS JOIN LATERAL (
 ) stats
 """
 
-# $1 group (id, abbreviation or name), $2 prefix tsquery over names, $3/$4 keyset (name_key, id), $5 limit
+# the optional filters (db/filtered.py): the group by id, abbreviation or name; a prefix tsquery over names
+SPEAKER_FILTERS = Filters(
+    {
+        "group": """(lower(s.group_id) = lower($?::text)
+           OR robian_unaccent(s.group_abbrev) = robian_unaccent($?::text)
+           OR robian_unaccent(s.group_name) = robian_unaccent($?::text))""",
+        "name_query": "s.search @@ to_tsquery('simple', $?::text)",
+    }
+)
+
+# $after_key/$after_id keyset (name_key, id), $limit
 LIST_SPEAKERS = (
     SPEAKER_SELECT.format(  # noqa: S608 (constants only)
         speakers="""(
     SELECT * FROM speakers s
-    WHERE ($1::text IS NULL OR lower(s.group_id) = lower($1)
-           OR robian_unaccent(s.group_abbrev) = robian_unaccent($1)
-           OR robian_unaccent(s.group_name) = robian_unaccent($1))
-      AND ($2::text IS NULL OR s.search @@ to_tsquery('simple', $2))
-      AND (s.name_key, s.id) > ($3, $4)
+    WHERE {conditions}
+      AND (s.name_key, s.id) > ($after_key::text, $after_id::text)
     ORDER BY s.name_key, s.id
-    LIMIT $5
+    LIMIT $limit
 )"""
     )
     + "ORDER BY s.name_key, s.id\n"
@@ -111,7 +119,14 @@ async def list_speakers(
 ) -> tuple[list[Speaker], SpeakerKey | None]:
     """A page in name order and the key to continue after it (None: last page)."""
     after = after or SpeakerKey("", "")
-    rows = await conn.fetch(LIST_SPEAKERS, group, name_query, after.name_key, after.id, limit + 1)
+    sql, arguments = SPEAKER_FILTERS.statement(
+        LIST_SPEAKERS,
+        {"group": group, "name_query": name_query},
+        after_key=after.name_key,
+        after_id=after.id,
+        limit=limit + 1,
+    )
+    rows = await conn.fetch(sql, *arguments)
     page = rows[:limit]
     more = len(rows) > limit and page
     return [speaker_from_row(r) for r in page], (

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from robian_media.catalog.speaker_queries import LIST_SPEAKERS, SPEAKER_FILTERS, list_speakers
 from tests.factories import create_chapters, create_debate, create_programme_item, create_speaker
 
 
@@ -149,3 +150,22 @@ async def test_programme_of_a_day_links_packaged_debates(
     assert questions["master_url"] == f"http://media.test/hls/{packaged}/master.m3u8"
     assert questions["starts_at"] == (morning + dt.timedelta(hours=5)).isoformat().replace("+00:00", "Z")
     assert questions["topics"] == ["Questions au Gouvernement"]
+
+
+async def test_a_page_of_speakers_is_planned_once_per_connection(db: asyncpg.Connection, marker: str) -> None:
+    # as the debates list: only the filters given are in the statement, so PostgreSQL keeps one
+    # generic plan per shape instead of planning each request
+    for name in ("Anne Martin", "Anne Morel", "Bruno Roux"):
+        await create_speaker(db, name, group_abbrev=marker)
+    for filters in ({"group": marker, "name_query": None}, {"group": marker, "name_query": "anne:*"}):
+        for _ in range(10):
+            speakers, _ = await list_speakers(
+                db, group=filters["group"], name_query=filters["name_query"], limit=10, after=None
+            )
+            assert len(speakers) == (3 if filters["name_query"] is None else 2)
+        sql = SPEAKER_FILTERS.statement(LIST_SPEAKERS, filters, after_key="", after_id="", limit=11).sql
+        plans = await db.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", sql
+        )
+        assert plans is not None
+        assert plans["generic_plans"] >= 5, dict(plans)
