@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,16 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
         )
         kind = "fmp4" if inits else "ts"
         breaks = {n for n, segment in enumerate(playlist.segments) if segment.discontinuity}
+        # audio after an outage comes from a new encoder run: its timestamps may go on, its priming
+        # and state do not, and players must reset their decoder there (EXT-X-DISCONTINUITY)
+        segments = playlist.segments
+        unmarked = [
+            after.uri
+            for before, after in itertools.pairwise(segments)
+            if before.gap_tag and not after.gap_tag and not after.discontinuity
+        ]
+        if unmarked:
+            problems.append(f"{name}: {unmarked[0]} follows GAP segments without EXT-X-DISCONTINUITY")
         if not rungs:
             timeline = [segment.duration for segment in playlist.segments]
             check_words(directory, master, timeline, problems, breaks)

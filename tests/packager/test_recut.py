@@ -321,6 +321,14 @@ async def _recut_run_by_run(
         with pytest.raises(ValidationError, match=says):
             await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
         playlist.write_text(kept)
+    # nor with the discontinuities gone from every rendition alike (they would still agree)
+    playlists = {p: p.read_text() for p in new.glob("*/index.m3u8")}
+    for playlist, kept in playlists.items():
+        playlist.write_text(kept.replace("#EXT-X-DISCONTINUITY\n", ""))
+    with pytest.raises(ValidationError, match="follows GAP segments without EXT-X-DISCONTINUITY"):
+        await validate_version(new, ffmpeg=ffmpeg, source_duration=total, chapters=result.chapters)
+    for playlist, kept in playlists.items():
+        playlist.write_text(kept)
 
 
 def heard(ffmpeg: str, rung_dir: Path) -> bytes:
