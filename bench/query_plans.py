@@ -81,11 +81,10 @@ FROM generate_series(0, $1::int / 8) i;
 """
 
 
-def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, tuple[Any, ...]]]:
+def queries(speaker: str, deep: dq.DebateKey) -> list[tuple[str, str, tuple[Any, ...]]]:
     statuses = list(dq.LISTED_STATUSES)
     first = dq.FIRST_POSITION
     base = "http://127.0.0.1:8080"
-    after = dq.DebateKey(dt.datetime.fromisoformat(deep[0]), deep[1])
 
     def page(
         label: str, after: dq.DebateKey | None = None, **filters: Any
@@ -100,16 +99,16 @@ def queries(speaker: str, deep: tuple[str, uuid.UUID]) -> list[tuple[str, str, t
 
     return [
         page("first page (JSON)"),
-        page("page 2 000 (cursor)", after),
+        page("page 2 000 (cursor)", deep),
         page("chamber", chamber="AN"),
         page("body", body="commission des lois"),
         page("one day", date_from=dt.date(2020, 6, 2), date_to=dt.date(2020, 6, 2)),
         page("speaker", speaker_id=speaker),
         page("q=retraites", q="retraites"),
         page("failed", statuses=("failed",)),
-        ("debate detail", dq.GET_DEBATE, (deep[1],)),
-        ("chapters", dq.LIST_CHAPTERS, (deep[1],)),
-        ("stream", dq.GET_STREAM, (deep[1],)),
+        ("debate detail", dq.GET_DEBATE, (deep.id,)),
+        ("chapters", dq.LIST_CHAPTERS, (deep.id,)),
+        ("stream", dq.GET_STREAM, (deep.id,)),
         ("speakers: first page", *speakers({})),
         ("speakers: group", *speakers({"group": "RN"})),
         ("speaker detail", spq.GET_SPEAKER, (speaker,)),
@@ -169,7 +168,7 @@ async def run(dsn: str, debates: int) -> None:
             list(dq.LISTED_STATUSES),
             debates * 2 // 5,  # page 2 000 of 100 000 debates
         )
-        deep = (row["starts_at"].isoformat(), row["id"])
+        deep = dq.DebateKey(row["starts_at"], row["id"])
         print(f"{'query':<30} {'ms':>8} {'big-table rows read':>20}  plan")
         worst = 0.0
         for name, sql, args in queries(speaker, deep):

@@ -106,10 +106,9 @@ def _load(directory: Path, problems: list[str]) -> list[_Rung]:
         breaks = {n for n, segment in enumerate(playlist.segments) if segment.discontinuity}
         # audio after an outage comes from a new encoder run: its timestamps may go on, its priming
         # and state do not, and players must reset their decoder there (EXT-X-DISCONTINUITY)
-        segments = playlist.segments
         unmarked = [
             after.uri
-            for before, after in itertools.pairwise(segments)
+            for before, after in itertools.pairwise(playlist.segments)
             if before.gap_tag and not after.gap_tag and not after.discontinuity
         ]
         if unmarked:

@@ -32,7 +32,7 @@ LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 
 # The page is chosen first (listing index, LIMIT), then joined to its renditions. Its statement holds
 # only the filters a request gives (db/filtered.py: planned once per connection, not per request).
-FILTER_CONDITIONS = Filters(
+DEBATE_FILTERS = Filters(
     {
         "chamber": "d.chamber = $?::text",
         "body": "robian_unaccent(d.body) = robian_unaccent($?::text)",
@@ -232,7 +232,7 @@ def page_statement(
     values = filters._asdict()
     values["statuses"] = list(filters.statuses)
     at, at_id = position(after)
-    return FILTER_CONDITIONS.statement(template, values, at=at, at_id=at_id, limit=limit + 1, **extra)
+    return DEBATE_FILTERS.statement(template, values, at=at, at_id=at_id, limit=limit + 1, **extra)
 
 
 async def list_debates(

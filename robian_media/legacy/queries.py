@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from ..catalog.debate_queries import FILTER_CONDITIONS, LISTING_KEY, SITTING_TIMEZONE
+from ..catalog.debate_queries import DEBATE_FILTERS, LISTING_KEY, SITTING_TIMEZONE
 from ..db.filtered import Filters
 
 # the old client's débat "type", derived from what we know of a sitting
@@ -33,11 +33,11 @@ LEFT JOIN renditions r ON r.debate_id = d.id AND r.version = d.current_version
 """  # noqa: S608 (constants only)
 
 # only the filters given (db/filtered.py); `commission` is part of the body's name
-LEGACY_CONDITIONS = Filters(
+LEGACY_FILTERS = Filters(
     {
-        "statuses": FILTER_CONDITIONS.conditions["statuses"],
-        "date_from": FILTER_CONDITIONS.conditions["date_from"],
-        "date_to": FILTER_CONDITIONS.conditions["date_to"],
+        "statuses": DEBATE_FILTERS.conditions["statuses"],
+        "date_from": DEBATE_FILTERS.conditions["date_from"],
+        "date_to": DEBATE_FILTERS.conditions["date_to"],
         "kind": f"{LEGACY_TYPE} = $?::text",
         "commission": "strpos(robian_unaccent(coalesce(d.body, '')), robian_unaccent($?::text)) > 0",
     }
@@ -85,7 +85,7 @@ async def list_debates(
         "kind": kind,
         "commission": commission,
     }
-    sql, arguments = LEGACY_CONDITIONS.statement(LEGACY_LIST, values, limit=limit)
+    sql, arguments = LEGACY_FILTERS.statement(LEGACY_LIST, values, limit=limit)
     rows = await conn.fetch(sql, *arguments)
     return [LegacyDebateRow(**dict(r)) for r in rows]
 
